@@ -1,0 +1,54 @@
+# Every target creates the virtual environments it needs on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+# `sam build` needs an interpreter matching the template's runtime (python3.12) on PATH;
+# pyenv's 3.12 is used when present, else whatever python3.12 is on PATH.
+PY312_DIR := $(shell (pyenv prefix 3.12 2>/dev/null || pyenv prefix 3.12.1 2>/dev/null) | head -1)
+SAM_PATH := $(if $(PY312_DIR),$(PY312_DIR)/bin:,)$(PATH)
+STAGE ?= dev
+
+.PHONY: demo test lint bench build deploy policy-check clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[local,dev]'
+	touch $@
+
+# SAM CLI pins its own boto3, so it lives in a virtual environment of its own.
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/aiops local run scenarios/demo.yaml
+
+test: $(VENV)/.installed
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-east-1
+	$(BIN)/aiops policy check policies/*.yaml policies/examples/*.yaml
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+build: $(SAM_VENV)/.installed
+	PATH="$(SAM_PATH)" $(SAM) build
+
+deploy: build
+	$(SAM) deploy --config-env $(STAGE)
+
+policy-check: $(VENV)/.installed
+	$(BIN)/aiops policy check $(or $(FILE),policies/default.yaml)
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam
