@@ -1,0 +1,23 @@
+"""Retrain step: take the model's lock, or coalesce this run's trigger into the holder's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.clock import now
+from aiops.events import parse_event
+from aiops.observability import logger, tracer
+from aiops.retrain import take_run_lock
+from aiops.settings import Settings
+from aiops.workflow import StepInput
+
+STACK = Stack(Settings())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = parse_event(StepInput, event)
+    outcome = take_run_lock(step.request, STACK.policy.load(), STACK.locks, STACK.ledger, now())
+    return outcome.model_dump()

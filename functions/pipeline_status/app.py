@@ -1,0 +1,23 @@
+"""SageMaker pipeline execution ended → resume the retrain workflow waiting on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.events import PipelineExecutionStatusChange, parse_event
+from aiops.observability import logger, metrics, tracer
+from aiops.retrain import on_pipeline_status
+from aiops.settings import Settings
+
+STACK = Stack(Settings())
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    change = parse_event(PipelineExecutionStatusChange, event)
+    decision = on_pipeline_status(change, STACK.rendezvous, STACK.resumer)
+    logger.info("pipeline status", extra=decision.model_dump())
+    return decision.model_dump()

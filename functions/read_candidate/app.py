@@ -1,0 +1,24 @@
+"""Retrain step: read the model package the pipeline run registered, with its metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.clock import now
+from aiops.events import parse_event
+from aiops.observability import logger, tracer
+from aiops.retrain import read_candidate
+from aiops.settings import Settings
+from aiops.workflow import ReadCandidateInput
+
+STACK = Stack(Settings())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = parse_event(ReadCandidateInput, event)
+    candidate = read_candidate(step.request, step.pipeline_execution_arn, STACK.policy.load(),
+                               STACK.registry, STACK.ledger, now())
+    return candidate.model_dump()

@@ -1,0 +1,25 @@
+"""Retrain step: record the run's end, release the lock, start the coalesced follow-up run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.clock import now
+from aiops.events import parse_event
+from aiops.observability import logger, tracer
+from aiops.retrain import end_run
+from aiops.settings import Settings
+from aiops.workflow import EndRunInput
+
+STACK = Stack(Settings())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = parse_event(EndRunInput, event)
+    error = f"{step.error}: {step.cause}" if step.error else None
+    ended = end_run(step.request, step.outcome, error, STACK.policy.load(), STACK.locks,
+                    STACK.runs, STACK.alerts, STACK.ledger, now())
+    return ended.model_dump()

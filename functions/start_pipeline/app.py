@@ -1,0 +1,25 @@
+"""Retrain step (.waitForTaskToken): write the data manifest, start the pipeline, park the token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.clock import now
+from aiops.events import parse_event
+from aiops.observability import logger, tracer
+from aiops.retrain import start_training
+from aiops.settings import Settings
+from aiops.workflow import StartTrainingInput
+
+STACK = Stack(Settings())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = parse_event(StartTrainingInput, event)
+    started = start_training(step.request, step.task_token, STACK.policy.load(), STACK.windows,
+                             STACK.manifests, STACK.pipelines, STACK.rendezvous, STACK.resumer,
+                             STACK.ledger, now())
+    return started.model_dump()

@@ -1,0 +1,23 @@
+"""Scheduled: close data windows that aged past the policy's max age; restart stranded runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.clock import now
+from aiops.observability import logger, metrics, tracer
+from aiops.retrain import sweep_windows
+from aiops.settings import Settings
+
+STACK = Stack(Settings())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = sweep_windows(STACK.policy.load(), STACK.windows, STACK.runs, STACK.ledger, now(),
+                           owner=context.aws_request_id)
+    metrics.add_metric(name="AgedWindowsClosed", unit="Count", value=len(result.started))
+    return result.model_dump()

@@ -1,0 +1,1 @@
+"""AWS adapters: each takes an injectable boto3 client, created lazily on first use."""

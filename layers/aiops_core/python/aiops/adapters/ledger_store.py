@@ -1,0 +1,39 @@
+"""The audit ledger table: PutItem-only (append), queried per model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.aws import error_code
+from aiops.adapters.dynamodb import Table, to_item, to_values
+from aiops.ledger import LedgerEntry
+
+
+class DynamoLedger:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table = Table(table_name, client)
+
+    def append(self, entry: LedgerEntry) -> bool:
+        item = {"model": entry.model, "seq": entry.seq, "entry_id": entry.entry_id,
+                **entry.model_dump(mode="json", exclude={"model"})}
+        try:
+            self.table.client.put_item(TableName=self.table.name, Item=to_item(item),
+                                       ConditionExpression="attribute_not_exists(seq)")
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def for_model(self, model: str, limit: int = 100) -> list[LedgerEntry]:
+        items = self.table.client.query(
+            TableName=self.table.name,
+            KeyConditionExpression="model = :m",
+            ExpressionAttributeValues=to_values({":m": model}),
+            ScanIndexForward=False,
+            Limit=limit,
+        ).get("Items", [])
+        from aiops.adapters.dynamodb import from_item
+
+        entries = [LedgerEntry.model_validate(from_item(i)) for i in items]
+        return list(reversed(entries))

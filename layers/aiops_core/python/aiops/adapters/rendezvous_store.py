@@ -1,0 +1,63 @@
+"""Task-token rendezvous items in the control table (`WAIT#<job key> / WAIT`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiops.adapters.aws import error_code
+from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
+from aiops.clock import now
+from aiops.rendezvous import JobOutcome, Resumption
+
+WAIT_TTL = timedelta(days=30)
+
+
+class DynamoRendezvousStore:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table = Table(table_name, client)
+
+    @staticmethod
+    def _key(key: str) -> dict[str, Any]:
+        return to_item({"pk": f"WAIT#{key}", "sk": "WAIT"})
+
+    def _ttl(self) -> int:
+        return int((now() + WAIT_TTL).timestamp())
+
+    def register_waiter(self, key: str, task_token: str,
+                        context: dict[str, Any]) -> Resumption | None:
+        response = self.table.client.update_item(
+            TableName=self.table.name, Key=self._key(key),
+            UpdateExpression="SET task_token = :t, #ctx = :c, #ttl = :ttl",
+            ExpressionAttributeNames={"#ctx": "context", "#ttl": "ttl"},
+            ExpressionAttributeValues=to_values({":t": task_token, ":c": context,
+                                                 ":ttl": self._ttl()}),
+            ReturnValues="ALL_NEW",
+        )
+        item = from_item(response.get("Attributes"))
+        if "outcome" not in item:
+            return None
+        return Resumption(task_token=task_token, outcome=JobOutcome.model_validate(item["outcome"]),
+                          context=context)
+
+    def record_outcome(self, key: str,
+                       outcome: JobOutcome) -> tuple[bool, Resumption | None]:
+        try:
+            response = self.table.client.update_item(
+                TableName=self.table.name, Key=self._key(key),
+                UpdateExpression="SET outcome = :o, #ttl = if_not_exists(#ttl, :ttl)",
+                ConditionExpression="attribute_not_exists(outcome)",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues=to_values({":o": outcome.model_dump(mode="json"),
+                                                     ":ttl": self._ttl()}),
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False, None
+            raise
+        item = from_item(response.get("Attributes"))
+        if "task_token" not in item:
+            return True, None
+        return True, Resumption(task_token=item["task_token"], outcome=outcome,
+                                context=item.get("context", {}))

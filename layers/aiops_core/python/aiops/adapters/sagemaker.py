@@ -1,0 +1,77 @@
+"""SageMaker: starting pipeline executions, finding the model package a run registered."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from aiops.adapters.aws import client as default_client
+from aiops.adapters.s3 import S3Objects
+from aiops.evaluation import flatten_metrics
+from aiops.retrain import Candidate
+
+_RECENT_PACKAGES = 20
+
+
+class SageMakerPipelines:
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = default_client("sagemaker")
+        return self._client
+
+    def start(self, pipeline: str, run_id: str, parameters: dict[str, str]) -> str:
+        # The client request token makes a retried start return the same execution.
+        token = hashlib.sha256(f"{pipeline}/{run_id}".encode()).hexdigest()[:40]
+        response = self.client.start_pipeline_execution(
+            PipelineName=pipeline,
+            PipelineExecutionDisplayName=run_id[:82],
+            PipelineExecutionDescription=f"aiops retrain run {run_id}",
+            PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
+            ClientRequestToken=token,
+        )
+        return str(response["PipelineExecutionArn"])
+
+
+class SageMakerRegistry:
+    def __init__(self, client: Any | None = None, objects: S3Objects | None = None) -> None:
+        self._client = client
+        self.objects = objects or S3Objects()
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = default_client("sagemaker")
+        return self._client
+
+    def find_candidate(self, package_group: str, pipeline_execution_arn: str) -> Candidate | None:
+        summaries = self.client.list_model_packages(
+            ModelPackageGroupName=package_group, SortBy="CreationTime", SortOrder="Descending",
+            MaxResults=_RECENT_PACKAGES,
+        ).get("ModelPackageSummaryList", [])
+        for summary in summaries:
+            package = self.client.describe_model_package(
+                ModelPackageName=summary["ModelPackageArn"])
+            # A pipeline's RegisterModel step records its execution in GeneratedBy.
+            generated_by = (package.get("MetadataProperties") or {}).get("GeneratedBy")
+            custom = package.get("CustomerMetadataProperties") or {}
+            if pipeline_execution_arn not in (generated_by, custom.get("pipeline_execution_arn")):
+                continue
+            return Candidate(
+                package_arn=package["ModelPackageArn"],
+                package_group=package_group,
+                version=int(package.get("ModelPackageVersion", 0)),
+                approval_status=package.get("ModelApprovalStatus", "PendingManualApproval"),
+                metrics=self._metrics(package),
+            )
+        return None
+
+    def _metrics(self, package: dict[str, Any]) -> dict[str, float]:
+        quality = (package.get("ModelMetrics") or {}).get("ModelQuality") or {}
+        uri = (quality.get("Statistics") or {}).get("S3Uri")
+        if not uri:
+            return {}
+        return flatten_metrics(self.objects.read_json(uri))

@@ -1,0 +1,24 @@
+"""Alerts to the SNS alerts topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.aws import client as default_client
+
+
+class SnsAlerts:
+    def __init__(self, topic_arn: str, client: Any | None = None) -> None:
+        self.topic_arn = topic_arn
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = default_client("sns")
+        return self._client
+
+    def publish(self, subject: str, message: str) -> None:
+        # SNS subjects are at most 100 characters, one line.
+        self.client.publish(TopicArn=self.topic_arn, Subject=subject.replace("\n", " ")[:100],
+                            Message=message)

@@ -1,0 +1,70 @@
+"""The deployed stack's adapters, built from the validated settings (the composition root)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from aiops.adapters.idempotency_store import DynamoIdempotencyStore
+from aiops.adapters.ledger_store import DynamoLedger
+from aiops.adapters.lock_store import DynamoLockStore
+from aiops.adapters.policy_source import SsmPolicySource
+from aiops.adapters.rendezvous_store import DynamoRendezvousStore
+from aiops.adapters.s3 import S3ManifestWriter
+from aiops.adapters.sagemaker import SageMakerPipelines, SageMakerRegistry
+from aiops.adapters.sns import SnsAlerts
+from aiops.adapters.stepfunctions import StepFunctionsResumer, StepFunctionsRunStarter
+from aiops.adapters.window_store import DynamoWindowStore
+from aiops.settings import Settings
+
+
+class Stack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def policy(self) -> SsmPolicySource:
+        return SsmPolicySource(self.settings.policy_parameter, self.settings.policy_cache_seconds)
+
+    @cached_property
+    def windows(self) -> DynamoWindowStore:
+        return DynamoWindowStore(self.settings.control_table)
+
+    @cached_property
+    def locks(self) -> DynamoLockStore:
+        return DynamoLockStore(self.settings.control_table)
+
+    @cached_property
+    def rendezvous(self) -> DynamoRendezvousStore:
+        return DynamoRendezvousStore(self.settings.control_table)
+
+    @cached_property
+    def ledger(self) -> DynamoLedger:
+        return DynamoLedger(self.settings.ledger_table)
+
+    @cached_property
+    def idempotency(self) -> DynamoIdempotencyStore:
+        return DynamoIdempotencyStore(self.settings.idempotency_table)
+
+    @cached_property
+    def runs(self) -> StepFunctionsRunStarter:
+        return StepFunctionsRunStarter(self.settings.retrain_state_machine_arn)
+
+    @cached_property
+    def resumer(self) -> StepFunctionsResumer:
+        return StepFunctionsResumer()
+
+    @cached_property
+    def pipelines(self) -> SageMakerPipelines:
+        return SageMakerPipelines()
+
+    @cached_property
+    def registry(self) -> SageMakerRegistry:
+        return SageMakerRegistry()
+
+    @cached_property
+    def manifests(self) -> S3ManifestWriter:
+        return S3ManifestWriter(self.settings.artifacts_bucket)
+
+    @cached_property
+    def alerts(self) -> SnsAlerts:
+        return SnsAlerts(self.settings.alerts_topic_arn)

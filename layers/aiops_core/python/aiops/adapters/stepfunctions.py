@@ -1,0 +1,73 @@
+"""Starting workflows and resuming waiting ones (Step Functions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiops.adapters.aws import client as default_client
+from aiops.adapters.aws import error_code
+from aiops.observability import logger
+from aiops.triggers import RunRequest
+
+
+class StepFunctionsRunStarter:
+    """Starts the retrain workflow; the run id is the execution name, so a repeated start of
+    the same run is a no-op rather than a second run."""
+
+    def __init__(self, state_machine_arn: str, client: Any | None = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = default_client("stepfunctions")
+        return self._client
+
+    def _execution_arn(self, name: str) -> str:
+        prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
+        return f"{prefix}:execution:{machine}:{name}"
+
+    def start(self, request: RunRequest) -> str:
+        try:
+            response = self.client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=request.run_id,
+                input=request.model_dump_json(),
+            )
+        except Exception as exc:
+            if error_code(exc) != "ExecutionAlreadyExists":
+                raise
+            logger.info("run already started", extra={"run_id": request.run_id})
+            return self._execution_arn(request.run_id)
+        return str(response["executionArn"])
+
+
+class StepFunctionsResumer:
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = default_client("stepfunctions")
+        return self._client
+
+    def succeed(self, task_token: str, output: dict[str, Any]) -> None:
+        self._call(self.client.send_task_success, taskToken=task_token,
+                   output=json.dumps(output, default=str))
+
+    def fail(self, task_token: str, error: str, cause: str) -> None:
+        self._call(self.client.send_task_failure, taskToken=task_token, error=error[:256],
+                   cause=cause[:32768])
+
+    @staticmethod
+    def _call(method: Any, **kwargs: Any) -> None:
+        try:
+            method(**kwargs)
+        except Exception as exc:
+            # The task already ended (resumed by a duplicate, timed out): nothing to resume.
+            if error_code(exc) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+                logger.warning("task no longer waiting", extra={"error": error_code(exc)})
+                return
+            raise

@@ -1,0 +1,247 @@
+"""Data windows in the control table.
+
+Items: the open window's head `MODEL#m / WINDOW` (atomic counters), one `PENDING#m / <object>`
+per object waiting in it, a `SEEN#m#<object>` marker per object version ever counted, and one
+`MODEL#m / WINDOW#<seq>` snapshot per closed window.
+
+Adding a below-threshold object is one TransactWriteItems call: the SEEN marker makes it
+idempotent per object version, and the head's condition proves the window is still below its
+limits after the add. Only the add that may fill the window pays for a second call and the close.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiops.adapters.aws import error_code
+from aiops.adapters.dynamodb import Table, to_item, to_values
+from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
+
+SEEN_TTL = timedelta(days=90)
+CLOSE_LEASE = timedelta(minutes=5)
+_NAMES = {"#o": "objects", "#b": "bytes"}
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class DynamoWindowStore:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table = Table(table_name, client)
+
+    # ---------------------------------------------------------------- keys
+    @staticmethod
+    def _head(model: str) -> dict[str, str]:
+        return {"pk": f"MODEL#{model}", "sk": "WINDOW"}
+
+    @staticmethod
+    def _closed(model: str, seq: int) -> dict[str, str]:
+        return {"pk": f"MODEL#{model}", "sk": f"WINDOW#{seq:06d}"}
+
+    # ---------------------------------------------------------------- add
+    def add(self, model: str, obj: ObjectRef, limits: WindowLimits,
+            now: datetime) -> AddOutcome:
+        fits_fresh = 1 < limits.objects and obj.size < limits.bytes
+        if fits_fresh:
+            outcome = self._transact_add(model, obj, now, limits)
+            if outcome is not None:
+                return outcome
+        outcome = self._transact_add(model, obj, now, None)
+        return AddOutcome.THRESHOLD_REACHED if outcome is AddOutcome.ADDED else AddOutcome.DUPLICATE
+
+    def _transact_add(self, model: str, obj: ObjectRef, now: datetime,
+                      below: WindowLimits | None) -> AddOutcome | None:
+        """One transaction; with `below`, it only commits if the window stays under limits.
+        Returns None when that condition (and only it) failed."""
+        t = self.table
+        head_update: dict[str, Any] = {
+            "TableName": t.name,
+            "Key": to_item(self._head(model)),
+            "UpdateExpression": "ADD #o :one, #b :size SET opened_at = if_not_exists(opened_at, :now)",
+            "ExpressionAttributeNames": dict(_NAMES),
+            "ExpressionAttributeValues": to_values(
+                {":one": 1, ":size": obj.size, ":now": now.isoformat()}
+            ),
+        }
+        if below is not None:
+            head_update["ConditionExpression"] = (
+                "attribute_not_exists(#o) OR (#o < :room_o AND #b < :room_b)"
+            )
+            head_update["ExpressionAttributeValues"].update(
+                to_values({":room_o": below.objects - 1, ":room_b": below.bytes - obj.size})
+            )
+        pending = {"pk": f"PENDING#{model}", "sk": obj.natural_key,
+                   "object": obj.model_dump(), "added_at": now.isoformat()}
+        seen = {"pk": f"SEEN#{model}#{obj.natural_key}", "sk": "SEEN",
+                "ttl": _epoch(now + SEEN_TTL)}
+        try:
+            t.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": t.name, "Item": to_item(seen),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": t.name, "Item": to_item(pending)}},
+                {"Update": head_update},
+            ])
+        except Exception as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in getattr(exc, "response", {}).get(
+                "CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return AddOutcome.DUPLICATE
+            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed" and below is not None:
+                return None
+            raise
+        return AddOutcome.ADDED
+
+    # ---------------------------------------------------------------- close
+    def close(self, model: str, limits: WindowLimits, now: datetime,
+              owner: str) -> ClosedWindow | None:
+        t = self.table
+        cutoff = (now - limits.max_age).isoformat()
+        try:
+            response = t.client.update_item(
+                TableName=t.name,
+                Key=to_item(self._head(model)),
+                UpdateExpression=(
+                    "SET closing = :owner, closing_until = :lease, "
+                    "seq = if_not_exists(seq, :zero) + :one"
+                ),
+                ConditionExpression=(
+                    "(attribute_not_exists(closing) OR closing_until < :now) AND "
+                    "(#o >= :lo OR #b >= :lb OR (#o > :zero AND opened_at <= :cutoff))"
+                ),
+                ExpressionAttributeNames=dict(_NAMES),
+                ExpressionAttributeValues=to_values({
+                    ":owner": owner, ":lease": (now + CLOSE_LEASE).isoformat(),
+                    ":now": now.isoformat(), ":zero": 0, ":one": 1, ":lo": limits.objects,
+                    ":lb": limits.bytes, ":cutoff": cutoff,
+                }),
+                ReturnValues="ALL_OLD",
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+        from aiops.adapters.dynamodb import from_item
+
+        old = from_item(response.get("Attributes"))
+        seq = int(old.get("seq", 0)) + 1
+        if old.get("closing"):
+            # A previous closer's lease expired mid-close: finish its window first so no
+            # object ends up in two windows, then re-check that ours is still due.
+            self._settle(model, int(old.get("seq", 0)), owner, now, recovering=True)
+            head = t.get(self._head(model))
+            opened = head.get("opened_at")
+            if close_reason(int(head.get("objects", 0)), int(head.get("bytes", 0)),
+                            datetime.fromisoformat(opened) if opened else None, limits,
+                            now) is None:
+                self._drop_lease(model, owner)
+                return None
+        pending = t.query_all(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_values({":pk": f"PENDING#{model}"}),
+        )
+        objects = [ObjectRef.model_validate(p["object"]) for p in pending]
+        total = sum(o.size for o in objects)
+        opened_at = old.get("opened_at")
+        reason = close_reason(len(objects), total,
+                              datetime.fromisoformat(opened_at) if opened_at else None, limits,
+                              now) or "window due"
+        closed = ClosedWindow(model=model, seq=seq, objects=objects, bytes=total, reason=reason,
+                              closed_at=now)
+        t.client.put_item(
+            TableName=t.name,
+            Item=to_item({**self._closed(model, seq), **closed.model_dump(mode="json"),
+                          "settled": False, "closed_by": owner}),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        self._settle(model, seq, owner, now, recovering=False)
+        return closed
+
+    def _settle(self, model: str, seq: int, owner: str, now: datetime, recovering: bool) -> None:
+        """Remove a closed window's objects from the open window, exactly once."""
+        t = self.table
+        record = t.get(self._closed(model, seq)) if seq > 0 else {}
+        if not record or record.get("settled"):
+            return
+        objects = [ObjectRef.model_validate(o) for o in record["objects"]]
+        keys = [{"pk": f"PENDING#{model}", "sk": o.natural_key} for o in objects]
+        for start in range(0, len(keys), 25):
+            requests: Any = {t.name: [{"DeleteRequest": {"Key": to_item(k)}}
+                                      for k in keys[start:start + 25]]}
+            for attempt in range(8):
+                unprocessed = t.client.batch_write_item(RequestItems=requests).get(
+                    "UnprocessedItems") or {}
+                if not unprocessed:
+                    break
+                requests = unprocessed
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise RuntimeError(f"{model}: could not clear window w{seq:06d}'s objects")
+        total = sum(o.size for o in objects)
+        t.client.transact_write_items(TransactItems=[
+            {"Update": {
+                "TableName": t.name,
+                "Key": to_item(self._head(model)),
+                "UpdateExpression": "ADD #o :neg_o, #b :neg_b SET opened_at = :now "
+                                    + ("" if recovering else "REMOVE closing, closing_until"),
+                "ConditionExpression": "closing = :owner",
+                "ExpressionAttributeNames": dict(_NAMES),
+                "ExpressionAttributeValues": to_values({
+                    ":neg_o": -len(objects), ":neg_b": -total, ":now": now.isoformat(),
+                    ":owner": owner}),
+            }},
+            {"Update": {
+                "TableName": t.name,
+                "Key": to_item(self._closed(model, seq)),
+                "UpdateExpression": "SET settled = :yes",
+                "ConditionExpression": "settled = :no",
+                "ExpressionAttributeValues": to_values({":yes": True, ":no": False}),
+            }},
+        ])
+        if not recovering:
+            # An empty window has no age; the next object starts its clock.
+            try:
+                t.client.update_item(
+                    TableName=t.name, Key=to_item(self._head(model)),
+                    UpdateExpression="REMOVE opened_at",
+                    ConditionExpression="#o = :zero",
+                    ExpressionAttributeNames={"#o": "objects"},
+                    ExpressionAttributeValues=to_values({":zero": 0}),
+                )
+            except Exception as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+
+    def _drop_lease(self, model: str, owner: str) -> None:
+        self.table.client.update_item(
+            TableName=self.table.name, Key=to_item(self._head(model)),
+            UpdateExpression="REMOVE closing, closing_until",
+            ConditionExpression="closing = :owner",
+            ExpressionAttributeValues=to_values({":owner": owner}),
+        )
+
+    # ---------------------------------------------------------------- closed windows
+    def get(self, model: str, seq: int) -> ClosedWindow | None:
+        record = self.table.get(self._closed(model, seq))
+        return ClosedWindow.model_validate(record) if record else None
+
+    def unstarted(self, model: str) -> list[ClosedWindow]:
+        records = self.table.query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :w)",
+            FilterExpression="settled = :yes AND run_started = :no",
+            ExpressionAttributeValues=to_values({":pk": f"MODEL#{model}", ":w": "WINDOW#",
+                                                 ":yes": True, ":no": False}),
+        )
+        return [ClosedWindow.model_validate(r) for r in records]
+
+    def mark_started(self, model: str, seq: int) -> None:
+        self.table.client.update_item(
+            TableName=self.table.name, Key=to_item(self._closed(model, seq)),
+            UpdateExpression="SET run_started = :yes",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_values({":yes": True}),
+        )

@@ -1,0 +1,97 @@
+"""A model's data window: the training objects gathered since its last run.
+
+Each S3 object counts once, whatever the number of deliveries; the window closes exactly once when
+it reaches the policy's object count or byte size, or when its oldest object reaches the maximum
+age. A closed window is an immutable snapshot: the exact keys and versions a run trains on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aiops.policy import WindowPolicy
+
+
+class ObjectRef(BaseModel):
+    """One S3 object version, as a run's manifest names it."""
+
+    model_config = ConfigDict(frozen=True)
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int = Field(ge=0)
+
+    @property
+    def natural_key(self) -> str:
+        """Stable id of this object version: key + version id, or key + etag when unversioned."""
+        version = self.version_id or f"etag:{self.etag}"
+        digest = hashlib.sha256(f"{self.bucket}/{self.key}#{version}".encode()).hexdigest()
+        return digest[:32]
+
+
+class WindowLimits(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    objects: int = Field(ge=1)
+    bytes: int = Field(ge=1)
+    max_age: timedelta
+
+    @classmethod
+    def from_policy(cls, policy: WindowPolicy) -> WindowLimits:
+        return cls(objects=policy.objects, bytes=policy.bytes, max_age=policy.max_age)
+
+
+class AddOutcome(StrEnum):
+    DUPLICATE = "duplicate"
+    ADDED = "added"
+    THRESHOLD_REACHED = "threshold_reached"
+
+
+class ClosedWindow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    model: str
+    seq: int = Field(ge=1)
+    objects: list[ObjectRef]
+    bytes: int
+    reason: str
+    closed_at: datetime
+    run_started: bool = False
+
+    @property
+    def window_id(self) -> str:
+        return f"w{self.seq:06d}"
+
+
+def close_reason(objects: int, size: int, opened_at: datetime | None, limits: WindowLimits,
+                 now: datetime) -> str | None:
+    """Why a window with these contents is due to close, or None while it is not."""
+    if objects >= limits.objects:
+        return f"window reached {objects} objects (limit {limits.objects})"
+    if size >= limits.bytes:
+        return f"window reached {size} bytes (limit {limits.bytes})"
+    if objects > 0 and opened_at is not None and now - opened_at >= limits.max_age:
+        return f"oldest object is {now - opened_at} old (max age {limits.max_age})"
+    return None
+
+
+class WindowStore(Protocol):
+    def add(self, model: str, obj: ObjectRef, limits: WindowLimits,
+            now: datetime) -> AddOutcome: ...
+
+    def close(self, model: str, limits: WindowLimits, now: datetime,
+              owner: str) -> ClosedWindow | None:
+        """Close the open window if it is due; exactly one concurrent caller gets it."""
+        ...
+
+    def get(self, model: str, seq: int) -> ClosedWindow | None: ...
+
+    def unstarted(self, model: str) -> list[ClosedWindow]:
+        """Closed windows whose run has not been started yet (e.g. a crash after closing)."""
+        ...
+
+    def mark_started(self, model: str, seq: int) -> None: ...
