@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# The layer's package, importable as the Lambda runtime would find it under /opt/python.
+sys.path.insert(0, str(ROOT / "layers" / "aiops_core" / "python"))
+sys.path.insert(0, str(ROOT))
+
+# Never reach a real AWS account from tests, whatever the developer's shell holds.
+for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(variable, None)
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"  # noqa: S105 - moto's dummy credentials
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AIOpsTest")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "aiops-test")

@@ -1,0 +1,87 @@
+"""Audit ledger, idempotency claims and the task-token rendezvous on DynamoDB (moto)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aiops.adapters.idempotency_store import DynamoIdempotencyStore
+from aiops.adapters.ledger_store import DynamoLedger
+from aiops.adapters.rendezvous_store import DynamoRendezvousStore
+from aiops.idempotency import once
+from aiops.ledger import LedgerEntry
+from aiops.rendezvous import JobOutcome
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def entry(action: str, minutes: int, model: str = "churn") -> LedgerEntry:
+    return LedgerEntry(model=model, at=NOW + timedelta(minutes=minutes), action=action,
+                       reason=f"because {action}", cause={"run_id": "churn-w000001"})
+
+
+def test_the_ledger_returns_a_models_decisions_oldest_first(tables):
+    ledger = DynamoLedger(tables["LedgerTable"])
+    for n, action in enumerate(["retrain_requested", "run_started", "candidate_registered"]):
+        ledger.append(entry(action, n))
+    ledger.append(entry("retrain_requested", 0, model="fraud"))
+
+    actions = [e.action for e in ledger.for_model("churn")]
+
+    assert actions == ["retrain_requested", "run_started", "candidate_registered"]
+
+
+def test_the_same_decision_recorded_twice_is_one_ledger_entry(tables):
+    ledger = DynamoLedger(tables["LedgerTable"])
+
+    assert ledger.append(entry("run_started", 1)) is True
+    assert ledger.append(entry("run_started", 1)) is False
+    assert len(ledger.for_model("churn")) == 1
+
+
+def test_a_natural_key_is_acted_on_once_and_again_after_a_failed_action(tables):
+    store = DynamoIdempotencyStore(tables["IdempotencyTable"])
+    calls: list[str] = []
+
+    def fail() -> None:
+        raise RuntimeError("transient")
+
+    try:
+        once(store, "event#1", NOW, timedelta(hours=1), fail)
+    except RuntimeError:
+        pass
+    ran, _ = once(store, "event#1", NOW, timedelta(hours=1), lambda: calls.append("x"))
+    duplicate, _ = once(store, "event#1", NOW, timedelta(hours=1), lambda: calls.append("y"))
+
+    assert ran and not duplicate
+    assert calls == ["x"]
+
+
+def test_an_expired_claim_can_be_claimed_again(tables):
+    store = DynamoIdempotencyStore(tables["IdempotencyTable"])
+    store.claim("event#2", NOW, timedelta(minutes=5))
+
+    assert store.claim("event#2", NOW + timedelta(minutes=1), timedelta(minutes=5)) is False
+    assert store.claim("event#2", NOW + timedelta(minutes=6), timedelta(minutes=5)) is True
+
+
+def test_the_outcome_arriving_after_the_waiter_resumes_it(tables):
+    rendezvous = DynamoRendezvousStore(tables["ControlTable"])
+    assert rendezvous.register_waiter("exec-1", "token-1", {"manifest_uri": "s3://m"}) is None
+
+    first, resumption = rendezvous.record_outcome("exec-1", JobOutcome(status="Succeeded"))
+    duplicate, again = rendezvous.record_outcome("exec-1", JobOutcome(status="Succeeded"))
+
+    assert first and resumption is not None and resumption.task_token == "token-1"
+    assert resumption.context == {"manifest_uri": "s3://m"}
+    assert (duplicate, again) == (False, None)
+
+
+def test_the_outcome_arriving_before_the_waiter_is_handed_to_the_waiter(tables):
+    rendezvous = DynamoRendezvousStore(tables["ControlTable"])
+    first, resumption = rendezvous.record_outcome("exec-2", JobOutcome(status="Failed"))
+
+    parked = rendezvous.register_waiter("exec-2", "token-2", {})
+
+    assert first and resumption is None
+    assert parked is not None and parked.outcome.status == "Failed"
+    assert parked.task_token == "token-2"
