@@ -7,6 +7,7 @@ Outside a running cloud (no current clock) waits return at once instead of hangi
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import types
 from collections.abc import Callable
@@ -133,6 +134,8 @@ class VirtualThread(threading.Thread):
     _vclock: VirtualClock | None = None
 
     def start(self) -> None:
+        # The new thread works on behalf of whoever started it (see actors.py).
+        self._vcontext = contextvars.copy_context()
         self._vclock = current_clock()
         self._vdone = False
         self._vjoiners: set[Waiter] = set()
@@ -147,7 +150,7 @@ class VirtualThread(threading.Thread):
 
     def run(self) -> None:
         try:
-            super().run()
+            self._vcontext.run(super().run)
         finally:
             self._finish()
 
@@ -211,4 +214,25 @@ def time_shim() -> types.ModuleType:
 
     shim.sleep = sleep  # type: ignore[attr-defined]
     shim.time = now  # type: ignore[attr-defined]
+    return shim
+
+
+def datetime_shim() -> types.ModuleType:
+    """A stand-in for the `datetime` module whose `datetime.now()` is virtual."""
+    import datetime as real_datetime
+
+    class VirtualDatetime(real_datetime.datetime):
+        @classmethod
+        def now(cls, tz: real_datetime.tzinfo | None = None) -> VirtualDatetime:  # type: ignore[override]
+            clock = current_clock()
+            if clock is None:
+                return super().now(tz)
+            moment = clock.now()
+            # Naive local time without a tz, as datetime.now() gives.
+            moment = moment.astimezone().replace(tzinfo=None) if tz is None else moment.astimezone(tz)
+            return cls.combine(moment.date(), moment.timetz())
+
+    shim = types.ModuleType("aiops_local_virtual_datetime")
+    shim.__dict__.update({k: v for k, v in vars(real_datetime).items() if not k.startswith("__")})
+    shim.datetime = VirtualDatetime  # type: ignore[attr-defined]
     return shim

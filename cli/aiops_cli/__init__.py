@@ -1,0 +1,1 @@
+"""The operator CLI: `aiops policy check`, `aiops local …`, `aiops audit`."""

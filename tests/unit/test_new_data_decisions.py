@@ -1,0 +1,117 @@
+"""New training data → window → run: the decisions, on in-memory fakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiops.events import S3ObjectCreated, parse_event
+from aiops.policy import parse_policy
+from aiops.retrain import record_training_object, sweep_windows
+from tests.support.events import load_event
+from tests.unit.fakes import MemoryLedger, MemoryWindows, RecordingRunStarter
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = parse_policy((ROOT / "policies" / "default.yaml").read_text())
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def upload(n: int, **overrides: object) -> S3ObjectCreated:
+    fields = {"id": f"evt-{n}", "detail.object.key": f"raw/churn/2026/11/20/part-{n:04d}.csv",
+              "detail.object.version-id": f"version-{n}", **overrides}
+    return parse_event(S3ObjectCreated, load_event("s3_object_created_training", **fields))
+
+
+class World:
+    def __init__(self) -> None:
+        self.windows = MemoryWindows()
+        self.runs = RecordingRunStarter()
+        self.ledger = MemoryLedger()
+
+    def deliver(self, event: S3ObjectCreated, now: datetime = NOW):
+        return record_training_object(event, POLICY, self.windows, self.runs, self.ledger, now,
+                                      owner="test")
+
+
+def test_objects_below_the_threshold_are_added_without_starting_a_run():
+    world = World()
+
+    decisions = [world.deliver(upload(n)) for n in range(1, 5)]
+
+    assert [d.action for d in decisions] == ["added"] * 4
+    assert world.runs.started == []
+
+
+def test_the_object_that_fills_the_window_starts_one_run_with_the_reason():
+    world = World()
+
+    decisions = [world.deliver(upload(n)) for n in range(1, 6)]
+
+    assert decisions[-1].action == "retrain_started"
+    assert decisions[-1].run_id == "churn-w000001"
+    assert [r.trigger.windows for r in world.runs.started] == [[1]]
+    entry = world.ledger.entries[-1]
+    assert entry.action == "retrain_requested" and "5 objects" in entry.reason
+    assert entry.cause["event_id"] == "evt-5"
+
+
+def test_a_redelivered_object_is_counted_once():
+    world = World()
+
+    decisions = [world.deliver(upload(1)) for _ in range(3)]
+
+    assert [d.action for d in decisions] == ["added", "duplicate", "duplicate"]
+
+
+def test_folder_markers_empty_objects_and_foreign_prefixes_are_ignored_with_a_reason():
+    world = World()
+
+    marker = world.deliver(parse_event(S3ObjectCreated,
+                                       load_event("s3_object_created_folder_marker")))
+    empty = world.deliver(upload(7, **{"detail.object.size": 0}))
+    foreign = world.deliver(parse_event(S3ObjectCreated,
+                                        load_event("s3_object_created_outside_prefixes")))
+
+    assert (marker.action, marker.reason) == ("ignored", "folder marker, not data")
+    assert (empty.action, empty.reason) == ("ignored", "zero-byte object")
+    assert foreign.action == "ignored" and "prefix" in foreign.reason
+    assert world.windows.pending == {}
+
+
+def test_the_sweep_closes_an_aged_window_so_data_is_never_stranded():
+    world = World()
+    world.deliver(upload(1))
+
+    early = sweep_windows(POLICY, world.windows, world.runs, world.ledger,
+                          NOW + timedelta(hours=5), owner="sweep")
+    aged = sweep_windows(POLICY, world.windows, world.runs, world.ledger,
+                         NOW + timedelta(hours=6), owner="sweep")
+
+    assert early.started == []
+    assert [d.action for d in aged.started] == ["retrain_started"]
+    assert world.runs.started[0].trigger.kind == "window_age"
+
+
+def test_the_sweep_starts_a_closed_window_whose_run_never_started():
+    world = World()
+    for n in range(1, 6):
+        world.deliver(upload(n))
+    world.windows.started.clear()  # as if the handler died between closing and starting
+
+    result = sweep_windows(POLICY, world.windows, world.runs, world.ledger, NOW, owner="sweep")
+
+    assert [d.run_id for d in result.started] == ["churn-w000001"]
+    assert len(world.runs.started) == 1, "the restart is the same run, not a second one"
+
+
+def test_a_dry_run_model_records_the_decision_and_starts_nothing():
+    dry = parse_policy((ROOT / "policies" / "default.yaml").read_text().replace(
+        "run_timeout: 12h", "run_timeout: 12h\n    dry_run: true"))
+    world = World()
+
+    decisions = [record_training_object(upload(n), dry, world.windows, world.runs, world.ledger,
+                                        NOW, owner="t") for n in range(1, 6)]
+
+    assert decisions[-1].action == "retrain_dry_run"
+    assert world.runs.started == []
+    assert world.ledger.entries[-1].action == "retrain_dry_run"

@@ -1,0 +1,60 @@
+"""Run ids, coalescing, evaluation reports and human-readable units."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from aiops.evaluation import flatten_metrics
+from aiops.triggers import RunTrigger, follow_up_run, run_for_window
+from aiops.units import parse_duration, parse_size
+
+
+def test_a_window_always_maps_to_the_same_run_id():
+    first = run_for_window("churn", 7, "new_data", "full")
+    again = run_for_window("churn", 7, "new_data", "full")
+
+    assert first.run_id == again.run_id == "churn-w000007"
+
+
+def test_a_follow_up_run_coalesces_every_pending_trigger_and_is_order_independent():
+    pending = [RunTrigger(kind="new_data", trigger_id=f"window:w{n}", reason=f"w{n} full",
+                          windows=[n]) for n in (3, 2, 4)]
+
+    one = follow_up_run("churn", pending)
+    other = follow_up_run("churn", list(reversed(pending)))
+
+    assert one.run_id == other.run_id
+    assert one.trigger.windows == [2, 3, 4]
+    assert one.trigger.reason.startswith("coalesced 3 trigger(s)")
+
+
+def test_a_follow_up_needs_a_trigger():
+    with pytest.raises(ValueError, match="at least one pending trigger"):
+        follow_up_run("churn", [])
+
+
+def test_sagemaker_model_quality_reports_and_flat_metrics_are_read():
+    sagemaker = {"binary_classification_metrics": {"auc": {"value": 0.81,
+                                                           "standard_deviation": 0.01}}}
+
+    assert flatten_metrics(sagemaker) == {"auc": 0.81}
+    assert flatten_metrics({"metrics": {"rougeL": 0.4, "ok": True}}) == {"rougeL": 0.4}
+
+
+@pytest.mark.parametrize("text,expected", [("15m", timedelta(minutes=15)), ("6h", timedelta(hours=6)),
+                                           ("3d", timedelta(days=3)), (90, timedelta(seconds=90))])
+def test_durations(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [("50MB", 50_000_000), ("1GiB", 2**30), (512, 512)])
+def test_sizes(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["-1h", "0m", "soon", True])
+def test_bad_durations_are_refused(bad):
+    with pytest.raises(ValueError):
+        parse_duration(bad)
