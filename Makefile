@@ -10,6 +10,7 @@ SAM := $(SAM_VENV)/bin/sam
 PY312_DIR := $(shell (pyenv prefix 3.12 2>/dev/null || pyenv prefix 3.12.1 2>/dev/null) | head -1)
 SAM_PATH := $(if $(PY312_DIR),$(PY312_DIR)/bin:,)$(PATH)
 STAGE ?= dev
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: demo test lint bench build deploy policy-check clean
 

@@ -29,7 +29,7 @@ def check(paths: list[Path]) -> int:
     return status
 
 
-def add_policy_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_policy_commands(subparsers: argparse._SubParsersAction) -> None:
     policy = subparsers.add_parser("policy", help="work with policy files")
     commands = policy.add_subparsers(dest="policy_command", required=True)
     check_cmd = commands.add_parser("check", help="validate policy files, naming each bad field")

@@ -20,7 +20,12 @@ STACK = Stack(Settings())
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     created = parse_event(S3ObjectCreated, event)
     decision = record_training_object(
-        created, STACK.policy.load(), STACK.windows, STACK.runs, STACK.ledger, now(),
+        created,
+        STACK.policy.load(),
+        STACK.windows,
+        STACK.runs,
+        STACK.ledger,
+        now(),
         owner=context.aws_request_id,
     )
     logger.info("new data", extra=decision.model_dump())

@@ -19,6 +19,12 @@ STACK = Stack(Settings())
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(ReadCandidateInput, event)
-    candidate = read_candidate(step.request, step.pipeline_execution_arn, STACK.policy.load(),
-                               STACK.registry, STACK.ledger, now())
+    candidate = read_candidate(
+        step.request,
+        step.pipeline_execution_arn,
+        STACK.policy.load(),
+        STACK.registry,
+        STACK.ledger,
+        now(),
+    )
     return candidate.model_dump()

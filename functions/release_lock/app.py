@@ -20,6 +20,15 @@ STACK = Stack(Settings())
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(EndRunInput, event)
     error = f"{step.error}: {step.cause}" if step.error else None
-    ended = end_run(step.request, step.outcome, error, STACK.policy.load(), STACK.locks,
-                    STACK.runs, STACK.alerts, STACK.ledger, now())
+    ended = end_run(
+        step.request,
+        step.outcome,
+        error,
+        STACK.policy.load(),
+        STACK.locks,
+        STACK.runs,
+        STACK.alerts,
+        STACK.ledger,
+        now(),
+    )
     return ended.model_dump()

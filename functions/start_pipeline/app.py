@@ -19,7 +19,16 @@ STACK = Stack(Settings())
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(StartTrainingInput, event)
-    started = start_training(step.request, step.task_token, STACK.policy.load(), STACK.windows,
-                             STACK.manifests, STACK.pipelines, STACK.rendezvous, STACK.resumer,
-                             STACK.ledger, now())
+    started = start_training(
+        step.request,
+        step.task_token,
+        STACK.policy.load(),
+        STACK.windows,
+        STACK.manifests,
+        STACK.pipelines,
+        STACK.rendezvous,
+        STACK.resumer,
+        STACK.ledger,
+        now(),
+    )
     return started.model_dump()

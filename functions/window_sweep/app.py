@@ -17,7 +17,13 @@ STACK = Stack(Settings())
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    result = sweep_windows(STACK.policy.load(), STACK.windows, STACK.runs, STACK.ledger, now(),
-                           owner=context.aws_request_id)
+    result = sweep_windows(
+        STACK.policy.load(),
+        STACK.windows,
+        STACK.runs,
+        STACK.ledger,
+        now(),
+        owner=context.aws_request_id,
+    )
     metrics.add_metric(name="AgedWindowsClosed", unit="Count", value=len(result.started))
     return result.model_dump()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from aiops.adapters.idempotency_store import DynamoIdempotencyStore
 from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.rendezvous_store import DynamoRendezvousStore
@@ -15,8 +17,13 @@ NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def entry(action: str, minutes: int, model: str = "churn") -> LedgerEntry:
-    return LedgerEntry(model=model, at=NOW + timedelta(minutes=minutes), action=action,
-                       reason=f"because {action}", cause={"run_id": "churn-w000001"})
+    return LedgerEntry(
+        model=model,
+        at=NOW + timedelta(minutes=minutes),
+        action=action,
+        reason=f"because {action}",
+        cause={"run_id": "churn-w000001"},
+    )
 
 
 def test_the_ledger_returns_a_models_decisions_oldest_first(tables):
@@ -45,10 +52,8 @@ def test_a_natural_key_is_acted_on_once_and_again_after_a_failed_action(tables):
     def fail() -> None:
         raise RuntimeError("transient")
 
-    try:
+    with pytest.raises(RuntimeError):
         once(store, "event#1", NOW, timedelta(hours=1), fail)
-    except RuntimeError:
-        pass
     ran, _ = once(store, "event#1", NOW, timedelta(hours=1), lambda: calls.append("x"))
     duplicate, _ = once(store, "event#1", NOW, timedelta(hours=1), lambda: calls.append("y"))
 

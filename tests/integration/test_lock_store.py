@@ -12,8 +12,12 @@ TTL = timedelta(hours=12)
 
 
 def trigger(n: int, windows: list[int] | None = None) -> RunTrigger:
-    return RunTrigger(kind="new_data", trigger_id=f"window:w{n:06d}", reason=f"window {n} full",
-                      windows=windows if windows is not None else [n])
+    return RunTrigger(
+        kind="new_data",
+        trigger_id=f"window:w{n:06d}",
+        reason=f"window {n} full",
+        windows=windows if windows is not None else [n],
+    )
 
 
 def test_a_lock_taken_twice_is_refused_and_records_one_coalesced_trigger(tables):

@@ -18,8 +18,13 @@ LIMITS = WindowLimits(objects=5, bytes=10**9, max_age=timedelta(hours=6))
 
 
 def obj(n: int, size: int = 1000, version: str | None = None) -> ObjectRef:
-    return ObjectRef(bucket="training", key=f"raw/churn/part-{n:04d}.csv",
-                     version_id=version or f"v{n}", etag=f"etag{n}", size=size)
+    return ObjectRef(
+        bucket="training",
+        key=f"raw/churn/part-{n:04d}.csv",
+        version_id=version or f"v{n}",
+        etag=f"etag{n}",
+        size=size,
+    )
 
 
 def store(tables: dict[str, str]) -> DynamoWindowStore:
@@ -27,8 +32,9 @@ def store(tables: dict[str, str]) -> DynamoWindowStore:
 
 
 def head(tables: dict[str, str], dynamodb: Any) -> dict[str, Any]:
-    item = dynamodb.get_item(TableName=tables["ControlTable"],
-                             Key={"pk": {"S": "MODEL#churn"}, "sk": {"S": "WINDOW"}})["Item"]
+    item = dynamodb.get_item(
+        TableName=tables["ControlTable"], Key={"pk": {"S": "MODEL#churn"}, "sk": {"S": "WINDOW"}}
+    )["Item"]
     return {"objects": int(item["objects"]["N"]), "bytes": int(item["bytes"]["N"])}
 
 
@@ -93,8 +99,9 @@ def test_a_closed_window_leaves_an_empty_window_with_no_age(tables, dynamodb):
     windows.add("churn", obj(6), LIMITS, NOW + timedelta(hours=1))
 
     assert head(tables, dynamodb) == {"objects": 1, "bytes": 1000}
-    assert windows.close("churn", LIMITS, NOW + timedelta(hours=6, minutes=59),
-                         owner="sweep") is None
+    assert (
+        windows.close("churn", LIMITS, NOW + timedelta(hours=6, minutes=59), owner="sweep") is None
+    )
 
 
 def test_twenty_concurrent_additions_crossing_the_threshold_close_the_window_once():
@@ -122,7 +129,8 @@ def _deliver_concurrently(client: Any, tables: dict[str, str], limits: WindowLim
         closed = [c for c in pool.map(deliver, range(1, 21)) if c is not None]
     # Whatever arrived after the close is in the next window: close it to account for all 20.
     later = DynamoWindowStore(tables["ControlTable"], client).close(
-        "churn", limits, NOW + timedelta(hours=7), owner="sweep")
+        "churn", limits, NOW + timedelta(hours=7), owner="sweep"
+    )
     return closed, later
 
 

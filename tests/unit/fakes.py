@@ -27,16 +27,24 @@ class MemoryWindows:
         due = close_reason(len(objs), sum(o.size for o in objs), None, limits, now)
         return AddOutcome.THRESHOLD_REACHED if due else AddOutcome.ADDED
 
-    def close(self, model: str, limits: WindowLimits, now: datetime,
-              owner: str) -> ClosedWindow | None:
+    def close(
+        self, model: str, limits: WindowLimits, now: datetime, owner: str
+    ) -> ClosedWindow | None:
         objs = list(self.pending.get(model, {}).values())
-        reason = close_reason(len(objs), sum(o.size for o in objs), self.opened.get(model),
-                              limits, now)
+        reason = close_reason(
+            len(objs), sum(o.size for o in objs), self.opened.get(model), limits, now
+        )
         if reason is None:
             return None
         seq = 1 + sum(1 for m, _ in self.closed if m == model)
-        window = ClosedWindow(model=model, seq=seq, objects=objs,
-                              bytes=sum(o.size for o in objs), reason=reason, closed_at=now)
+        window = ClosedWindow(
+            model=model,
+            seq=seq,
+            objects=objs,
+            bytes=sum(o.size for o in objs),
+            reason=reason,
+            closed_at=now,
+        )
         self.closed[(model, seq)] = window
         self.pending[model] = {}
         self.opened.pop(model, None)

@@ -27,15 +27,18 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted(p for p in PACKAGE.rglob("*.py")
-                                        if "adapters" not in p.parts),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in PACKAGE.rglob("*.py") if "adapters" not in p.parts),
+    ids=lambda p: p.name,
+)
 def test_domain_modules_never_import_boto3(path):
     assert not imported_modules(path) & {"boto3", "botocore"}
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "functions").glob("*/app.py")),
-                         ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "functions").glob("*/app.py")), ids=lambda p: p.parent.name
+)
 def test_handlers_do_not_import_boto3_directly(path):
     assert "boto3" not in imported_modules(path)
 
@@ -60,8 +63,7 @@ def _states(definition: dict) -> dict[str, dict]:
 
 @pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
 def test_every_task_has_retry_and_catch(path):
-    tasks = {n: s for n, s in _states(json.loads(path.read_text())).items()
-             if s["Type"] == "Task"}
+    tasks = {n: s for n, s in _states(json.loads(path.read_text())).items() if s["Type"] == "Task"}
 
     missing = [n for n, s in tasks.items() if not s.get("Retry") or not s.get("Catch")]
 
@@ -71,8 +73,11 @@ def test_every_task_has_retry_and_catch(path):
 @pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
 def test_every_substitution_is_defined_by_the_template(path):
     machines = resources("AWS::Serverless::StateMachine")
-    owner = [m for m in machines.values()
-             if m["Properties"]["DefinitionUri"] == f"statemachines/{path.name}"]
+    owner = [
+        m
+        for m in machines.values()
+        if m["Properties"]["DefinitionUri"] == f"statemachines/{path.name}"
+    ]
     used = set(re.findall(r"\$\{(\w+)\}", path.read_text()))
 
     assert len(owner) == 1, f"{path.name} is used by exactly one state machine"

@@ -14,8 +14,17 @@ from aiops.events import (
 )
 from tests.support.events import all_event_files, load_event
 
-ENVELOPE = {"version", "id", "detail-type", "source", "account", "time", "region", "resources",
-            "detail"}
+ENVELOPE = {
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+}
 
 
 @pytest.mark.parametrize("path", all_event_files(), ids=lambda p: p.name)
@@ -47,8 +56,13 @@ def test_a_negative_size_is_rejected_naming_the_field():
     assert "detail.object.size" in str(caught.value)
 
 
-@pytest.mark.parametrize("name,status", [("sagemaker_pipeline_execution_succeeded", "Succeeded"),
-                                         ("sagemaker_pipeline_execution_failed", "Failed")])
+@pytest.mark.parametrize(
+    "name,status",
+    [
+        ("sagemaker_pipeline_execution_succeeded", "Succeeded"),
+        ("sagemaker_pipeline_execution_failed", "Failed"),
+    ],
+)
 def test_pipeline_status_samples_parse(name, status):
     change = parse_event(PipelineExecutionStatusChange, load_event(name))
 

@@ -17,8 +17,12 @@ NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def upload(n: int, **overrides: object) -> S3ObjectCreated:
-    fields = {"id": f"evt-{n}", "detail.object.key": f"raw/churn/2026/11/20/part-{n:04d}.csv",
-              "detail.object.version-id": f"version-{n}", **overrides}
+    fields = {
+        "id": f"evt-{n}",
+        "detail.object.key": f"raw/churn/2026/11/20/part-{n:04d}.csv",
+        "detail.object.version-id": f"version-{n}",
+        **overrides,
+    }
     return parse_event(S3ObjectCreated, load_event("s3_object_created_training", **fields))
 
 
@@ -29,8 +33,9 @@ class World:
         self.ledger = MemoryLedger()
 
     def deliver(self, event: S3ObjectCreated, now: datetime = NOW):
-        return record_training_object(event, POLICY, self.windows, self.runs, self.ledger, now,
-                                      owner="test")
+        return record_training_object(
+            event, POLICY, self.windows, self.runs, self.ledger, now, owner="test"
+        )
 
 
 def test_objects_below_the_threshold_are_added_without_starting_a_run():
@@ -66,11 +71,13 @@ def test_a_redelivered_object_is_counted_once():
 def test_folder_markers_empty_objects_and_foreign_prefixes_are_ignored_with_a_reason():
     world = World()
 
-    marker = world.deliver(parse_event(S3ObjectCreated,
-                                       load_event("s3_object_created_folder_marker")))
+    marker = world.deliver(
+        parse_event(S3ObjectCreated, load_event("s3_object_created_folder_marker"))
+    )
     empty = world.deliver(upload(7, **{"detail.object.size": 0}))
-    foreign = world.deliver(parse_event(S3ObjectCreated,
-                                        load_event("s3_object_created_outside_prefixes")))
+    foreign = world.deliver(
+        parse_event(S3ObjectCreated, load_event("s3_object_created_outside_prefixes"))
+    )
 
     assert (marker.action, marker.reason) == ("ignored", "folder marker, not data")
     assert (empty.action, empty.reason) == ("ignored", "zero-byte object")
@@ -82,10 +89,12 @@ def test_the_sweep_closes_an_aged_window_so_data_is_never_stranded():
     world = World()
     world.deliver(upload(1))
 
-    early = sweep_windows(POLICY, world.windows, world.runs, world.ledger,
-                          NOW + timedelta(hours=5), owner="sweep")
-    aged = sweep_windows(POLICY, world.windows, world.runs, world.ledger,
-                         NOW + timedelta(hours=6), owner="sweep")
+    early = sweep_windows(
+        POLICY, world.windows, world.runs, world.ledger, NOW + timedelta(hours=5), owner="sweep"
+    )
+    aged = sweep_windows(
+        POLICY, world.windows, world.runs, world.ledger, NOW + timedelta(hours=6), owner="sweep"
+    )
 
     assert early.started == []
     assert [d.action for d in aged.started] == ["retrain_started"]
@@ -105,12 +114,19 @@ def test_the_sweep_starts_a_closed_window_whose_run_never_started():
 
 
 def test_a_dry_run_model_records_the_decision_and_starts_nothing():
-    dry = parse_policy((ROOT / "policies" / "default.yaml").read_text().replace(
-        "run_timeout: 12h", "run_timeout: 12h\n    dry_run: true"))
+    dry = parse_policy(
+        (ROOT / "policies" / "default.yaml")
+        .read_text()
+        .replace("run_timeout: 12h", "run_timeout: 12h\n    dry_run: true")
+    )
     world = World()
 
-    decisions = [record_training_object(upload(n), dry, world.windows, world.runs, world.ledger,
-                                        NOW, owner="t") for n in range(1, 6)]
+    decisions = [
+        record_training_object(
+            upload(n), dry, world.windows, world.runs, world.ledger, NOW, owner="t"
+        )
+        for n in range(1, 6)
+    ]
 
     assert decisions[-1].action == "retrain_dry_run"
     assert world.runs.started == []

@@ -32,8 +32,9 @@ def test_the_default_policy_declares_a_sagemaker_and_a_bedrock_model():
 
 
 def test_human_readable_sizes_and_durations_are_parsed():
-    policy = parse_policy(VALID.replace("bytes: 50MB", "bytes: 2GiB").replace("max_age: 6h",
-                                                                               "max_age: 90m"))
+    policy = parse_policy(
+        VALID.replace("bytes: 50MB", "bytes: 2GiB").replace("max_age: 6h", "max_age: 90m")
+    )
 
     window = policy.sagemaker_model("churn").data.window
 
@@ -55,8 +56,11 @@ def test_an_unknown_field_is_rejected_not_ignored():
 
 
 def test_a_canary_without_rollback_alarms_is_rejected():
-    found = problems(VALID.replace("rollback_alarms: [churn-prod-5xx, churn-prod-latency-p99]",
-                                   "rollback_alarms: []"))
+    found = problems(
+        VALID.replace(
+            "rollback_alarms: [churn-prod-5xx, churn-prod-latency-p99]", "rollback_alarms: []"
+        )
+    )
 
     assert "a canary needs at least one alarm" in found["models.churn.deploy"]
 

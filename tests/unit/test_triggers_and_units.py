@@ -19,8 +19,10 @@ def test_a_window_always_maps_to_the_same_run_id():
 
 
 def test_a_follow_up_run_coalesces_every_pending_trigger_and_is_order_independent():
-    pending = [RunTrigger(kind="new_data", trigger_id=f"window:w{n}", reason=f"w{n} full",
-                          windows=[n]) for n in (3, 2, 4)]
+    pending = [
+        RunTrigger(kind="new_data", trigger_id=f"window:w{n}", reason=f"w{n} full", windows=[n])
+        for n in (3, 2, 4)
+    ]
 
     one = follow_up_run("churn", pending)
     other = follow_up_run("churn", list(reversed(pending)))
@@ -36,15 +38,23 @@ def test_a_follow_up_needs_a_trigger():
 
 
 def test_sagemaker_model_quality_reports_and_flat_metrics_are_read():
-    sagemaker = {"binary_classification_metrics": {"auc": {"value": 0.81,
-                                                           "standard_deviation": 0.01}}}
+    sagemaker = {
+        "binary_classification_metrics": {"auc": {"value": 0.81, "standard_deviation": 0.01}}
+    }
 
     assert flatten_metrics(sagemaker) == {"auc": 0.81}
     assert flatten_metrics({"metrics": {"rougeL": 0.4, "ok": True}}) == {"rougeL": 0.4}
 
 
-@pytest.mark.parametrize("text,expected", [("15m", timedelta(minutes=15)), ("6h", timedelta(hours=6)),
-                                           ("3d", timedelta(days=3)), (90, timedelta(seconds=90))])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("15m", timedelta(minutes=15)),
+        ("6h", timedelta(hours=6)),
+        ("3d", timedelta(days=3)),
+        (90, timedelta(seconds=90)),
+    ],
+)
 def test_durations(text, expected):
     assert parse_duration(text) == expected
 

@@ -19,8 +19,9 @@ class IdempotencyStore(Protocol):
         ...
 
 
-def once(store: IdempotencyStore, key: str, now: datetime, ttl: timedelta,
-         action: Callable[[], T]) -> tuple[bool, T | None]:
+def once(
+    store: IdempotencyStore, key: str, now: datetime, ttl: timedelta, action: Callable[[], T]
+) -> tuple[bool, T | None]:
     """Run `action` for the first delivery of `key` only: (ran, result)."""
     if not store.claim(key, now, ttl):
         return False, None

@@ -26,8 +26,9 @@ class LedgerEntry(BaseModel):
     @property
     def entry_id(self) -> str:
         # Deterministic: the same decision recorded twice (a retried step) is one entry.
-        body = json.dumps([self.model, self.action, self.reason, self.cause], sort_keys=True,
-                          default=str)
+        body = json.dumps(
+            [self.model, self.action, self.reason, self.cause], sort_keys=True, default=str
+        )
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
     @property

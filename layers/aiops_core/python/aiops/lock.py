@@ -22,14 +22,14 @@ class LockOutcome(BaseModel):
 
 
 class LockStore(Protocol):
-    def acquire(self, model: str, run_id: str, trigger: RunTrigger, now: datetime,
-                ttl: timedelta) -> LockOutcome:
+    def acquire(
+        self, model: str, run_id: str, trigger: RunTrigger, now: datetime, ttl: timedelta
+    ) -> LockOutcome:
         """Take the lock for `run_id` (re-entrant), or coalesce `trigger` into the holder's
         pending triggers: recorded once, however often it is retried."""
         ...
 
-    def release(self, model: str, run_id: str, now: datetime,
-                ttl: timedelta) -> RunRequest | None:
+    def release(self, model: str, run_id: str, now: datetime, ttl: timedelta) -> RunRequest | None:
         """Release the lock held by `run_id`. With pending triggers, the lock passes to their
         follow-up run, returned to be started; retrying the release returns the same one."""
         ...

@@ -103,7 +103,7 @@ CostAction = Literal["notify", "pause_triggers", "scale_to_min", "stop_jobs"]
 
 class BudgetPolicy(_Strict):
     anomaly_min_usd: float = Field(default=0, ge=0)
-    actions: list[CostAction] = Field(default_factory=lambda: ["notify"])
+    actions: list[CostAction] = Field(default_factory=lambda: list[CostAction](["notify"]))
 
 
 class LabelsPolicy(_Strict):

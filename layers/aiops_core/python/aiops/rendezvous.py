@@ -32,13 +32,13 @@ class Resumption(BaseModel):
 
 
 class RendezvousStore(Protocol):
-    def register_waiter(self, key: str, task_token: str,
-                        context: dict[str, Any]) -> Resumption | None:
+    def register_waiter(
+        self, key: str, task_token: str, context: dict[str, Any]
+    ) -> Resumption | None:
         """Park `task_token`; returns the resumption when the outcome is already there."""
         ...
 
-    def record_outcome(self, key: str,
-                       outcome: JobOutcome) -> tuple[bool, Resumption | None]:
+    def record_outcome(self, key: str, outcome: JobOutcome) -> tuple[bool, Resumption | None]:
         """Record the job's outcome once: (first time?, the resumption when a waiter is
         parked). A duplicate outcome is (False, None)."""
         ...
@@ -53,8 +53,13 @@ class TaskResumer(Protocol):
 def resume(resumer: TaskResumer, resumption: Resumption) -> None:
     outcome = resumption.outcome
     if outcome.succeeded:
-        resumer.succeed(resumption.task_token, {**resumption.context, **outcome.detail,
-                                                "status": outcome.status})
+        resumer.succeed(
+            resumption.task_token,
+            {**resumption.context, **outcome.detail, "status": outcome.status},
+        )
     else:
-        resumer.fail(resumption.task_token, error=f"Job{outcome.status}",
-                     cause=str(outcome.detail.get("reason", outcome.status)))
+        resumer.fail(
+            resumption.task_token,
+            error=f"Job{outcome.status}",
+            cause=str(outcome.detail.get("reason", outcome.status)),
+        )

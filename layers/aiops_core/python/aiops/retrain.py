@@ -47,8 +47,9 @@ class Candidate(BaseModel):
 
 
 class ModelRegistry(Protocol):
-    def find_candidate(self, package_group: str, pipeline_execution_arn: str) -> Candidate | None:
-        ...
+    def find_candidate(
+        self, package_group: str, pipeline_execution_arn: str
+    ) -> Candidate | None: ...
 
 
 class Alerts(Protocol):
@@ -78,9 +79,15 @@ class NewDataDecision(BaseModel):
 # ------------------------------------------------------------------ trigger: new training data
 
 
-def record_training_object(event: S3ObjectCreated, policy: Policy, windows: WindowStore,
-                           starter: RunStarter, ledger: Ledger, now: datetime,
-                           owner: str) -> NewDataDecision:
+def record_training_object(
+    event: S3ObjectCreated,
+    policy: Policy,
+    windows: WindowStore,
+    starter: RunStarter,
+    ledger: Ledger,
+    now: datetime,
+    owner: str,
+) -> NewDataDecision:
     """Add a new training object to its model's window; a window that fills starts a run."""
     obj = event.detail.object
     key = obj.key
@@ -90,47 +97,93 @@ def record_training_object(event: S3ObjectCreated, policy: Policy, windows: Wind
         return NewDataDecision(action="ignored", key=key, reason="zero-byte object")
     match = policy.sagemaker_model_for_key(key)
     if match is None:
-        return NewDataDecision(action="ignored", key=key,
-                               reason="outside every model's training-data prefix")
+        return NewDataDecision(
+            action="ignored", key=key, reason="outside every model's training-data prefix"
+        )
     name, model = match
-    ref = ObjectRef(bucket=event.detail.bucket.name, key=key, version_id=obj.version_id,
-                    etag=obj.etag, size=obj.size)
+    ref = ObjectRef(
+        bucket=event.detail.bucket.name,
+        key=key,
+        version_id=obj.version_id,
+        etag=obj.etag,
+        size=obj.size,
+    )
     limits = WindowLimits.from_policy(model.data.window)
     added = windows.add(name, ref, limits, now)
     if added is AddOutcome.DUPLICATE:
-        return NewDataDecision(action="duplicate", key=key, model=name,
-                               reason="object version already counted")
+        return NewDataDecision(
+            action="duplicate", key=key, model=name, reason="object version already counted"
+        )
     if added is AddOutcome.ADDED:
         return NewDataDecision(action="added", key=key, model=name, reason="window not full yet")
     closed = windows.close(name, limits, now, owner)
     if closed is None:
-        return NewDataDecision(action="added", key=key, model=name,
-                               reason="window already closed by a concurrent delivery")
-    return start_window_run(closed, model, "new_data", starter, windows, ledger, now,
-                            event_id=event.id, key=key)
+        return NewDataDecision(
+            action="added",
+            key=key,
+            model=name,
+            reason="window already closed by a concurrent delivery",
+        )
+    return start_window_run(
+        closed, model, "new_data", starter, windows, ledger, now, event_id=event.id, key=key
+    )
 
 
-def start_window_run(closed: ClosedWindow, model: SageMakerModelPolicy,
-                     kind: Literal["new_data", "window_age"], starter: RunStarter,
-                     windows: WindowStore, ledger: Ledger, now: datetime,
-                     event_id: str | None = None, key: str = "") -> NewDataDecision:
+def start_window_run(
+    closed: ClosedWindow,
+    model: SageMakerModelPolicy,
+    kind: Literal["new_data", "window_age"],
+    starter: RunStarter,
+    windows: WindowStore,
+    ledger: Ledger,
+    now: datetime,
+    event_id: str | None = None,
+    key: str = "",
+) -> NewDataDecision:
     request = run_for_window(closed.model, closed.seq, kind, closed.reason, event_id)
-    cause: dict[str, Any] = {"event_id": event_id, "window": closed.window_id,
-                             "objects": len(closed.objects), "bytes": closed.bytes,
-                             "run_id": request.run_id}
+    cause: dict[str, Any] = {
+        "event_id": event_id,
+        "window": closed.window_id,
+        "objects": len(closed.objects),
+        "bytes": closed.bytes,
+        "run_id": request.run_id,
+    }
     if model.dry_run:
-        ledger.append(LedgerEntry(model=closed.model, at=now, action="retrain_dry_run",
-                                  reason=f"{closed.reason}; dry_run: nothing started",
-                                  cause=cause))
+        ledger.append(
+            LedgerEntry(
+                model=closed.model,
+                at=now,
+                action="retrain_dry_run",
+                reason=f"{closed.reason}; dry_run: nothing started",
+                cause=cause,
+            )
+        )
         windows.mark_started(closed.model, closed.seq)
-        return NewDataDecision(action="retrain_dry_run", key=key, model=closed.model,
-                               reason=closed.reason, run_id=request.run_id)
+        return NewDataDecision(
+            action="retrain_dry_run",
+            key=key,
+            model=closed.model,
+            reason=closed.reason,
+            run_id=request.run_id,
+        )
     execution = starter.start(request)
     windows.mark_started(closed.model, closed.seq)
-    ledger.append(LedgerEntry(model=closed.model, at=now, action="retrain_requested",
-                              reason=closed.reason, cause={**cause, "execution": execution}))
-    return NewDataDecision(action="retrain_started", key=key, model=closed.model,
-                           reason=closed.reason, run_id=request.run_id)
+    ledger.append(
+        LedgerEntry(
+            model=closed.model,
+            at=now,
+            action="retrain_requested",
+            reason=closed.reason,
+            cause={**cause, "execution": execution},
+        )
+    )
+    return NewDataDecision(
+        action="retrain_started",
+        key=key,
+        model=closed.model,
+        reason=closed.reason,
+        run_id=request.run_id,
+    )
 
 
 class SweepResult(BaseModel):
@@ -138,42 +191,67 @@ class SweepResult(BaseModel):
     started: list[NewDataDecision] = Field(default_factory=list)
 
 
-def sweep_windows(policy: Policy, windows: WindowStore, starter: RunStarter, ledger: Ledger,
-                  now: datetime, owner: str) -> SweepResult:
+def sweep_windows(
+    policy: Policy,
+    windows: WindowStore,
+    starter: RunStarter,
+    ledger: Ledger,
+    now: datetime,
+    owner: str,
+) -> SweepResult:
     """Close windows whose oldest object is too old, and start runs a crash left unstarted."""
     started: list[NewDataDecision] = []
     for name, model in policy.sagemaker_models().items():
         for closed in windows.unstarted(name):
-            started.append(start_window_run(closed, model, "window_age", starter, windows,
-                                            ledger, now))
+            started.append(
+                start_window_run(closed, model, "window_age", starter, windows, ledger, now)
+            )
         limits = WindowLimits.from_policy(model.data.window)
         aged = windows.close(name, limits, now, owner)
         if aged is not None:
-            started.append(start_window_run(aged, model, "window_age", starter, windows,
-                                            ledger, now))
+            started.append(
+                start_window_run(aged, model, "window_age", starter, windows, ledger, now)
+            )
     return SweepResult(started=started)
 
 
 # ------------------------------------------------------------------ workflow steps
 
 
-def take_run_lock(request: RunRequest, policy: Policy, locks: LockStore, ledger: Ledger,
-                  now: datetime) -> LockOutcome:
+def take_run_lock(
+    request: RunRequest, policy: Policy, locks: LockStore, ledger: Ledger, now: datetime
+) -> LockOutcome:
     model = policy.sagemaker_model(request.model)
-    outcome = locks.acquire(request.model, request.run_id, request.trigger, now,
-                            model.run_timeout)
+    outcome = locks.acquire(request.model, request.run_id, request.trigger, now, model.run_timeout)
     if outcome.acquired:
-        ledger.append(LedgerEntry(model=request.model, at=now, action="run_started",
-                                  reason=request.trigger.reason,
-                                  cause={"run_id": request.run_id,
-                                         "trigger": request.trigger.trigger_id,
-                                         "event_id": request.trigger.event_id}))
+        ledger.append(
+            LedgerEntry(
+                model=request.model,
+                at=now,
+                action="run_started",
+                reason=request.trigger.reason,
+                cause={
+                    "run_id": request.run_id,
+                    "trigger": request.trigger.trigger_id,
+                    "event_id": request.trigger.event_id,
+                },
+            )
+        )
     else:
-        ledger.append(LedgerEntry(model=request.model, at=now, action="trigger_coalesced",
-                                  reason=f"run {outcome.holder} holds the lock; "
-                                         "one follow-up run will include this trigger",
-                                  cause={"run_id": request.run_id, "holder": outcome.holder,
-                                         "trigger": request.trigger.trigger_id}))
+        ledger.append(
+            LedgerEntry(
+                model=request.model,
+                at=now,
+                action="trigger_coalesced",
+                reason=f"run {outcome.holder} holds the lock; "
+                "one follow-up run will include this trigger",
+                cause={
+                    "run_id": request.run_id,
+                    "holder": outcome.holder,
+                    "trigger": request.trigger.trigger_id,
+                },
+            )
+        )
     return outcome
 
 
@@ -182,11 +260,17 @@ def collect_manifest(request: RunRequest, windows: WindowStore, now: datetime) -
     for seq in request.trigger.windows:
         closed = windows.get(request.model, seq)
         if closed is None:
-            raise LookupError(f"{request.model}: window w{seq:06d} of run {request.run_id} "
-                              "does not exist")
+            raise LookupError(
+                f"{request.model}: window w{seq:06d} of run {request.run_id} does not exist"
+            )
         objects.extend(closed.objects)
-    return DataManifest(model=request.model, run_id=request.run_id,
-                        windows=list(request.trigger.windows), objects=objects, created_at=now)
+    return DataManifest(
+        model=request.model,
+        run_id=request.run_id,
+        windows=list(request.trigger.windows),
+        objects=objects,
+        created_at=now,
+    )
 
 
 class TrainingStarted(BaseModel):
@@ -197,27 +281,44 @@ class TrainingStarted(BaseModel):
     already_finished: bool
 
 
-def start_training(request: RunRequest, task_token: str, policy: Policy, windows: WindowStore,
-                   manifests: ManifestWriter, pipelines: PipelineStarter,
-                   rendezvous: RendezvousStore, resumer: TaskResumer, ledger: Ledger,
-                   now: datetime) -> TrainingStarted:
+def start_training(
+    request: RunRequest,
+    task_token: str,
+    policy: Policy,
+    windows: WindowStore,
+    manifests: ManifestWriter,
+    pipelines: PipelineStarter,
+    rendezvous: RendezvousStore,
+    resumer: TaskResumer,
+    ledger: Ledger,
+    now: datetime,
+) -> TrainingStarted:
     """Write the run's manifest, start its pipeline and park the workflow until it ends."""
     model = policy.sagemaker_model(request.model)
     manifest = collect_manifest(request, windows, now)
     uri = manifests.write(manifest)
-    execution = pipelines.start(model.pipeline, request.run_id,
-                                {"DataManifest": uri, "RunId": request.run_id})
-    ledger.append(LedgerEntry(model=request.model, at=now, action="pipeline_started",
-                              reason=f"{model.pipeline} on {len(manifest.objects)} objects",
-                              cause={"run_id": request.run_id, "pipeline_execution": execution,
-                                     "manifest": uri}))
+    execution = pipelines.start(
+        model.pipeline, request.run_id, {"DataManifest": uri, "RunId": request.run_id}
+    )
+    ledger.append(
+        LedgerEntry(
+            model=request.model,
+            at=now,
+            action="pipeline_started",
+            reason=f"{model.pipeline} on {len(manifest.objects)} objects",
+            cause={"run_id": request.run_id, "pipeline_execution": execution, "manifest": uri},
+        )
+    )
     context = {"pipeline_execution_arn": execution, "manifest_uri": uri}
     resumption = rendezvous.register_waiter(execution, task_token, context)
     if resumption is not None:
         resume(resumer, resumption)
-    return TrainingStarted(pipeline_execution_arn=execution, manifest_uri=uri,
-                           objects=len(manifest.objects),
-                           already_finished=resumption is not None)
+    return TrainingStarted(
+        pipeline_execution_arn=execution,
+        manifest_uri=uri,
+        objects=len(manifest.objects),
+        already_finished=resumption is not None,
+    )
 
 
 class PipelineStatusDecision(BaseModel):
@@ -227,22 +328,26 @@ class PipelineStatusDecision(BaseModel):
     status: str
 
 
-def on_pipeline_status(event: PipelineExecutionStatusChange, rendezvous: RendezvousStore,
-                       resumer: TaskResumer) -> PipelineStatusDecision:
+def on_pipeline_status(
+    event: PipelineExecutionStatusChange, rendezvous: RendezvousStore, resumer: TaskResumer
+) -> PipelineStatusDecision:
     detail = event.detail
     arn, status = detail.pipeline_execution_arn, detail.current_status
     if status not in ("Succeeded", "Failed", "Stopped"):
         return PipelineStatusDecision(action="ignored", pipeline_execution_arn=arn, status=status)
-    outcome = JobOutcome(status=status, detail={"pipeline_execution_arn": arn,
-                                                "event_id": event.id,
-                                                "reason": f"pipeline execution {status}"})
+    outcome = JobOutcome(
+        status=status,
+        detail={
+            "pipeline_execution_arn": arn,
+            "event_id": event.id,
+            "reason": f"pipeline execution {status}",
+        },
+    )
     first, resumption = rendezvous.record_outcome(arn, outcome)
     if not first:
-        return PipelineStatusDecision(action="duplicate", pipeline_execution_arn=arn,
-                                      status=status)
+        return PipelineStatusDecision(action="duplicate", pipeline_execution_arn=arn, status=status)
     if resumption is None:
-        return PipelineStatusDecision(action="recorded", pipeline_execution_arn=arn,
-                                      status=status)
+        return PipelineStatusDecision(action="recorded", pipeline_execution_arn=arn, status=status)
     resume(resumer, resumption)
     return PipelineStatusDecision(action="resumed", pipeline_execution_arn=arn, status=status)
 
@@ -251,22 +356,37 @@ class CandidateMissing(LookupError):
     pass
 
 
-def read_candidate(request: RunRequest, pipeline_execution_arn: str, policy: Policy,
-                   registry: ModelRegistry, ledger: Ledger, now: datetime) -> Candidate:
+def read_candidate(
+    request: RunRequest,
+    pipeline_execution_arn: str,
+    policy: Policy,
+    registry: ModelRegistry,
+    ledger: Ledger,
+    now: datetime,
+) -> Candidate:
     model = policy.sagemaker_model(request.model)
     candidate = registry.find_candidate(model.package_group, pipeline_execution_arn)
     if candidate is None:
-        raise CandidateMissing(f"{request.model}: pipeline execution {pipeline_execution_arn} "
-                               f"registered no model package in group {model.package_group}")
+        raise CandidateMissing(
+            f"{request.model}: pipeline execution {pipeline_execution_arn} "
+            f"registered no model package in group {model.package_group}"
+        )
     metric = model.gate.metric
     value = candidate.metrics.get(metric)
     shown = f"{metric}={value}" if value is not None else f"no {metric} in its evaluation"
-    ledger.append(LedgerEntry(model=request.model, at=now, action="candidate_registered",
-                              reason=f"version {candidate.version}, {shown}, "
-                                     f"{candidate.approval_status}",
-                              cause={"run_id": request.run_id,
-                                     "pipeline_execution": pipeline_execution_arn,
-                                     "model_package": candidate.package_arn}))
+    ledger.append(
+        LedgerEntry(
+            model=request.model,
+            at=now,
+            action="candidate_registered",
+            reason=f"version {candidate.version}, {shown}, {candidate.approval_status}",
+            cause={
+                "run_id": request.run_id,
+                "pipeline_execution": pipeline_execution_arn,
+                "model_package": candidate.package_arn,
+            },
+        )
+    )
     return candidate
 
 
@@ -277,24 +397,46 @@ class RunEnded(BaseModel):
     follow_up_run_id: str | None = None
 
 
-def end_run(request: RunRequest, outcome: Literal["succeeded", "failed"], error: str | None,
-            policy: Policy, locks: LockStore, starter: RunStarter, alerts: Alerts,
-            ledger: Ledger, now: datetime) -> RunEnded:
+def end_run(
+    request: RunRequest,
+    outcome: Literal["succeeded", "failed"],
+    error: str | None,
+    policy: Policy,
+    locks: LockStore,
+    starter: RunStarter,
+    alerts: Alerts,
+    ledger: Ledger,
+    now: datetime,
+) -> RunEnded:
     """Record the run's end, alert on failure, release the lock, start the follow-up run."""
     model = policy.sagemaker_model(request.model)
     reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
-    ledger.append(LedgerEntry(model=request.model, at=now, action=f"run_{outcome}",
-                              reason=reason, cause={"run_id": request.run_id}))
+    ledger.append(
+        LedgerEntry(
+            model=request.model,
+            at=now,
+            action=f"run_{outcome}",
+            reason=reason,
+            cause={"run_id": request.run_id},
+        )
+    )
     if outcome == "failed":
-        alerts.publish(f"[aiops] {request.model}: retrain run failed",
-                       f"Run {request.run_id} failed: {error or 'unknown error'}. The lock is "
-                       "released; its data stays recorded in its windows for the next run.")
+        alerts.publish(
+            f"[aiops] {request.model}: retrain run failed",
+            f"Run {request.run_id} failed: {error or 'unknown error'}. The lock is "
+            "released; its data stays recorded in its windows for the next run.",
+        )
     follow_up = locks.release(request.model, request.run_id, now, model.run_timeout)
     if follow_up is None:
         return RunEnded(run_id=request.run_id, outcome=outcome)
     execution = starter.start(follow_up)
-    ledger.append(LedgerEntry(model=request.model, at=now, action="follow_up_started",
-                              reason=follow_up.trigger.reason,
-                              cause={"run_id": follow_up.run_id, "after": request.run_id,
-                                     "execution": execution}))
+    ledger.append(
+        LedgerEntry(
+            model=request.model,
+            at=now,
+            action="follow_up_started",
+            reason=follow_up.trigger.reason,
+            cause={"run_id": follow_up.run_id, "after": request.run_id, "execution": execution},
+        )
+    )
     return RunEnded(run_id=request.run_id, outcome=outcome, follow_up_run_id=follow_up.run_id)

@@ -35,15 +35,25 @@ def _execution_safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)
 
 
-def run_for_window(model: str, seq: int, kind: Literal["new_data", "window_age"],
-                   reason: str, event_id: str | None = None) -> RunRequest:
+def run_for_window(
+    model: str,
+    seq: int,
+    kind: Literal["new_data", "window_age"],
+    reason: str,
+    event_id: str | None = None,
+) -> RunRequest:
     """The one run a closed window starts; same window, same run id (start is idempotent)."""
     window_id = f"w{seq:06d}"
     return RunRequest(
         model=model,
         run_id=_execution_safe(f"{model}-{window_id}")[:80],
-        trigger=RunTrigger(kind=kind, trigger_id=f"window:{window_id}", reason=reason,
-                           windows=[seq], event_id=event_id),
+        trigger=RunTrigger(
+            kind=kind,
+            trigger_id=f"window:{window_id}",
+            reason=reason,
+            windows=[seq],
+            event_id=event_id,
+        ),
     )
 
 

@@ -67,8 +67,9 @@ class ClosedWindow(BaseModel):
         return f"w{self.seq:06d}"
 
 
-def close_reason(objects: int, size: int, opened_at: datetime | None, limits: WindowLimits,
-                 now: datetime) -> str | None:
+def close_reason(
+    objects: int, size: int, opened_at: datetime | None, limits: WindowLimits, now: datetime
+) -> str | None:
     """Why a window with these contents is due to close, or None while it is not."""
     if objects >= limits.objects:
         return f"window reached {objects} objects (limit {limits.objects})"
@@ -80,11 +81,13 @@ def close_reason(objects: int, size: int, opened_at: datetime | None, limits: Wi
 
 
 class WindowStore(Protocol):
-    def add(self, model: str, obj: ObjectRef, limits: WindowLimits,
-            now: datetime) -> AddOutcome: ...
+    def add(
+        self, model: str, obj: ObjectRef, limits: WindowLimits, now: datetime
+    ) -> AddOutcome: ...
 
-    def close(self, model: str, limits: WindowLimits, now: datetime,
-              owner: str) -> ClosedWindow | None:
+    def close(
+        self, model: str, limits: WindowLimits, now: datetime, owner: str
+    ) -> ClosedWindow | None:
         """Close the open window if it is due; exactly one concurrent caller gets it."""
         ...
 

@@ -73,8 +73,7 @@ class Table:
         return self._client
 
     def get(self, key: dict[str, Any]) -> dict[str, Any]:
-        response = self.client.get_item(TableName=self.name, Key=to_item(key),
-                                        ConsistentRead=True)
+        response = self.client.get_item(TableName=self.name, Key=to_item(key), ConsistentRead=True)
         return from_item(response.get("Item"))
 
     def query_all(self, **kwargs: Any) -> list[dict[str, Any]]:

@@ -17,8 +17,13 @@ class DynamoIdempotencyStore:
         try:
             self.table.client.put_item(
                 TableName=self.table.name,
-                Item=to_item({"id": key, "expiration": int((now + ttl).timestamp()),
-                              "claimed_at": now.isoformat()}),
+                Item=to_item(
+                    {
+                        "id": key,
+                        "expiration": int((now + ttl).timestamp()),
+                        "claimed_at": now.isoformat(),
+                    }
+                ),
                 # An expired claim may still be there until DynamoDB's TTL sweeps it.
                 ConditionExpression="attribute_not_exists(id) OR expiration < :now",
                 ExpressionAttributeValues=to_values({":now": int(now.timestamp())}),

@@ -14,11 +14,18 @@ class DynamoLedger:
         self.table = Table(table_name, client)
 
     def append(self, entry: LedgerEntry) -> bool:
-        item = {"model": entry.model, "seq": entry.seq, "entry_id": entry.entry_id,
-                **entry.model_dump(mode="json", exclude={"model"})}
+        item = {
+            "model": entry.model,
+            "seq": entry.seq,
+            "entry_id": entry.entry_id,
+            **entry.model_dump(mode="json", exclude={"model"}),
+        }
         try:
-            self.table.client.put_item(TableName=self.table.name, Item=to_item(item),
-                                       ConditionExpression="attribute_not_exists(seq)")
+            self.table.client.put_item(
+                TableName=self.table.name,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(seq)",
+            )
         except Exception as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return False

@@ -25,21 +25,28 @@ class DynamoLockStore:
     def _key(model: str) -> dict[str, Any]:
         return to_item({"pk": f"MODEL#{model}", "sk": "LOCK"})
 
-    def acquire(self, model: str, run_id: str, trigger: RunTrigger, now: datetime,
-                ttl: timedelta) -> LockOutcome:
+    def acquire(
+        self, model: str, run_id: str, trigger: RunTrigger, now: datetime, ttl: timedelta
+    ) -> LockOutcome:
         t = self.table
         for _ in range(_ATTEMPTS):
             try:
                 t.client.update_item(
-                    TableName=t.name, Key=self._key(model),
+                    TableName=t.name,
+                    Key=self._key(model),
                     UpdateExpression="SET #owner = :run, expires_at = :exp, acquired_at = :now, "
-                                     "#trigger = :trigger",
+                    "#trigger = :trigger",
                     ConditionExpression="attribute_not_exists(#owner) OR expires_at < :now "
-                                        "OR #owner = :run",
+                    "OR #owner = :run",
                     ExpressionAttributeNames={"#owner": "owner", "#trigger": "trigger"},
-                    ExpressionAttributeValues=to_values({
-                        ":run": run_id, ":exp": (now + ttl).isoformat(),
-                        ":now": now.isoformat(), ":trigger": trigger.model_dump(mode="json")}),
+                    ExpressionAttributeValues=to_values(
+                        {
+                            ":run": run_id,
+                            ":exp": (now + ttl).isoformat(),
+                            ":now": now.isoformat(),
+                            ":trigger": trigger.model_dump(mode="json"),
+                        }
+                    ),
                 )
                 return LockOutcome(acquired=True, holder=run_id)
             except Exception as exc:
@@ -47,16 +54,23 @@ class DynamoLockStore:
                     raise
             try:
                 response = t.client.update_item(
-                    TableName=t.name, Key=self._key(model),
+                    TableName=t.name,
+                    Key=self._key(model),
                     UpdateExpression="SET pending = list_append(if_not_exists(pending, :empty), "
-                                     ":trigger) ADD pending_ids :tid",
+                    ":trigger) ADD pending_ids :tid",
                     ConditionExpression="attribute_exists(#owner) AND expires_at >= :now AND "
-                                        "#owner <> :run AND NOT contains(pending_ids, :tid_s)",
+                    "#owner <> :run AND NOT contains(pending_ids, :tid_s)",
                     ExpressionAttributeNames={"#owner": "owner"},
-                    ExpressionAttributeValues=to_values({
-                        ":empty": [], ":trigger": [trigger.model_dump(mode="json")],
-                        ":tid": {trigger.trigger_id}, ":tid_s": trigger.trigger_id,
-                        ":now": now.isoformat(), ":run": run_id}),
+                    ExpressionAttributeValues=to_values(
+                        {
+                            ":empty": [],
+                            ":trigger": [trigger.model_dump(mode="json")],
+                            ":tid": {trigger.trigger_id},
+                            ":tid_s": trigger.trigger_id,
+                            ":now": now.isoformat(),
+                            ":run": run_id,
+                        }
+                    ),
                     ReturnValues="ALL_NEW",
                 )
                 holder = response["Attributes"]["owner"]["S"]
@@ -72,24 +86,27 @@ class DynamoLockStore:
             # The lock was released between our two writes: try to take it again.
         raise RuntimeError(f"{model}: lock contention did not settle after {_ATTEMPTS} attempts")
 
-    def release(self, model: str, run_id: str, now: datetime,
-                ttl: timedelta) -> RunRequest | None:
+    def release(self, model: str, run_id: str, now: datetime, ttl: timedelta) -> RunRequest | None:
         t = self.table
         for _ in range(_ATTEMPTS):
             current = t.get({"pk": f"MODEL#{model}", "sk": "LOCK"})
             if current.get("owner") != run_id:
                 if current.get("handed_over_from") == run_id and current.get("owner"):
                     # Our release already handed the lock over; the caller retries the start.
-                    return RunRequest(model=model, run_id=current["owner"],
-                                      trigger=RunTrigger.model_validate(current["trigger"]))
+                    return RunRequest(
+                        model=model,
+                        run_id=current["owner"],
+                        trigger=RunTrigger.model_validate(current["trigger"]),
+                    )
                 return None
             pending = [RunTrigger.model_validate(p) for p in current.get("pending", [])]
             try:
                 if not pending:
                     t.client.update_item(
-                        TableName=t.name, Key=self._key(model),
+                        TableName=t.name,
+                        Key=self._key(model),
                         UpdateExpression="REMOVE #owner, expires_at, acquired_at, #trigger, "
-                                         "handed_over_from",
+                        "handed_over_from",
                         ConditionExpression="#owner = :run AND attribute_not_exists(pending)",
                         ExpressionAttributeNames={"#owner": "owner", "#trigger": "trigger"},
                         ExpressionAttributeValues=to_values({":run": run_id}),
@@ -97,17 +114,23 @@ class DynamoLockStore:
                     return None
                 follow_up = follow_up_run(model, pending)
                 t.client.update_item(
-                    TableName=t.name, Key=self._key(model),
+                    TableName=t.name,
+                    Key=self._key(model),
                     UpdateExpression="SET #owner = :next, expires_at = :exp, acquired_at = :now, "
-                                     "#trigger = :trigger, handed_over_from = :run "
-                                     "REMOVE pending, pending_ids",
+                    "#trigger = :trigger, handed_over_from = :run "
+                    "REMOVE pending, pending_ids",
                     ConditionExpression="#owner = :run AND size(pending) = :n",
                     ExpressionAttributeNames={"#owner": "owner", "#trigger": "trigger"},
-                    ExpressionAttributeValues=to_values({
-                        ":next": follow_up.run_id, ":exp": (now + ttl).isoformat(),
-                        ":now": now.isoformat(),
-                        ":trigger": follow_up.trigger.model_dump(mode="json"),
-                        ":run": run_id, ":n": len(pending)}),
+                    ExpressionAttributeValues=to_values(
+                        {
+                            ":next": follow_up.run_id,
+                            ":exp": (now + ttl).isoformat(),
+                            ":now": now.isoformat(),
+                            ":trigger": follow_up.trigger.model_dump(mode="json"),
+                            ":run": run_id,
+                            ":n": len(pending),
+                        }
+                    ),
                 )
                 return follow_up
             except Exception as exc:

@@ -11,8 +11,7 @@ from aiops.policy import Policy, parse_policy
 
 
 class SsmPolicySource:
-    def __init__(self, parameter: str, cache_seconds: int = 60,
-                 client: Any | None = None) -> None:
+    def __init__(self, parameter: str, cache_seconds: int = 60, client: Any | None = None) -> None:
         self.parameter = parameter
         self.cache_seconds = cache_seconds
         self._client = client

@@ -24,32 +24,39 @@ class DynamoRendezvousStore:
     def _ttl(self) -> int:
         return int((now() + WAIT_TTL).timestamp())
 
-    def register_waiter(self, key: str, task_token: str,
-                        context: dict[str, Any]) -> Resumption | None:
+    def register_waiter(
+        self, key: str, task_token: str, context: dict[str, Any]
+    ) -> Resumption | None:
         response = self.table.client.update_item(
-            TableName=self.table.name, Key=self._key(key),
+            TableName=self.table.name,
+            Key=self._key(key),
             UpdateExpression="SET task_token = :t, #ctx = :c, #ttl = :ttl",
             ExpressionAttributeNames={"#ctx": "context", "#ttl": "ttl"},
-            ExpressionAttributeValues=to_values({":t": task_token, ":c": context,
-                                                 ":ttl": self._ttl()}),
+            ExpressionAttributeValues=to_values(
+                {":t": task_token, ":c": context, ":ttl": self._ttl()}
+            ),
             ReturnValues="ALL_NEW",
         )
         item = from_item(response.get("Attributes"))
         if "outcome" not in item:
             return None
-        return Resumption(task_token=task_token, outcome=JobOutcome.model_validate(item["outcome"]),
-                          context=context)
+        return Resumption(
+            task_token=task_token,
+            outcome=JobOutcome.model_validate(item["outcome"]),
+            context=context,
+        )
 
-    def record_outcome(self, key: str,
-                       outcome: JobOutcome) -> tuple[bool, Resumption | None]:
+    def record_outcome(self, key: str, outcome: JobOutcome) -> tuple[bool, Resumption | None]:
         try:
             response = self.table.client.update_item(
-                TableName=self.table.name, Key=self._key(key),
+                TableName=self.table.name,
+                Key=self._key(key),
                 UpdateExpression="SET outcome = :o, #ttl = if_not_exists(#ttl, :ttl)",
                 ConditionExpression="attribute_not_exists(outcome)",
                 ExpressionAttributeNames={"#ttl": "ttl"},
-                ExpressionAttributeValues=to_values({":o": outcome.model_dump(mode="json"),
-                                                     ":ttl": self._ttl()}),
+                ExpressionAttributeValues=to_values(
+                    {":o": outcome.model_dump(mode="json"), ":ttl": self._ttl()}
+                ),
                 ReturnValues="ALL_NEW",
             )
         except Exception as exc:
@@ -59,5 +66,6 @@ class DynamoRendezvousStore:
         item = from_item(response.get("Attributes"))
         if "task_token" not in item:
             return True, None
-        return True, Resumption(task_token=item["task_token"], outcome=outcome,
-                                context=item.get("context", {}))
+        return True, Resumption(
+            task_token=item["task_token"], outcome=outcome, context=item.get("context", {})
+        )

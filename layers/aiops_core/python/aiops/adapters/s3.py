@@ -28,8 +28,12 @@ class S3Objects:
         return json.loads(body.read())
 
     def write_json(self, bucket: str, key: str, document: Any) -> str:
-        self.client.put_object(Bucket=bucket, Key=key, ContentType="application/json",
-                               Body=json.dumps(document, indent=2, default=str).encode())
+        self.client.put_object(
+            Bucket=bucket,
+            Key=key,
+            ContentType="application/json",
+            Body=json.dumps(document, indent=2, default=str).encode(),
+        )
         return f"s3://{bucket}/{key}"
 
 

@@ -49,12 +49,15 @@ class SageMakerRegistry:
 
     def find_candidate(self, package_group: str, pipeline_execution_arn: str) -> Candidate | None:
         summaries = self.client.list_model_packages(
-            ModelPackageGroupName=package_group, SortBy="CreationTime", SortOrder="Descending",
+            ModelPackageGroupName=package_group,
+            SortBy="CreationTime",
+            SortOrder="Descending",
             MaxResults=_RECENT_PACKAGES,
         ).get("ModelPackageSummaryList", [])
         for summary in summaries:
             package = self.client.describe_model_package(
-                ModelPackageName=summary["ModelPackageArn"])
+                ModelPackageName=summary["ModelPackageArn"]
+            )
             # A pipeline's RegisterModel step records its execution in GeneratedBy.
             generated_by = (package.get("MetadataProperties") or {}).get("GeneratedBy")
             custom = package.get("CustomerMetadataProperties") or {}

@@ -20,5 +20,6 @@ class SnsAlerts:
 
     def publish(self, subject: str, message: str) -> None:
         # SNS subjects are at most 100 characters, one line.
-        self.client.publish(TopicArn=self.topic_arn, Subject=subject.replace("\n", " ")[:100],
-                            Message=message)
+        self.client.publish(
+            TopicArn=self.topic_arn, Subject=subject.replace("\n", " ")[:100], Message=message
+        )

@@ -32,7 +32,8 @@ class StepFunctionsRunStarter:
     def start(self, request: RunRequest) -> str:
         try:
             response = self.client.start_execution(
-                stateMachineArn=self.state_machine_arn, name=request.run_id,
+                stateMachineArn=self.state_machine_arn,
+                name=request.run_id,
                 input=request.model_dump_json(),
             )
         except Exception as exc:
@@ -54,12 +55,19 @@ class StepFunctionsResumer:
         return self._client
 
     def succeed(self, task_token: str, output: dict[str, Any]) -> None:
-        self._call(self.client.send_task_success, taskToken=task_token,
-                   output=json.dumps(output, default=str))
+        self._call(
+            self.client.send_task_success,
+            taskToken=task_token,
+            output=json.dumps(output, default=str),
+        )
 
     def fail(self, task_token: str, error: str, cause: str) -> None:
-        self._call(self.client.send_task_failure, taskToken=task_token, error=error[:256],
-                   cause=cause[:32768])
+        self._call(
+            self.client.send_task_failure,
+            taskToken=task_token,
+            error=error[:256],
+            cause=cause[:32768],
+        )
 
     @staticmethod
     def _call(method: Any, **kwargs: Any) -> None:

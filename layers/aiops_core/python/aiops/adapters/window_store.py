@@ -42,25 +42,29 @@ class DynamoWindowStore:
         return {"pk": f"MODEL#{model}", "sk": f"WINDOW#{seq:06d}"}
 
     # ---------------------------------------------------------------- add
-    def add(self, model: str, obj: ObjectRef, limits: WindowLimits,
-            now: datetime) -> AddOutcome:
-        fits_fresh = 1 < limits.objects and obj.size < limits.bytes
+    def add(self, model: str, obj: ObjectRef, limits: WindowLimits, now: datetime) -> AddOutcome:
+        fits_fresh = limits.objects > 1 and obj.size < limits.bytes
         if fits_fresh:
             outcome = self._transact_add(model, obj, now, limits)
             if outcome is not None:
                 return outcome
         outcome = self._transact_add(model, obj, now, None)
-        return AddOutcome.THRESHOLD_REACHED if outcome is AddOutcome.ADDED else AddOutcome.DUPLICATE
+        if outcome is AddOutcome.ADDED:
+            return AddOutcome.THRESHOLD_REACHED
+        return AddOutcome.DUPLICATE
 
-    def _transact_add(self, model: str, obj: ObjectRef, now: datetime,
-                      below: WindowLimits | None) -> AddOutcome | None:
+    def _transact_add(
+        self, model: str, obj: ObjectRef, now: datetime, below: WindowLimits | None
+    ) -> AddOutcome | None:
         """One transaction; with `below`, it only commits if the window stays under limits.
         Returns None when that condition (and only it) failed."""
         t = self.table
         head_update: dict[str, Any] = {
             "TableName": t.name,
             "Key": to_item(self._head(model)),
-            "UpdateExpression": "ADD #o :one, #b :size SET opened_at = if_not_exists(opened_at, :now)",
+            "UpdateExpression": (
+                "ADD #o :one, #b :size SET opened_at = if_not_exists(opened_at, :now)"
+            ),
             "ExpressionAttributeNames": dict(_NAMES),
             "ExpressionAttributeValues": to_values(
                 {":one": 1, ":size": obj.size, ":now": now.isoformat()}
@@ -73,22 +77,37 @@ class DynamoWindowStore:
             head_update["ExpressionAttributeValues"].update(
                 to_values({":room_o": below.objects - 1, ":room_b": below.bytes - obj.size})
             )
-        pending = {"pk": f"PENDING#{model}", "sk": obj.natural_key,
-                   "object": obj.model_dump(), "added_at": now.isoformat()}
-        seen = {"pk": f"SEEN#{model}#{obj.natural_key}", "sk": "SEEN",
-                "ttl": _epoch(now + SEEN_TTL)}
+        pending = {
+            "pk": f"PENDING#{model}",
+            "sk": obj.natural_key,
+            "object": obj.model_dump(),
+            "added_at": now.isoformat(),
+        }
+        seen = {
+            "pk": f"SEEN#{model}#{obj.natural_key}",
+            "sk": "SEEN",
+            "ttl": _epoch(now + SEEN_TTL),
+        }
         try:
-            t.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": t.name, "Item": to_item(seen),
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"TableName": t.name, "Item": to_item(pending)}},
-                {"Update": head_update},
-            ])
+            t.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": t.name,
+                            "Item": to_item(seen),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": {"TableName": t.name, "Item": to_item(pending)}},
+                    {"Update": head_update},
+                ]
+            )
         except Exception as exc:
             if error_code(exc) != "TransactionCanceledException":
                 raise
-            reasons = [r.get("Code") for r in getattr(exc, "response", {}).get(
-                "CancellationReasons", [])]
+            reasons = [
+                r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons", [])
+            ]
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return AddOutcome.DUPLICATE
             if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed" and below is not None:
@@ -97,8 +116,9 @@ class DynamoWindowStore:
         return AddOutcome.ADDED
 
     # ---------------------------------------------------------------- close
-    def close(self, model: str, limits: WindowLimits, now: datetime,
-              owner: str) -> ClosedWindow | None:
+    def close(
+        self, model: str, limits: WindowLimits, now: datetime, owner: str
+    ) -> ClosedWindow | None:
         t = self.table
         cutoff = (now - limits.max_age).isoformat()
         try:
@@ -114,11 +134,18 @@ class DynamoWindowStore:
                     "(#o >= :lo OR #b >= :lb OR (#o > :zero AND opened_at <= :cutoff))"
                 ),
                 ExpressionAttributeNames=dict(_NAMES),
-                ExpressionAttributeValues=to_values({
-                    ":owner": owner, ":lease": (now + CLOSE_LEASE).isoformat(),
-                    ":now": now.isoformat(), ":zero": 0, ":one": 1, ":lo": limits.objects,
-                    ":lb": limits.bytes, ":cutoff": cutoff,
-                }),
+                ExpressionAttributeValues=to_values(
+                    {
+                        ":owner": owner,
+                        ":lease": (now + CLOSE_LEASE).isoformat(),
+                        ":now": now.isoformat(),
+                        ":zero": 0,
+                        ":one": 1,
+                        ":lo": limits.objects,
+                        ":lb": limits.bytes,
+                        ":cutoff": cutoff,
+                    }
+                ),
                 ReturnValues="ALL_OLD",
             )
         except Exception as exc:
@@ -135,9 +162,16 @@ class DynamoWindowStore:
             self._settle(model, int(old.get("seq", 0)), owner, now, recovering=True)
             head = t.get(self._head(model))
             opened = head.get("opened_at")
-            if close_reason(int(head.get("objects", 0)), int(head.get("bytes", 0)),
-                            datetime.fromisoformat(opened) if opened else None, limits,
-                            now) is None:
+            if (
+                close_reason(
+                    int(head.get("objects", 0)),
+                    int(head.get("bytes", 0)),
+                    datetime.fromisoformat(opened) if opened else None,
+                    limits,
+                    now,
+                )
+                is None
+            ):
                 self._drop_lease(model, owner)
                 return None
         pending = t.query_all(
@@ -147,15 +181,29 @@ class DynamoWindowStore:
         objects = [ObjectRef.model_validate(p["object"]) for p in pending]
         total = sum(o.size for o in objects)
         opened_at = old.get("opened_at")
-        reason = close_reason(len(objects), total,
-                              datetime.fromisoformat(opened_at) if opened_at else None, limits,
-                              now) or "window due"
-        closed = ClosedWindow(model=model, seq=seq, objects=objects, bytes=total, reason=reason,
-                              closed_at=now)
+        reason = (
+            close_reason(
+                len(objects),
+                total,
+                datetime.fromisoformat(opened_at) if opened_at else None,
+                limits,
+                now,
+            )
+            or "window due"
+        )
+        closed = ClosedWindow(
+            model=model, seq=seq, objects=objects, bytes=total, reason=reason, closed_at=now
+        )
         t.client.put_item(
             TableName=t.name,
-            Item=to_item({**self._closed(model, seq), **closed.model_dump(mode="json"),
-                          "settled": False, "closed_by": owner}),
+            Item=to_item(
+                {
+                    **self._closed(model, seq),
+                    **closed.model_dump(mode="json"),
+                    "settled": False,
+                    "closed_by": owner,
+                }
+            ),
             ConditionExpression="attribute_not_exists(pk)",
         )
         self._settle(model, seq, owner, now, recovering=False)
@@ -170,11 +218,13 @@ class DynamoWindowStore:
         objects = [ObjectRef.model_validate(o) for o in record["objects"]]
         keys = [{"pk": f"PENDING#{model}", "sk": o.natural_key} for o in objects]
         for start in range(0, len(keys), 25):
-            requests: Any = {t.name: [{"DeleteRequest": {"Key": to_item(k)}}
-                                      for k in keys[start:start + 25]]}
+            requests: Any = {
+                t.name: [{"DeleteRequest": {"Key": to_item(k)}} for k in keys[start : start + 25]]
+            }
             for attempt in range(8):
-                unprocessed = t.client.batch_write_item(RequestItems=requests).get(
-                    "UnprocessedItems") or {}
+                unprocessed = (
+                    t.client.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+                )
                 if not unprocessed:
                     break
                 requests = unprocessed
@@ -182,31 +232,43 @@ class DynamoWindowStore:
             else:
                 raise RuntimeError(f"{model}: could not clear window w{seq:06d}'s objects")
         total = sum(o.size for o in objects)
-        t.client.transact_write_items(TransactItems=[
-            {"Update": {
-                "TableName": t.name,
-                "Key": to_item(self._head(model)),
-                "UpdateExpression": "ADD #o :neg_o, #b :neg_b SET opened_at = :now "
-                                    + ("" if recovering else "REMOVE closing, closing_until"),
-                "ConditionExpression": "closing = :owner",
-                "ExpressionAttributeNames": dict(_NAMES),
-                "ExpressionAttributeValues": to_values({
-                    ":neg_o": -len(objects), ":neg_b": -total, ":now": now.isoformat(),
-                    ":owner": owner}),
-            }},
-            {"Update": {
-                "TableName": t.name,
-                "Key": to_item(self._closed(model, seq)),
-                "UpdateExpression": "SET settled = :yes",
-                "ConditionExpression": "settled = :no",
-                "ExpressionAttributeValues": to_values({":yes": True, ":no": False}),
-            }},
-        ])
+        t.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": t.name,
+                        "Key": to_item(self._head(model)),
+                        "UpdateExpression": "ADD #o :neg_o, #b :neg_b SET opened_at = :now "
+                        + ("" if recovering else "REMOVE closing, closing_until"),
+                        "ConditionExpression": "closing = :owner",
+                        "ExpressionAttributeNames": dict(_NAMES),
+                        "ExpressionAttributeValues": to_values(
+                            {
+                                ":neg_o": -len(objects),
+                                ":neg_b": -total,
+                                ":now": now.isoformat(),
+                                ":owner": owner,
+                            }
+                        ),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": t.name,
+                        "Key": to_item(self._closed(model, seq)),
+                        "UpdateExpression": "SET settled = :yes",
+                        "ConditionExpression": "settled = :no",
+                        "ExpressionAttributeValues": to_values({":yes": True, ":no": False}),
+                    }
+                },
+            ]
+        )
         if not recovering:
             # An empty window has no age; the next object starts its clock.
             try:
                 t.client.update_item(
-                    TableName=t.name, Key=to_item(self._head(model)),
+                    TableName=t.name,
+                    Key=to_item(self._head(model)),
                     UpdateExpression="REMOVE opened_at",
                     ConditionExpression="#o = :zero",
                     ExpressionAttributeNames={"#o": "objects"},
@@ -218,7 +280,8 @@ class DynamoWindowStore:
 
     def _drop_lease(self, model: str, owner: str) -> None:
         self.table.client.update_item(
-            TableName=self.table.name, Key=to_item(self._head(model)),
+            TableName=self.table.name,
+            Key=to_item(self._head(model)),
             UpdateExpression="REMOVE closing, closing_until",
             ConditionExpression="closing = :owner",
             ExpressionAttributeValues=to_values({":owner": owner}),
@@ -233,14 +296,16 @@ class DynamoWindowStore:
         records = self.table.query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :w)",
             FilterExpression="settled = :yes AND run_started = :no",
-            ExpressionAttributeValues=to_values({":pk": f"MODEL#{model}", ":w": "WINDOW#",
-                                                 ":yes": True, ":no": False}),
+            ExpressionAttributeValues=to_values(
+                {":pk": f"MODEL#{model}", ":w": "WINDOW#", ":yes": True, ":no": False}
+            ),
         )
         return [ClosedWindow.model_validate(r) for r in records]
 
     def mark_started(self, model: str, seq: int) -> None:
         self.table.client.update_item(
-            TableName=self.table.name, Key=to_item(self._closed(model, seq)),
+            TableName=self.table.name,
+            Key=to_item(self._closed(model, seq)),
             UpdateExpression="SET run_started = :yes",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=to_values({":yes": True}),
