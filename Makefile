@@ -35,6 +35,7 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	for app in functions/*/app.py; do $(BIN)/mypy "$$app" || exit 1; done
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
 	$(BIN)/aiops policy check policies/*.yaml policies/examples/*.yaml
