@@ -16,3 +16,19 @@ def client(service: str) -> Any:
 def error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+class AwsAdapter:
+    """Base of the adapters: the client is injected (tests, the offline runtime) or created
+    on first use."""
+
+    service: str
+
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = client(self.service)
+        return self._client

@@ -5,23 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aiops.adapters.aws import client as default_client
+from aiops.adapters.aws import AwsAdapter
 from aiops.clock import now
 from aiops.policy import Policy, parse_policy
 
 
-class SsmPolicySource:
+class SsmPolicySource(AwsAdapter):
+    service = "ssm"
+
     def __init__(self, parameter: str, cache_seconds: int = 60, client: Any | None = None) -> None:
         self.parameter = parameter
         self.cache_seconds = cache_seconds
-        self._client = client
+        super().__init__(client)
         self._cached: tuple[datetime, Policy] | None = None
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("ssm")
-        return self._client
 
     def load(self) -> Policy:
         current = now()

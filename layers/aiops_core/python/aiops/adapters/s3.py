@@ -6,19 +6,12 @@ import json
 from typing import Any
 from urllib.parse import urlparse
 
-from aiops.adapters.aws import client as default_client
+from aiops.adapters.aws import AwsAdapter
 from aiops.retrain import DataManifest
 
 
-class S3Objects:
-    def __init__(self, client: Any | None = None) -> None:
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("s3")
-        return self._client
+class S3Objects(AwsAdapter):
+    service = "s3"
 
     def read_json(self, uri: str) -> Any:
         parsed = urlparse(uri)

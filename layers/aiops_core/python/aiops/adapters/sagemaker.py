@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from aiops.adapters.aws import client as default_client
+from aiops.adapters.aws import AwsAdapter
 from aiops.adapters.s3 import S3Objects
 from aiops.evaluation import flatten_metrics
 from aiops.retrain import Candidate
@@ -13,15 +13,8 @@ from aiops.retrain import Candidate
 _RECENT_PACKAGES = 20
 
 
-class SageMakerPipelines:
-    def __init__(self, client: Any | None = None) -> None:
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("sagemaker")
-        return self._client
+class SageMakerPipelines(AwsAdapter):
+    service = "sagemaker"
 
     def start(self, pipeline: str, run_id: str, parameters: dict[str, str]) -> str:
         # The client request token makes a retried start return the same execution.
@@ -36,16 +29,12 @@ class SageMakerPipelines:
         return str(response["PipelineExecutionArn"])
 
 
-class SageMakerRegistry:
-    def __init__(self, client: Any | None = None, objects: S3Objects | None = None) -> None:
-        self._client = client
-        self.objects = objects or S3Objects()
+class SageMakerRegistry(AwsAdapter):
+    service = "sagemaker"
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("sagemaker")
-        return self._client
+    def __init__(self, client: Any | None = None, objects: S3Objects | None = None) -> None:
+        super().__init__(client)
+        self.objects = objects or S3Objects()
 
     def find_candidate(self, package_group: str, pipeline_execution_arn: str) -> Candidate | None:
         summaries = self.client.list_model_packages(

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiops.adapters.aws import client as default_client
+from aiops.adapters.aws import AwsAdapter
 
 
-class SnsAlerts:
+class SnsAlerts(AwsAdapter):
+    service = "sns"
+
     def __init__(self, topic_arn: str, client: Any | None = None) -> None:
         self.topic_arn = topic_arn
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("sns")
-        return self._client
+        super().__init__(client)
 
     def publish(self, subject: str, message: str) -> None:
         # SNS subjects are at most 100 characters, one line.

@@ -5,25 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiops.adapters.aws import client as default_client
-from aiops.adapters.aws import error_code
+from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.observability import logger
 from aiops.triggers import RunRequest
 
 
-class StepFunctionsRunStarter:
+class StepFunctionsRunStarter(AwsAdapter):
+    service = "stepfunctions"
+
     """Starts the retrain workflow; the run id is the execution name, so a repeated start of
     the same run is a no-op rather than a second run."""
 
     def __init__(self, state_machine_arn: str, client: Any | None = None) -> None:
         self.state_machine_arn = state_machine_arn
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("stepfunctions")
-        return self._client
+        super().__init__(client)
 
     def _execution_arn(self, name: str) -> str:
         prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
@@ -44,15 +39,8 @@ class StepFunctionsRunStarter:
         return str(response["executionArn"])
 
 
-class StepFunctionsResumer:
-    def __init__(self, client: Any | None = None) -> None:
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("stepfunctions")
-        return self._client
+class StepFunctionsResumer(AwsAdapter):
+    service = "stepfunctions"
 
     def succeed(self, task_token: str, output: dict[str, Any]) -> None:
         self._call(
