@@ -1,0 +1,131 @@
+"""The new-data handler on moto, configured as template.yaml configures it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+
+from aiops.events import InvalidEvent
+from tests.support.events import load_event
+from tests.support.template import ROOT
+
+STATE_MACHINE = "aiops-dev-retrain"
+ACCOUNT = "123456789012"
+
+
+def load_handler(name: str) -> ModuleType:
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"handler_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def stack(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The stack's resources in moto and the functions' environment pointing at them."""
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.put_parameter(
+        Name="/aiops/dev/policy",
+        Type="String",
+        Value=(ROOT / "policies" / "default.yaml").read_text(),
+    )
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    machine = sfn.create_state_machine(
+        name=STATE_MACHINE,
+        roleArn=role,
+        definition=Path(ROOT / "statemachines" / "retrain.asl.json").read_text(),
+    )["stateMachineArn"]
+    env = {
+        "CONTROL_TABLE": tables["ControlTable"],
+        "LEDGER_TABLE": tables["LedgerTable"],
+        "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
+        "ALERTS_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:aiops-dev-alerts",
+        "ARTIFACTS_BUCKET": f"aiops-dev-artifacts-{ACCOUNT}-us-east-1",
+        "RETRAIN_STATE_MACHINE_ARN": machine,
+        "POLICY_PARAMETER": "/aiops/dev/policy",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return {"sfn": sfn, "machine": machine, "tables": tables}
+
+
+def context(n: int) -> Any:
+    return SimpleNamespace(
+        aws_request_id=f"req-{n}",
+        function_name="new-data",
+        memory_limit_in_mb=512,
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:x",
+        get_remaining_time_in_millis=lambda: 30000,
+    )
+
+
+def upload(n: int) -> dict[str, Any]:
+    return load_event(
+        "s3_object_created_training",
+        id=f"evt-{n}",
+        **{
+            "detail.object.key": f"raw/churn/2026/11/20/part-{n:04d}.csv",
+            "detail.object.version-id": f"v{n}",
+        },
+    )
+
+
+def executions(stack: dict[str, Any]) -> list[dict[str, Any]]:
+    return stack["sfn"].list_executions(stateMachineArn=stack["machine"])["executions"]
+
+
+def test_the_same_s3_event_applied_three_times_adds_one_object(stack):
+    handler = load_handler("new_data").handler
+
+    results = [handler(upload(1), context(i)) for i in range(3)]
+
+    assert [r["action"] for r in results] == ["added", "duplicate", "duplicate"]
+
+
+def test_a_full_window_starts_one_retrain_execution_named_after_the_window(stack):
+    handler = load_handler("new_data").handler
+
+    results = [handler(upload(n), context(n)) for n in range(1, 6)]
+    handler(upload(5), context(99))  # a late duplicate of the filling object
+
+    assert results[-1]["action"] == "retrain_started"
+    started = executions(stack)
+    assert [e["name"] for e in started] == ["churn-w000001"]
+    described = stack["sfn"].describe_execution(executionArn=started[0]["executionArn"])
+    request = json.loads(described["input"])
+    assert request["trigger"]["windows"] == [1]
+    assert request["model"] == "churn"
+
+
+def test_a_malformed_event_fails_naming_the_field(stack):
+    handler = load_handler("new_data").handler
+
+    with pytest.raises(InvalidEvent, match=r"detail\.object\.key: Field required"):
+        handler(load_event("malformed/s3_object_created_missing_key"), context(1))
+
+
+def test_the_handler_environment_comes_from_the_template_globals():
+    from tests.support.template import template
+
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+
+    from aiops.settings import Settings
+
+    required = {
+        name.upper() for name, field in Settings.model_fields.items() if field.is_required()
+    }
+    assert required <= set(variables), "every required setting is set by the template"
+    assert os.environ.get("AWS_ACCESS_KEY_ID") == "testing"
