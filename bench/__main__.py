@@ -29,7 +29,7 @@ def main() -> None:
         print(module.table(results[section]))
         print()
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    print(f"written to {RESULTS}")
 
 
 def _cpus() -> int:

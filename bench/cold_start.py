@@ -50,7 +50,7 @@ LAMBDA_ENV = {
 def _time_import(statement: str, paths: list[str], env: dict[str, str]) -> float:
     samples = []
     for _ in range(RUNS):
-        out = subprocess.run(  # noqa: S603 - our own interpreter and probe
+        out = subprocess.run(
             [sys.executable, "-c", _PROBE.format(paths=paths, statement=statement)],
             env={**os.environ, **env},
             capture_output=True,
@@ -88,9 +88,7 @@ def table(result: dict[str, Any]) -> str:
     ]
     for name, row in result["functions"].items():
         mark = "ok" if row["meets_target"] else "MISSED"
-        lines.append(
-            f"  {name:<18}{row['import_ms']:>10}{row['ratio_to_boto3']:>9}  {mark}"
-        )
+        lines.append(f"  {name:<18}{row['import_ms']:>10}{row['ratio_to_boto3']:>9}  {mark}")
     return "\n".join(lines)
 
 
