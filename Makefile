@@ -26,7 +26,7 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/aiops local run scenarios/demo.yaml
+	$(BIN)/aiops local run --no-api scenarios/demo.yaml
 
 test: $(VENV)/.installed
 	$(BIN)/pytest

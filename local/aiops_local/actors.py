@@ -23,8 +23,9 @@ class Actor:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("aiops_local_actor",
-                                                                        default=None)
+_current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar(
+    "aiops_local_actor", default=None
+)
 
 
 def current_actor() -> Actor | None:

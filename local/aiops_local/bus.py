@@ -52,11 +52,22 @@ class EventQueue:
         self._clock.notify()
         return str(full["id"])
 
-    def emit(self, source: str, detail_type: str, detail: dict[str, Any],
-             resources: list[str] | None = None) -> str:
+    def emit(
+        self,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str] | None = None,
+    ) -> str:
         """Queue an event as the AWS service `source` would send it."""
-        return self.put({"source": source, "detail-type": detail_type, "detail": detail,
-                         "resources": resources or []})
+        return self.put(
+            {
+                "source": source,
+                "detail-type": detail_type,
+                "detail": detail,
+                "resources": resources or [],
+            }
+        )
 
     def take(self) -> BusEvent | None:
         with self._lock:

@@ -99,8 +99,13 @@ class VirtualClock:
             self._waiters.discard(waiter)
             self.cond.notify_all()
 
-    def sleep(self, seconds: float, interrupt: object | None = None, kind: str = TIMER,
-              description: str = "") -> None:
+    def sleep(
+        self,
+        seconds: float,
+        interrupt: object | None = None,
+        kind: str = TIMER,
+        description: str = "",
+    ) -> None:
         """Sleep `seconds` of virtual time; a `VirtualEvent` given as `interrupt` cuts it short."""
         with self.cond:
             waiter = self.new_waiter(seconds, kind, description)

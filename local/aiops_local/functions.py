@@ -141,6 +141,10 @@ class Invoker:
         self._modules[binding.logical_id] = module
         return module
 
+    def loaded_module(self, logical_id: str) -> ModuleType:
+        """The function's module as loaded so far (its warm state), for tests and debugging."""
+        return self._modules[logical_id]
+
     # ------------------------------------------------------------------ invoking
     @contextmanager
     def _environment(self, binding: FunctionBinding, context: LambdaContext) -> Iterator[None]:
@@ -176,8 +180,12 @@ class Invoker:
         with self._lock, acting_as(actor):
             # Added once the lock is held, so the entry sits where the handler really ran.
             entry = self._timeline.add(
-                "invoke", f"{binding.logical_id} ← {via}", function=binding.logical_id,
-                status="running", via=via, request_id=request_id,
+                "invoke",
+                f"{binding.logical_id} ← {via}",
+                function=binding.logical_id,
+                status="running",
+                via=via,
+                request_id=request_id,
             )
             for hook in self.before_invoke:
                 hook(binding)
@@ -188,7 +196,7 @@ class Invoker:
                     handler = getattr(module, binding.function_attr)
                     payload = handler(json.loads(json.dumps(event)), context)
                 result = InvokeResult(True, payload, request_id=request_id)
-            except Exception as error:  # a handler may raise anything: Lambda reports it all
+            except Exception as error:  # noqa: BLE001 - handlers raise anything; Lambda reports all
                 error_type = type(error).__name__
                 if isinstance(error, (HandlerLoadError, ImportError, SyntaxError)):
                     error_type = "Runtime.ImportModuleError"
@@ -208,10 +216,17 @@ class Invoker:
         result.api_calls = actor.api_calls
         calls = f"{actor.api_calls} AWS call{'s' if actor.api_calls != 1 else ''}"
         if result.ok:
-            entry.update(status="ok", api_calls=actor.api_calls,
-                         text=f"{binding.logical_id} ← {via}: ok ({calls})")
+            entry.update(
+                status="ok",
+                api_calls=actor.api_calls,
+                text=f"{binding.logical_id} ← {via}: ok ({calls})",
+            )
         else:
-            entry.update(status="error", error=result.error, error_type=result.error_type,
-                         api_calls=actor.api_calls,
-                         text=f"{binding.logical_id} ← {via}: {result.error_type}: {result.error}")
+            entry.update(
+                status="error",
+                error=result.error,
+                error_type=result.error_type,
+                api_calls=actor.api_calls,
+                text=f"{binding.logical_id} ← {via}: {result.error_type}: {result.error}",
+            )
         return result

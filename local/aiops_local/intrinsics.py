@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 NO_VALUE = object()
 """`AWS::NoValue`: the key holding it is dropped from its mapping or list."""
@@ -130,7 +130,7 @@ class Resolver:
         name, when_true, when_false = arg
         return self.resolve(when_true if self.condition(name) else when_false)
 
-    _FUNCTIONS: dict[str, Callable[[Resolver, Any], Any]] = {
+    _FUNCTIONS: ClassVar[dict[str, Callable[[Resolver, Any], Any]]] = {
         "Ref": _fn_ref,
         "Fn::GetAtt": _fn_get_att,
         "Fn::Sub": _fn_sub,

@@ -39,8 +39,8 @@ class LogCapture:
 
     def install(self) -> None:
         self._saved = (sys.stdout, sys.stderr)
-        sys.stdout = _Router(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = _Router(sys.stderr)  # type: ignore[assignment]
+        sys.stdout = _Router(sys.stdout)
+        sys.stderr = _Router(sys.stderr)
 
     def uninstall(self) -> None:
         if self._saved is not None:

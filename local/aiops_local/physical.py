@@ -89,7 +89,9 @@ def _function(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> 
 def _role(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:
     name = prop("RoleName") or _default_name(env, logical_id, 64)
     arn = env.arn("iam", f"role/{name}", region=False)
-    return Physical(name, {"Arn": arn, "RoleId": f"AROA{uuid.uuid5(uuid.NAMESPACE_URL, arn).hex[:17]}"})
+    return Physical(
+        name, {"Arn": arn, "RoleId": f"AROA{uuid.uuid5(uuid.NAMESPACE_URL, arn).hex[:17]}"}
+    )
 
 
 def _state_machine(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:

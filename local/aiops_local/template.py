@@ -80,7 +80,9 @@ class CloudTemplate:
         overrides = dict(parameters or {})
         self.parameters = self._parameter_values(self.source.get("Parameters", {}), overrides)
         stack_name = f"aiops-{self.parameters.get('Stage', 'dev')}"
-        self.env = Environment(account=account, region=region, partition="aws", stack_name=stack_name)
+        self.env = Environment(
+            account=account, region=region, partition="aws", stack_name=stack_name
+        )
         pseudo = {
             "AWS::AccountId": account,
             "AWS::Region": region,

@@ -4,7 +4,7 @@ Entries are plain dicts so that `--json` prints exactly what tests and scenarios
 entry has `seq`, `t` (virtual seconds since the cloud started), `time` (virtual ISO time),
 `kind` and `text` (one line for a human), plus fields that depend on the kind:
 
-  event      source, detail_type, id, bus
+  event      source, detail_type, id, bus, matched (rules), event (the whole event)
   rule       rule, target, function | state_machine
   invoke     function, status (ok | error), error, api_calls, via
   execution  state_machine, execution, status (RUNNING | SUCCEEDED | FAILED | ...), state
@@ -74,8 +74,7 @@ class Timeline:
         return [
             e
             for e in self.entries()
-            if (kind is None or e["kind"] == kind)
-            and all(e.get(k) == v for k, v in fields.items())
+            if (kind is None or e["kind"] == kind) and all(e.get(k) == v for k, v in fields.items())
         ]
 
 
@@ -111,3 +110,33 @@ def render(entries: Iterable[Entry], stream: TextIO, as_json: bool, show_api: bo
         elif show_api or entry["kind"] != "api":
             stream.write(to_human_line(entry) + "\n")
     stream.flush()
+
+
+def summary(entries: Iterable[Entry]) -> str:
+    """One closing line: how much of each thing happened."""
+    entries = list(entries)
+
+    def count(kind: str, **fields: Any) -> int:
+        return sum(
+            1
+            for e in entries
+            if e["kind"] == kind and all(e.get(k) == v for k, v in fields.items())
+        )
+
+    ends = [e for e in entries if e["kind"] == "execution" and e.get("status") != "RUNNING"]
+    started = sum(
+        1
+        for e in entries
+        if e["kind"] == "execution" and e.get("status") == "RUNNING" and not e.get("state")
+    )
+    statuses = ", ".join(sorted({str(e["status"]) for e in ends}))
+    parts = [
+        f"{count('event')} events",
+        f"{count('invoke')} invocations ({count('invoke', status='error')} failed)",
+        f"{started} executions" + (f" ({statuses})" if statuses else ""),
+        f"{count('decision')} decisions",
+        f"{count('notify')} notifications",
+        f"{count('dlq')} dead letters",
+        f"{count('api')} AWS calls by the control plane",
+    ]
+    return "summary: " + ", ".join(parts)

@@ -35,7 +35,7 @@ class VirtualEvent:
     def is_set(self) -> bool:
         return self._flag
 
-    isSet = is_set  # noqa: N815 - threading.Event's legacy alias
+    isSet = is_set
 
     def add_waiter(self, waiter: Waiter) -> None:
         self._waiters.add(waiter)
@@ -125,7 +125,7 @@ class VirtualCondition:
     def notify_all(self) -> None:
         self.notify(len(self._waiters))
 
-    notifyAll = notify_all  # noqa: N815
+    notifyAll = notify_all
 
 
 class VirtualThread(threading.Thread):
@@ -223,13 +223,15 @@ def datetime_shim() -> types.ModuleType:
 
     class VirtualDatetime(real_datetime.datetime):
         @classmethod
-        def now(cls, tz: real_datetime.tzinfo | None = None) -> VirtualDatetime:  # type: ignore[override]
+        def now(cls, tz: real_datetime.tzinfo | None = None) -> VirtualDatetime:
             clock = current_clock()
             if clock is None:
                 return super().now(tz)
             moment = clock.now()
             # Naive local time without a tz, as datetime.now() gives.
-            moment = moment.astimezone().replace(tzinfo=None) if tz is None else moment.astimezone(tz)
+            moment = (
+                moment.astimezone().replace(tzinfo=None) if tz is None else moment.astimezone(tz)
+            )
             return cls.combine(moment.date(), moment.timetz())
 
     shim = types.ModuleType("aiops_local_virtual_datetime")

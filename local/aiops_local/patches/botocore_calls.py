@@ -29,19 +29,28 @@ class ApiCall:
     actor: Actor | None  # None: the runtime itself
 
 
-def install(patcher: Patcher, observe: Callable[[ApiCall], None]) -> None:
+Observer = Callable[[ApiCall], Callable[[ApiCall], None] | None]
+
+
+def install(patcher: Patcher, observe: Observer) -> None:
+    """`observe(call)` runs before the call (result and error None); what it returns, if
+    anything, runs after it with the outcome. So an entry made for a call sits before what the
+    call itself causes (an execution it starts, an event it emits)."""
     original = BaseClient._make_api_call
 
     def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
         service = self.meta.service_model.service_name
         actor = current_actor()
+        finish = observe(ApiCall(service, operation_name, api_params, None, None, actor))
         try:
             result = original(self, operation_name, api_params)
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", "ClientError"))
-            observe(ApiCall(service, operation_name, api_params, None, code, actor))
+            if finish is not None:
+                finish(ApiCall(service, operation_name, api_params, None, code, actor))
             raise
-        observe(ApiCall(service, operation_name, api_params, result, None, actor))
+        if finish is not None:
+            finish(ApiCall(service, operation_name, api_params, result, None, actor))
         return result
 
     patcher.replace(BaseClient, "_make_api_call", _make_api_call)

@@ -27,8 +27,9 @@ _SHAPES = {
 }
 
 
-def object_event_detail(bucket: Any, key: Any, event_name: str, account: str,
-                        sequence: int) -> tuple[str, dict[str, Any]]:
+def object_event_detail(
+    bucket: Any, key: Any, event_name: str, account: str, sequence: int
+) -> tuple[str, dict[str, Any]]:
     detail_type, reason = _SHAPES[event_name]
     obj: dict[str, Any] = {"key": key.name}
     if detail_type == "Object Created":
@@ -50,7 +51,8 @@ def object_event_detail(bucket: Any, key: Any, event_name: str, account: str,
     }
     if detail_type == "Object Deleted":
         detail["deletion-type"] = (
-            "Delete Marker Created" if event_name.endswith("DeleteMarkerCreated")
+            "Delete Marker Created"
+            if event_name.endswith("DeleteMarkerCreated")
             else "Permanently Deleted"
         )
     return detail_type, detail
@@ -59,19 +61,20 @@ def object_event_detail(bucket: Any, key: Any, event_name: str, account: str,
 def install(patcher: Patcher, queue: EventQueue) -> None:
     sequence = itertools.count(1)
 
-    def _send_event_bridge_message(account_id: str, bucket: Any, event_name: str,
-                                   key: Any) -> None:
+    def _send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
         name = str(getattr(event_name, "value", event_name))
         if name not in _SHAPES:
             return  # tagging, ACL, restore...: nothing the control plane listens to
         detail_type, detail = object_event_detail(bucket, key, name, account_id, next(sequence))
-        queue.put({
-            "source": "aws.s3",
-            "detail-type": detail_type,
-            "account": account_id,
-            "region": bucket.region_name,
-            "resources": [f"arn:aws:s3:::{bucket.name}"],
-            "detail": detail,
-        })
+        queue.put(
+            {
+                "source": "aws.s3",
+                "detail-type": detail_type,
+                "account": account_id,
+                "region": bucket.region_name,
+                "resources": [f"arn:aws:s3:::{bucket.name}"],
+                "detail": detail,
+            }
+        )
 
     patcher.replace(notifications, "_send_event_bridge_message", _send_event_bridge_message)

@@ -57,8 +57,9 @@ def _virtual_wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
     # never end on a virtual clock. A stop or failure of the execution sets program_state_event.
     clock = current_clock()
     if wait_seconds > 0 and clock is not None and not clock.closed:
-        clock.sleep(wait_seconds, interrupt=env.program_state_event, kind=TIMER,
-                    description="Wait state")
+        clock.sleep(
+            wait_seconds, interrupt=env.program_state_event, kind=TIMER, description="Wait state"
+        )
 
 
 def _virtual_timestamp() -> Any:

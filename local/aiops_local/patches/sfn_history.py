@@ -51,13 +51,18 @@ def _note(execution: ExecutionRef, event_type: str, details: dict[str, Any]) -> 
     if event_type == "ExecutionStarted":
         return HistoryNote(execution, "RUNNING", None, None, None, event_type)
     if event_type in _END_STATUS:
-        return HistoryNote(execution, _END_STATUS[event_type], None, body.get("error"),
-                           body.get("cause"), event_type)
+        return HistoryNote(
+            execution,
+            _END_STATUS[event_type],
+            None,
+            body.get("error"),
+            body.get("cause"),
+            event_type,
+        )
     if event_type.endswith("StateEntered"):
         return HistoryNote(execution, None, body.get("name"), None, None, event_type)
     if event_type == "TaskTimedOut":
-        return HistoryNote(execution, None, None, body.get("error"), body.get("cause"),
-                           event_type)
+        return HistoryNote(execution, None, None, body.get("error"), body.get("cause"), event_type)
     return None
 
 
@@ -88,7 +93,11 @@ def install(patcher: Patcher, observe: Callable[[HistoryNote], None]) -> None:
         if ref is not None:
             event_type = kwargs.get("event_type", args[1] if len(args) > 1 else None)
             details = kwargs.get("event_details", args[2] if len(args) > 2 else None)
-            note = _note(ref, str(getattr(event_type, "value", event_type)), json.loads(json.dumps(details or {}, default=str)))
+            note = _note(
+                ref,
+                str(getattr(event_type, "value", event_type)),
+                json.loads(json.dumps(details or {}, default=str)),
+            )
             if note is not None:
                 observe(note)
         return event_id

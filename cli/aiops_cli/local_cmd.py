@@ -1,0 +1,204 @@
+"""`aiops local send|run`: the control plane on an embedded AWS, with its timeline.
+
+    aiops local send [--policy FILE] [--json] EVENT.json...
+    aiops local run [--json] SCENARIO.yaml
+
+Exit status: 0 when the runtime ran (a handler rejecting an event is a timeline entry, not a
+failure); 1 when a scenario's `expect` failed; 2 for a bad command line, event or scenario file;
+3 when the runtime itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+from aiops_local.cloud import LocalCloud, RuntimeStuck
+from aiops_local.scenario import (
+    ScenarioError,
+    ScenarioRunner,
+    Step,
+    StepResult,
+    find_project_file,
+    load_events,
+    load_scenario,
+)
+from aiops_local.timeline import render, summary
+
+EXIT_OK = 0
+EXIT_EXPECTATION = 1
+EXIT_INPUT = 2
+EXIT_RUNTIME = 3
+
+
+class _Printer:
+    """Prints the timeline as it grows, to the real stdout (handlers' output is captured)."""
+
+    def __init__(self, cloud: LocalCloud, stream: TextIO, as_json: bool, show_api: bool) -> None:
+        self.cloud = cloud
+        self.stream = stream
+        self.as_json = as_json
+        self.show_api = show_api
+        self._printed = 0
+
+    def flush(self) -> None:
+        entries = self.cloud.timeline.entries(self._printed)
+        self._printed += len(entries)
+        render(entries, self.stream, self.as_json, self.show_api)
+
+    def close(self) -> None:
+        self.flush()
+        self.note(summary(self.cloud.timeline.entries()))
+
+    def note(self, text: str) -> None:
+        if not self.as_json:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+
+def _warn(cloud: LocalCloud) -> None:
+    for warning in cloud.warnings:
+        print(f"aiops local: warning: {warning}", file=sys.stderr)
+
+
+def _runtime_failure(error: BaseException) -> int:
+    print(f"aiops local: the offline runtime failed: {error}", file=sys.stderr)
+    if not isinstance(error, RuntimeStuck):
+        traceback.print_exc(file=sys.stderr)
+    return EXIT_RUNTIME
+
+
+def send(args: argparse.Namespace) -> int:
+    try:
+        batches = [(path, load_events(path)) for path in args.events]
+    except ScenarioError as error:
+        print(f"aiops local send: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    stdout = sys.stdout
+    try:
+        with LocalCloud(args.template, policy=args.policy) as cloud:
+            _warn(cloud)
+            printer = _Printer(cloud, stdout, args.json, not args.no_api)
+            for path, events in batches:
+                printer.note(f"── {path}")
+                for event in events:
+                    cloud.send_event(event)
+                    cloud.run_until_quiet()
+                printer.flush()
+            printer.close()
+    except (FileNotFoundError, ValueError) as error:
+        print(f"aiops local send: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as error:  # noqa: BLE001 - the runtime failing is reported, not a crash
+        return _runtime_failure(error)
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as error:
+        print(f"aiops local run: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    stdout = sys.stdout
+    template = args.template or scenario.template
+    policy = args.policy or scenario.policy
+    failed: list[StepResult] = []
+    try:
+        with LocalCloud(
+            template, policy=policy, start=scenario.start, simulators=scenario.simulators
+        ) as cloud:
+            _warn(cloud)
+            printer = _Printer(cloud, stdout, args.json, not args.no_api)
+            printer.note(
+                f"scenario {scenario.name}"
+                + (f": {scenario.description}" if scenario.description else "")
+            )
+
+            def before(step: Step) -> None:
+                printer.note(f"── step {step.index}: {step.describe()}")
+
+            def after(result: StepResult) -> None:
+                printer.flush()
+                if result.failures:
+                    failed.append(result)
+                elif result.step.kind == "expect":
+                    printer.note("   expectations hold")
+
+            ScenarioRunner(scenario, cloud, on_step=before).run(after)
+            printer.close()
+    except ScenarioError as error:
+        print(f"aiops local run: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except (FileNotFoundError, ValueError) as error:
+        print(f"aiops local run: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as error:  # noqa: BLE001 - the runtime failing is reported, not a crash
+        return _runtime_failure(error)
+    if failed:
+        result = failed[0]
+        print(
+            f"aiops local run: {scenario.path}: step {result.step.index} "
+            f"({result.step.describe()}) failed:",
+            file=sys.stderr,
+        )
+        for failure in result.failures:
+            print(f"  {failure}", file=sys.stderr)
+        return EXIT_EXPECTATION
+    return EXIT_OK
+
+
+def _common(parser: argparse.ArgumentParser, default_template: Any) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the timeline as JSON lines (one object per entry)",
+    )
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        default=None,
+        help="policy file to load into the SSM parameter (default: policies/default.yaml)",
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=default_template,
+        help="SAM template (default: template.yaml of this project)",
+    )
+    parser.add_argument(
+        "--no-api",
+        action="store_true",
+        help="leave AWS API calls out of the human-readable timeline",
+    )
+
+
+def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
+    local = subparsers.add_parser(
+        "local", help="run the control plane offline on an embedded AWS (moto)"
+    )
+    commands = local.add_subparsers(dest="local_command", required=True)
+
+    send_cmd = commands.add_parser(
+        "send",
+        help="put events on a fresh offline cloud's bus, run until quiet, print the timeline",
+    )
+    _common(send_cmd, None)
+    send_cmd.add_argument("events", nargs="+", type=Path, metavar="EVENT.json")
+    send_cmd.set_defaults(run=lambda args: send(_with_template(args)))
+
+    run_cmd = commands.add_parser(
+        "run", help="run a scenario (steps and expectations; see scenarios/README.md)"
+    )
+    _common(run_cmd, None)
+    run_cmd.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
+    run_cmd.set_defaults(run=run)
+
+
+def _with_template(args: argparse.Namespace) -> argparse.Namespace:
+    if args.template is None:
+        args.template = find_project_file("template.yaml")
+    return args

@@ -1,0 +1,254 @@
+"""Scenarios: a YAML story of steps run against a fresh LocalCloud (format: scenarios/README.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aiops_local.cloud import LocalCloud
+from aiops_local.durations import parse_duration
+from aiops_local.expect import check
+
+STEP_KINDS = (
+    "event",
+    "put_object",
+    "advance",
+    "approve",
+    "reject",
+    "alarm",
+    "configure",
+    "expect",
+    "run",
+)
+
+
+class ScenarioError(ValueError):
+    """The scenario file itself is wrong (not the system under test)."""
+
+
+@dataclass
+class Step:
+    index: int
+    kind: str
+    arg: Any
+
+    def describe(self) -> str:
+        if isinstance(self.arg, (dict, list)):
+            text = json.dumps(self.arg, default=str)
+            return f"{self.kind} {text[:100]}{'…' if len(text) > 100 else ''}"
+        return f"{self.kind} {self.arg}"
+
+
+@dataclass
+class Scenario:
+    path: Path
+    name: str
+    description: str
+    template: Path
+    policy: Path | None
+    start: datetime | None
+    simulators: dict[str, dict[str, Any]]
+    steps: list[Step] = field(default_factory=list)
+
+
+@dataclass
+class StepResult:
+    step: Step
+    failures: list[str]
+
+
+def _resolve(path_text: str, base: Path) -> Path:
+    """Paths in a scenario are relative to the scenario's directory, else to the working one."""
+    path = Path(path_text)
+    if path.is_absolute():
+        return path
+    for root in (base, Path.cwd()):
+        if (root / path).exists():
+            return root / path
+    return Path.cwd() / path
+
+
+def find_project_file(name: str, start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / name).exists():
+            return directory / name
+    return Path.cwd() / name
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ScenarioError(f"{path}: {error}") from error
+    if not isinstance(document, dict):
+        raise ScenarioError(f"{path}: a scenario is a mapping with `steps`")
+    unknown = set(document) - {
+        "name",
+        "description",
+        "template",
+        "policy",
+        "start",
+        "simulators",
+        "steps",
+    }
+    if unknown:
+        raise ScenarioError(f"{path}: unknown keys {sorted(unknown)}")
+    base = path.parent
+    template = (
+        _resolve(document["template"], base)
+        if document.get("template")
+        else find_project_file("template.yaml", base)
+    )
+    start = document.get("start")
+    if isinstance(start, str):
+        start = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    scenario = Scenario(
+        path=path,
+        name=str(document.get("name", path.stem)),
+        description=str(document.get("description", "")).strip(),
+        template=template,
+        policy=_resolve(document["policy"], base) if document.get("policy") else None,
+        start=start,
+        simulators=document.get("simulators") or {},
+    )
+    for index, raw in enumerate(document.get("steps") or [], start=1):
+        if not isinstance(raw, dict) or len(raw) != 1:
+            raise ScenarioError(
+                f"{path}: step {index} must be a mapping with one key, one of "
+                f"{', '.join(STEP_KINDS)}"
+            )
+        ((kind, arg),) = raw.items()
+        if kind not in STEP_KINDS:
+            raise ScenarioError(
+                f"{path}: step {index}: unknown step {kind!r}; steps are {', '.join(STEP_KINDS)}"
+            )
+        scenario.steps.append(Step(index, kind, arg))
+    if not scenario.steps:
+        raise ScenarioError(f"{path}: no steps")
+    return scenario
+
+
+def load_events(path: Path) -> list[dict[str, Any]]:
+    """One event, or a list of events, from a JSON file."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ScenarioError(f"{path}: {error}") from error
+    events = document if isinstance(document, list) else [document]
+    if not all(isinstance(e, dict) for e in events):
+        raise ScenarioError(f"{path}: an event is a JSON object")
+    return events
+
+
+class ScenarioRunner:
+    def __init__(
+        self, scenario: Scenario, cloud: LocalCloud, on_step: Callable[[Step], None] | None = None
+    ) -> None:
+        self.scenario = scenario
+        self.cloud = cloud
+        self._on_step = on_step
+
+    def run(self, after_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
+        """Run every step; stops at the first failed expectation. Returns the results."""
+        results: list[StepResult] = []
+        for step in self.scenario.steps:
+            if self._on_step is not None:
+                self._on_step(step)
+            failures = self._run_step(step)
+            result = StepResult(step, failures)
+            results.append(result)
+            if after_step is not None:
+                after_step(result)
+            if failures:
+                break
+        return results
+
+    def _run_step(self, step: Step) -> list[str]:
+        cloud = self.cloud
+        arg = step.arg
+        where = f"step {step.index} ({step.kind})"
+        if step.kind == "expect":
+            if not isinstance(arg, dict):
+                raise ScenarioError(f"{where}: expect takes a mapping")
+            return check(cloud, arg)
+        if step.kind == "event":
+            for event in self._events(arg, where):
+                cloud.send_event(event)
+        elif step.kind == "put_object":
+            for put in arg if isinstance(arg, list) else [arg]:
+                self._put_object(put, where)
+        elif step.kind == "advance":
+            try:
+                cloud.advance(parse_duration(arg))
+            except ValueError as error:
+                raise ScenarioError(f"{where}: {error}") from error
+            return []
+        elif step.kind in ("approve", "reject"):
+            ref, description = (
+                (arg, "")
+                if isinstance(arg, str)
+                else (arg.get("package"), arg.get("description", ""))
+            )
+            if not ref:
+                raise ScenarioError(f"{where}: name the package: group, group/version or ARN")
+            status = "Approved" if step.kind == "approve" else "Rejected"
+            try:
+                cloud.set_approval(str(ref), status, description)
+            except LookupError as error:
+                raise ScenarioError(f"{where}: {error}") from error
+        elif step.kind == "alarm":
+            if not isinstance(arg, dict) or "name" not in arg or "state" not in arg:
+                raise ScenarioError(f"{where}: alarm takes {{name, state[, reason]}}")
+            cloud.set_alarm(str(arg["name"]), str(arg["state"]), str(arg.get("reason", "")))
+        elif step.kind == "configure":
+            if not isinstance(arg, dict):
+                raise ScenarioError(f"{where}: configure takes {{simulator: settings}}")
+            for name, settings in arg.items():
+                try:
+                    cloud.configure_simulator(name, settings or {})
+                except ValueError as error:
+                    raise ScenarioError(f"{where}: {error}") from error
+        # step.kind == "run" only lets the cloud settle.
+        cloud.run_until_quiet()
+        return []
+
+    def _events(self, arg: Any, where: str) -> list[dict[str, Any]]:
+        if isinstance(arg, str):
+            return load_events(_resolve(arg, self.scenario.path.parent))
+        if isinstance(arg, dict) and "file" in arg:
+            events = load_events(_resolve(arg["file"], self.scenario.path.parent))
+            overrides = arg.get("set") or {}
+            return [_merge(e, overrides) for e in events]
+        if isinstance(arg, dict):
+            return [arg]
+        raise ScenarioError(f"{where}: event takes a file path, {{file, set}} or an event")
+
+    def _put_object(self, put: Any, where: str) -> None:
+        if not isinstance(put, dict) or "key" not in put:
+            raise ScenarioError(f"{where}: put_object takes {{bucket, key, size | body[, count]}}")
+        bucket = str(put.get("bucket", "TrainingDataBucket"))
+        count = int(put.get("count", 1))
+        body = put.get("body")
+        for n in range(1, count + 1):
+            key = str(put["key"]).replace("{n}", str(n))
+            data = body.encode() if isinstance(body, str) else None
+            if body is not None and not isinstance(body, str):
+                data = json.dumps(body).encode()
+            self.cloud.put_object(bucket, key, body=data, size=int(put.get("size", 0)))
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,18 @@
+"""Stand-ins for AWS behaviour moto lacks; each emits the real EventBridge event shape.
+
+To add one: subclass `Simulator` in a module of this package, decorate it with `@register`, list
+the API calls it stands behind in `watches`, and import the module below.
+"""
+
+from aiops_local.simulators import cloudwatch_alarms, model_registry, sagemaker_pipeline
+from aiops_local.simulators.base import REGISTRY, Simulator, SimulatorHost, register
+
+__all__ = [
+    "REGISTRY",
+    "Simulator",
+    "SimulatorHost",
+    "cloudwatch_alarms",
+    "model_registry",
+    "register",
+    "sagemaker_pipeline",
+]

@@ -1,0 +1,82 @@
+"""The whole loop offline: the real template, handlers and state machine on the embedded AWS."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from aiops_cli.main import main
+from aiops_local import LocalCloud
+from aiops_local.scenario import ScenarioRunner, load_scenario
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = sorted((ROOT / "events").glob("*.json")) + sorted(
+    (ROOT / "events" / "malformed").glob("*.json")
+)
+
+
+def test_the_demo_scenario_tells_the_thin_slice() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "demo.yaml")
+    began = time.monotonic()
+    with LocalCloud(
+        scenario.template,
+        policy=scenario.policy,
+        start=scenario.start,
+        simulators=scenario.simulators,
+    ) as cloud:
+        results = ScenarioRunner(scenario, cloud).run()
+        packages = cloud.packages("churn")
+        ledger = [entry["action"] for entry in cloud.ledger("churn")]
+        runs = cloud.executions("RetrainStateMachine")
+        timeline = cloud.timeline
+    assert time.monotonic() - began < 60
+    assert [r.failures for r in results] == [[] for _ in results]
+    (package,) = packages
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert package["metrics"] == {"auc": 0.81}
+    assert package["CustomerMetadataProperties"]["pipeline_execution_arn"]
+    assert {"retrain_requested", "candidate_registered"} <= set(ledger)
+    assert len(runs) == 1
+    # The story in order: data → window full → retrain → pipeline → candidate.
+    order = [
+        timeline.find("decision", action="retrain_requested")[0]["seq"],
+        timeline.find("execution", status="RUNNING", state="StartPipeline")[0]["seq"],
+        timeline.find(
+            "event", detail_type=("SageMaker Model Building Pipeline Execution Status Change")
+        )[0]["seq"],
+        timeline.find("decision", action="candidate_registered")[0]["seq"],
+    ]
+    assert order == sorted(order)
+
+
+def test_make_demo_command_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["local", "run", str(ROOT / "scenarios" / "demo.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "candidate_registered" in out and "expectations hold" in out
+
+
+def test_a_malformed_event_is_an_error_naming_the_field_and_a_dead_letter() -> None:
+    sample = ROOT / "events" / "malformed" / "s3_object_created_missing_key.json"
+    event = json.loads(sample.read_text())
+    with LocalCloud(ROOT / "template.yaml") as cloud:
+        cloud.send_event(event)
+        cloud.run_until_quiet()
+        attempts = cloud.timeline.find("invoke", function="NewDataFunction")
+        (dead,) = cloud.timeline.find("dlq")
+        messages = cloud.dead_letters("NewDataDeadLetterQueue")
+    assert attempts and all(a["status"] == "error" for a in attempts)
+    assert "detail.object.key" in attempts[0]["error"]
+    assert dead["function"] == "NewDataFunction"
+    assert [json.loads(m["Body"])["id"] for m in messages] == [event["id"]]
+
+
+def test_every_sample_event_goes_through_send(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["local", "send", "--json", *map(str, SAMPLES)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    received = {line["id"] for line in lines if line["kind"] == "event" and "id" in line}
+    assert {json.loads(p.read_text())["id"] for p in SAMPLES} <= received

@@ -1,0 +1,285 @@
+"""Every patch of moto (and botocore) internals the offline runtime makes, pinned.
+
+Each test checks that the patch point still exists and still does what the patch assumes. On a
+moto upgrade that moves one, the matching test fails here, naming it, instead of the runtime
+silently misbehaving.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+import threading
+import time
+from pathlib import Path
+
+import boto3
+import moto
+import pytest
+from moto import mock_aws
+
+from aiops_local import LocalCloud
+from aiops_local.patches import sfn_clock
+from aiops_local.patches.base import Patcher, PatchError
+from tests.integration.test_runtime_toy import write_toy_project
+
+
+@pytest.fixture
+def toy_project(tmp_path: Path) -> Path:
+    return write_toy_project(tmp_path / "toy")
+
+
+MOTO_PARSER = Path(moto.__file__).parent / "stepfunctions" / "parser"
+
+
+def source(obj: object) -> str:
+    return inspect.getsource(obj)  # type: ignore[arg-type]
+
+
+def test_moto_is_the_pinned_version() -> None:
+    # Every test below was written against this version; read them again before moving it.
+    assert moto.__version__ == "5.2.5"
+
+
+def test_patcher_refuses_missing_attributes_and_restores() -> None:
+    class Owner:
+        value = 1
+
+    patcher = Patcher()
+    with pytest.raises(PatchError):
+        patcher.replace(Owner, "missing", 2)
+    patcher.replace(Owner, "value", 2)
+    assert Owner.value == 2
+    patcher.restore()
+    assert Owner.value == 1
+
+
+# ---------------------------------------------------------------------- lambda_invoke
+def test_lambda_invocations_all_go_through_invoke_lambda() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    params = list(inspect.signature(LambdaFunction._invoke_lambda).parameters)
+    assert params == ["self", "event"]
+    assert "self._invoke_lambda(event=body)" in source(LambdaFunction.invoke)
+    assert "errored" in source(LambdaFunction.invoke)
+
+
+def test_lambda_invoke_runs_the_handler_in_process(toy_project: Path) -> None:
+    with LocalCloud(toy_project) as cloud:
+        response = cloud.client("lambda").invoke(
+            FunctionName="aiops-dev-TaskFunction", Payload=json.dumps({"x": 1})
+        )
+        payload = json.loads(response["Payload"].read())
+    assert payload["greeting"] == "from-task"  # the function's own Environment
+    assert payload["stage"] == "dev"  # Globals resolved
+    assert payload["function"] == "aiops-dev-TaskFunction"
+    assert payload["memory"] == 128
+    assert payload["remaining_ms"] > 0
+    assert payload["arn"].endswith(":function:aiops-dev-TaskFunction")
+
+
+# ---------------------------------------------------------------------- sfn_clock
+def _parser_modules_using(pattern: str) -> set[str]:
+    found = set()
+    for path in MOTO_PARSER.rglob("*.py"):
+        if "test_state" in path.parts:
+            continue  # TestState API: not used by the runtime
+        if re.search(pattern, path.read_text(encoding="utf-8")):
+            relative = path.relative_to(MOTO_PARSER.parents[2]).with_suffix("")
+            found.add(".".join(relative.parts))
+    return found
+
+
+def test_every_interpreter_module_that_blocks_is_patched() -> None:
+    blocking = _parser_modules_using(
+        r"threading\.(Event|Thread|Condition)\(|from threading import[^\n]*(Event|Thread)"
+    )
+    patched = set(sfn_clock.THREADING_MODULES) | {m for m, _, _ in sfn_clock.NAMED_IMPORTS}
+    assert blocking - patched == set(), "new blocking primitives in moto's interpreter"
+
+
+def test_every_interpreter_sleep_is_patched_or_known() -> None:
+    sleeping = _parser_modules_using(r"time\.sleep\(")
+    known_real = {
+        # .sync integrations poll (the project uses task tokens instead).
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
+        "state_task_service_callback",
+        # Activities (GetActivityTask long poll): not used.
+        "moto.stepfunctions.parser.provider",
+    }
+    assert sleeping - set(sfn_clock.TIME_MODULES) - known_real == set()
+
+
+def test_patched_modules_hold_the_names_we_replace() -> None:
+    for name in sfn_clock.THREADING_MODULES:
+        assert importlib.import_module(name).threading is threading, name
+    for name, attribute, _ in sfn_clock.NAMED_IMPORTS:
+        assert getattr(importlib.import_module(name), attribute) is getattr(threading, attribute)
+    for name in sfn_clock.TIME_MODULES:
+        assert importlib.import_module(name).time is time
+    retrier = importlib.import_module(sfn_clock.TIME_MODULES[0])
+    assert "time.sleep(interval_seconds)" in source(retrier)
+    import datetime
+
+    for name in sfn_clock.DATETIME_MODULES:
+        assert importlib.import_module(name).datetime is datetime, name
+
+
+def test_wait_states_wait_through_wait_interval() -> None:
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+        WaitFunction,
+    )
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    assert list(inspect.signature(WaitFunction._wait_interval).parameters) == [
+        "self",
+        "env",
+        "wait_seconds",
+    ]
+    assert "self._wait_interval(env=env, wait_seconds=w_sec)" in source(WaitFunction._eval_body)
+    assert "program_state_event" in source(Environment.__init__)
+    assert "_get_current_timestamp()" in source(EventManager.add_event)
+
+
+def test_task_timeouts_wait_on_an_event_and_callbacks_on_the_endpoint() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import (
+        ExecutionState,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    assert "terminated_event.wait(timeout_seconds)" in source(ExecutionState._evaluate_with_timeout)
+    assert "self._notify_event = Event()" in source(CallbackEndpoint.__init__)
+
+
+# ---------------------------------------------------------------------- sfn_history
+def test_execution_history_passes_through_add_event() -> None:
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    assert list(inspect.signature(EventManager.add_event).parameters)[:4] == [
+        "self",
+        "context",
+        "event_type",
+        "event_details",
+    ]
+    assert "self._get_evaluation_environment()" in source(ExecutionWorker._execution_logic)
+    assert "state_machine_details" in source(ExecutionWorker._get_evaluation_environment)
+    assert "Thread(target=self._execution_logic" in source(ExecutionWorker.start)
+
+
+# ---------------------------------------------------------------------- events_bus
+def test_put_events_is_one_backend_method() -> None:
+    from moto.events.models import EventsBackend
+
+    assert list(inspect.signature(EventsBackend.put_events).parameters) == ["self", "events"]
+
+
+def test_put_events_lands_on_the_runtime_bus(toy_project: Path) -> None:
+    with LocalCloud(toy_project) as cloud:
+        entries = cloud.client("events").put_events(
+            Entries=[
+                {"Source": "toy.other", "DetailType": "Something", "Detail": json.dumps({"a": 1})},
+                {"Source": "toy.other", "DetailType": "Broken", "Detail": "not json"},
+            ]
+        )["Entries"]
+        queued = cloud.events.take()
+    assert "EventId" in entries[0]
+    assert entries[1]["ErrorCode"] == "MalformedDetail"
+    assert queued is not None
+    assert queued.event["id"] == entries[0]["EventId"]
+    assert queued.event["detail"] == {"a": 1}
+    assert queued.event["time"].endswith("Z")
+
+
+def test_rules_keep_their_pattern_targets_and_state() -> None:
+    from moto.events.models import EventPattern, events_backends
+
+    with mock_aws():
+        events = boto3.client("events", region_name="us-east-1")
+        events.put_rule(Name="r", EventPattern=json.dumps({"source": ["a"]}))
+        events.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": "arn:aws:sqs:us-east-1:1:q"}])
+        rule = events_backends["123456789012"]["us-east-1"].event_buses["default"].rules["r"]
+        assert isinstance(rule.event_pattern, EventPattern)
+        assert rule.event_pattern.matches_event({"source": "a"})
+        assert not rule.event_pattern.matches_event({"source": "b"})
+        assert rule.targets[0]["Arn"] == "arn:aws:sqs:us-east-1:1:q"
+        assert rule.state == "ENABLED" and rule.scheduled_expression is None
+    assert EventPattern.load('{"detail": {"size": [{"numeric": [">", 0]}]}}').matches_event(
+        {"detail": {"size": 3}}
+    )
+
+
+# ---------------------------------------------------------------------- s3_eventbridge
+def test_s3_sends_eventbridge_notifications_through_one_function() -> None:
+    from moto.s3 import notifications
+
+    assert list(inspect.signature(notifications._send_event_bridge_message).parameters) == [
+        "account_id",
+        "bucket",
+        "event_name",
+        "key",
+    ]
+    assert "_send_event_bridge_message(account_id, bucket, event_name, key)" in source(
+        notifications.send_event
+    )
+
+
+# ---------------------------------------------------------------------- botocore_calls
+def test_every_client_call_goes_through_make_api_call() -> None:
+    from botocore.client import BaseClient
+
+    assert list(inspect.signature(BaseClient._make_api_call).parameters) == [
+        "self",
+        "operation_name",
+        "api_params",
+    ]
+
+
+# ---------------------------------------------------------------------- sagemaker_pipelines
+def test_pipeline_executions_are_plain_objects_in_the_backend() -> None:
+    from moto.sagemaker.models import sagemaker_backends
+
+    with mock_aws():
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        sagemaker.create_pipeline(
+            PipelineName="p", PipelineDefinition="{}", RoleArn="arn:aws:iam::123456789012:role/r"
+        )
+        arn = sagemaker.start_pipeline_execution(PipelineName="p")["PipelineExecutionArn"]
+        execution = (
+            sagemaker_backends["123456789012"]["us-east-1"].pipelines["p"].pipeline_executions[arn]
+        )
+        execution.pipeline_execution_status = "Executing"
+        described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+    assert described["PipelineExecutionStatus"] == "Executing"
+    assert hasattr(execution, "pipeline_execution_failure_reason")
+
+
+# ---------------------------------------------------------------------- all of them
+def test_a_stopped_cloud_leaves_moto_and_botocore_as_they_were(
+    toy_project: Path,
+) -> None:
+    from botocore.client import BaseClient
+    from moto.awslambda.models import LambdaFunction
+    from moto.events.models import EventsBackend
+    from moto.s3 import notifications
+
+    before = (
+        BaseClient._make_api_call,
+        LambdaFunction._invoke_lambda,
+        EventsBackend.put_events,
+        notifications._send_event_bridge_message,
+    )
+    with LocalCloud(toy_project):
+        assert LambdaFunction._invoke_lambda is not before[1]
+    after = (
+        BaseClient._make_api_call,
+        LambdaFunction._invoke_lambda,
+        EventsBackend.put_events,
+        notifications._send_event_bridge_message,
+    )
+    assert after == before
+    for name in sfn_clock.THREADING_MODULES:
+        assert importlib.import_module(name).threading is threading
