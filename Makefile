@@ -12,17 +12,21 @@ SAM_PATH := $(if $(PY312_DIR),$(PY312_DIR)/bin:,)$(PATH)
 STAGE ?= dev
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint bench build deploy policy-check clean
+.PHONY: demo test lint bench build deploy policy-check constraints clean
 
-$(VENV)/.installed: pyproject.toml
+# requirements/constraints.txt pins every transitive dependency to what was tested
+# (refresh it with `make constraints` after changing pyproject.toml).
+$(VENV)/.installed: pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[local,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
+		-e '.[local,dev]'
 	touch $@
 
 # SAM CLI pins its own boto3, so it lives in a virtual environment of its own.
-$(SAM_VENV)/.installed: requirements/sam.txt
+$(SAM_VENV)/.installed: requirements/sam.txt requirements/sam-constraints.txt
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-c requirements/sam-constraints.txt -r requirements/sam.txt
 	touch $@
 
 demo: $(VENV)/.installed
@@ -51,6 +55,10 @@ deploy: build
 
 policy-check: $(VENV)/.installed
 	$(BIN)/aiops policy check $(or $(FILE),policies/default.yaml)
+
+constraints: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(BIN)/pip freeze --exclude-editable | grep -v '^aiops' > requirements/constraints.txt
+	$(SAM_VENV)/bin/pip freeze > requirements/sam-constraints.txt
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam
