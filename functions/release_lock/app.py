@@ -10,7 +10,7 @@ from aiops.events import parse_event
 from aiops.observability import logger, tracer
 from aiops.retrain import end_run
 from aiops.settings import Settings
-from aiops.workflow import EndRunInput
+from aiops.workflow import EndRunInput, failure_summary
 
 STACK = Stack(Settings())
 
@@ -19,7 +19,7 @@ STACK = Stack(Settings())
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(EndRunInput, event)
-    error = f"{step.error}: {step.cause}" if step.error else None
+    error = failure_summary(step.error, step.cause)
     ended = end_run(
         step.request,
         step.outcome,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ SAMPLES = sorted((ROOT / "events").glob("*.json")) + sorted(
 
 def test_the_demo_scenario_tells_the_thin_slice() -> None:
     scenario = load_scenario(ROOT / "scenarios" / "demo.yaml")
-    began = time.monotonic()
     with LocalCloud(
         scenario.template,
         policy=scenario.policy,
@@ -34,14 +32,14 @@ def test_the_demo_scenario_tells_the_thin_slice() -> None:
         ledger = [entry["action"] for entry in cloud.ledger("churn")]
         runs = cloud.executions("RetrainStateMachine")
         timeline = cloud.timeline
-    assert time.monotonic() - began < 60
     assert [r.failures for r in results] == [[] for _ in results]
     (package,) = packages
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     assert package["metrics"] == {"auc": 0.81}
     assert package["CustomerMetadataProperties"]["pipeline_execution_arn"]
     assert {"retrain_requested", "candidate_registered"} <= set(ledger)
-    assert len(runs) == 1
+    assert [run.status for run in runs] == ["SUCCEEDED"]
+    assert "awaiting_approval" in ledger, "a passing candidate is handed to a human"
     # The story in order: data → window full → retrain → pipeline → candidate.
     order = [
         timeline.find("decision", action="retrain_requested")[0]["seq"],

@@ -68,3 +68,15 @@ def test_sizes(text, expected):
 def test_bad_durations_are_refused(bad):
     with pytest.raises(ValueError):
         parse_duration(bad)
+
+
+def test_a_lambda_error_report_becomes_its_message_without_the_stack_trace():
+    from aiops.workflow import failure_summary
+
+    cause = '{"errorMessage": "no package", "errorType": "CandidateMissing", "stackTrace": ["x"]}'
+
+    assert failure_summary("CandidateMissing", cause) == "CandidateMissing: no package"
+    assert failure_summary("JobFailed", "pipeline execution Failed") == (
+        "JobFailed: pipeline execution Failed"
+    )
+    assert failure_summary(None, None) is None

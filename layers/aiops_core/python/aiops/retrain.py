@@ -11,6 +11,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from aiops.events import PipelineExecutionStatusChange, S3ObjectCreated
+from aiops.gate import GateResult, evaluate_gate
 from aiops.ledger import Ledger, LedgerEntry
 from aiops.lock import LockOutcome, LockStore
 from aiops.policy import Policy, SageMakerModelPolicy
@@ -50,6 +51,14 @@ class ModelRegistry(Protocol):
     def find_candidate(
         self, package_group: str, pipeline_execution_arn: str
     ) -> Candidate | None: ...
+
+    def champion(self, package_group: str) -> Candidate | None:
+        """The latest Approved package of the group: the model to beat."""
+        ...
+
+    def set_status(
+        self, package_arn: str, status: Literal["Approved", "Rejected"], description: str
+    ) -> None: ...
 
 
 class Alerts(Protocol):
@@ -388,6 +397,96 @@ def read_candidate(
         )
     )
     return candidate
+
+
+class GateOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    decision: Literal["approve", "await_human", "reject"]
+    reason: str
+    package_arn: str
+    champion_arn: str | None = None
+
+
+def gate_candidate(
+    request: RunRequest,
+    candidate: Candidate,
+    policy: Policy,
+    registry: ModelRegistry,
+    alerts: Alerts,
+    ledger: Ledger,
+    now: datetime,
+) -> GateOutcome:
+    """Apply the automatic gate: reject with the reason, approve, or hand off to a human."""
+    model = policy.sagemaker_model(request.model)
+    champion = registry.champion(model.package_group)
+    if champion is not None and champion.package_arn == candidate.package_arn:
+        champion = None
+    result: GateResult = evaluate_gate(
+        model.gate, candidate.metrics, champion.metrics if champion else None
+    )
+    cause = {
+        "run_id": request.run_id,
+        "model_package": candidate.package_arn,
+        "champion": champion.package_arn if champion else None,
+    }
+    if model.dry_run:
+        ledger.append(
+            LedgerEntry(
+                model=request.model,
+                at=now,
+                action="gate_dry_run",
+                reason=f"would {result.decision}: {result.summary}",
+                cause=cause,
+            )
+        )
+    elif result.decision == "reject":
+        registry.set_status(
+            candidate.package_arn, "Rejected", f"aiops gate: {result.summary}"[:1024]
+        )
+        ledger.append(
+            LedgerEntry(
+                model=request.model,
+                at=now,
+                action="gate_rejected",
+                reason=result.summary,
+                cause=cause,
+            )
+        )
+        alerts.publish(
+            f"[aiops] {request.model}: candidate v{candidate.version} rejected",
+            f"Run {request.run_id}: model package {candidate.package_arn} was "
+            f"rejected by the automatic gate: {result.summary}.",
+        )
+    elif result.decision == "approve":
+        registry.set_status(
+            candidate.package_arn, "Approved", f"aiops gate: {result.summary}"[:1024]
+        )
+        ledger.append(
+            LedgerEntry(
+                model=request.model,
+                at=now,
+                action="gate_approved",
+                reason=result.summary,
+                cause=cause,
+            )
+        )
+    else:
+        # Hand-off: the package stays PendingManualApproval for the approval workflow.
+        ledger.append(
+            LedgerEntry(
+                model=request.model,
+                at=now,
+                action="awaiting_approval",
+                reason=f"automatic checks passed ({result.summary}); the policy asks for a human",
+                cause=cause,
+            )
+        )
+    return GateOutcome(
+        decision=result.decision,
+        reason=result.summary,
+        package_arn=candidate.package_arn,
+        champion_arn=champion.package_arn if champion else None,
+    )
 
 
 class RunEnded(BaseModel):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiops.retrain import Candidate
 from aiops.triggers import RunRequest
 
 
@@ -22,7 +24,26 @@ class ReadCandidateInput(StepInput):
     pipeline_execution_arn: str = Field(min_length=1)
 
 
+class GateInput(StepInput):
+    candidate: Candidate
+
+
 class EndRunInput(StepInput):
     outcome: Literal["succeeded", "failed"]
     error: str | None = None
     cause: str | None = None
+
+
+def failure_summary(error: str | None, cause: str | None) -> str | None:
+    """A Catch's error and cause as one readable line (a Lambda error's cause is its JSON
+    error report: keep the message, drop the stack trace)."""
+    if not error:
+        return None
+    message = cause or ""
+    try:
+        report = json.loads(message)
+    except ValueError:
+        report = None
+    if isinstance(report, dict) and report.get("errorMessage"):
+        message = str(report["errorMessage"])
+    return f"{error}: {message}" if message else error

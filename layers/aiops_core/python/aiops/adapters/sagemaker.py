@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
 from aiops.adapters.aws import AwsAdapter
 from aiops.adapters.s3 import S3Objects
@@ -52,14 +52,39 @@ class SageMakerRegistry(AwsAdapter):
             custom = package.get("CustomerMetadataProperties") or {}
             if pipeline_execution_arn not in (generated_by, custom.get("pipeline_execution_arn")):
                 continue
-            return Candidate(
-                package_arn=package["ModelPackageArn"],
-                package_group=package_group,
-                version=int(package.get("ModelPackageVersion", 0)),
-                approval_status=package.get("ModelApprovalStatus", "PendingManualApproval"),
-                metrics=self._metrics(package),
-            )
+            return self._candidate(package_group, package)
         return None
+
+    def champion(self, package_group: str) -> Candidate | None:
+        summaries = self.client.list_model_packages(
+            ModelPackageGroupName=package_group,
+            ModelApprovalStatus="Approved",
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=1,
+        ).get("ModelPackageSummaryList", [])
+        if not summaries:
+            return None
+        package = self.client.describe_model_package(
+            ModelPackageName=summaries[0]["ModelPackageArn"]
+        )
+        return self._candidate(package_group, package)
+
+    def set_status(
+        self, package_arn: str, status: Literal["Approved", "Rejected"], description: str
+    ) -> None:
+        self.client.update_model_package(
+            ModelPackageArn=package_arn, ModelApprovalStatus=status, ApprovalDescription=description
+        )
+
+    def _candidate(self, package_group: str, package: dict[str, Any]) -> Candidate:
+        return Candidate(
+            package_arn=package["ModelPackageArn"],
+            package_group=package_group,
+            version=int(package.get("ModelPackageVersion", 0)),
+            approval_status=package.get("ModelApprovalStatus", "PendingManualApproval"),
+            metrics=self._metrics(package),
+        )
 
     def _metrics(self, package: dict[str, Any]) -> dict[str, float]:
         quality = (package.get("ModelMetrics") or {}).get("ModelQuality") or {}

@@ -1,0 +1,31 @@
+"""Retrain step: the automatic gate — reject with the reason, approve, or hand off to a human."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.clock import now
+from aiops.events import parse_event
+from aiops.observability import logger, tracer
+from aiops.retrain import gate_candidate
+from aiops.settings import Settings
+from aiops.workflow import GateInput
+
+STACK = Stack(Settings())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = parse_event(GateInput, event)
+    outcome = gate_candidate(
+        step.request,
+        step.candidate,
+        STACK.policy.load(),
+        STACK.registry,
+        STACK.alerts,
+        STACK.ledger,
+        now(),
+    )
+    return outcome.model_dump()
