@@ -7,16 +7,14 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import S3ObjectCreated, parse_event
-from aiops.observability import logger, metrics, tracer
+from aiops.observability import lambda_entry, logger, metrics
 from aiops.retrain import record_training_object
 from aiops.settings import Settings
 
 STACK = Stack(Settings())
 
 
-@logger.inject_lambda_context(correlation_id_path="id")
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(correlation_id_path="id", emits_metrics=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     created = parse_event(S3ObjectCreated, event)
     decision = record_training_object(

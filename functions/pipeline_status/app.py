@@ -6,16 +6,14 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.events import PipelineExecutionStatusChange, parse_event
-from aiops.observability import logger, metrics, tracer
+from aiops.observability import lambda_entry, logger
 from aiops.retrain import on_pipeline_status
 from aiops.settings import Settings
 
 STACK = Stack(Settings())
 
 
-@logger.inject_lambda_context(correlation_id_path="id")
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(correlation_id_path="id", emits_metrics=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     change = parse_event(PipelineExecutionStatusChange, event)
     decision = on_pipeline_status(change, STACK.rendezvous, STACK.resumer)

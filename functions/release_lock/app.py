@@ -7,7 +7,7 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import parse_event
-from aiops.observability import logger, tracer
+from aiops.observability import lambda_entry
 from aiops.retrain import end_run
 from aiops.settings import Settings
 from aiops.workflow import EndRunInput, failure_summary
@@ -15,8 +15,7 @@ from aiops.workflow import EndRunInput, failure_summary
 STACK = Stack(Settings())
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@lambda_entry()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(EndRunInput, event)
     error = failure_summary(step.error, step.cause)

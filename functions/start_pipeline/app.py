@@ -7,7 +7,7 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import parse_event
-from aiops.observability import logger, tracer
+from aiops.observability import lambda_entry
 from aiops.retrain import start_training
 from aiops.settings import Settings
 from aiops.workflow import StartTrainingInput
@@ -15,8 +15,7 @@ from aiops.workflow import StartTrainingInput
 STACK = Stack(Settings())
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@lambda_entry()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(StartTrainingInput, event)
     started = start_training(

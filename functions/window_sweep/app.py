@@ -6,16 +6,14 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
-from aiops.observability import logger, metrics, tracer
+from aiops.observability import lambda_entry, metrics
 from aiops.retrain import sweep_windows
 from aiops.settings import Settings
 
 STACK = Stack(Settings())
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(emits_metrics=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = sweep_windows(
         STACK.policy.load(),

@@ -27,12 +27,12 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from aiops.units import duration_seconds
 from aiops_local import clock as clock_module
 from aiops_local.agenda import Agenda
 from aiops_local.async_invoke import AsyncInvoker
 from aiops_local.bus import EventQueue
 from aiops_local.clock import TIMEOUT, TIMER, VirtualClock
-from aiops_local.durations import parse_duration
 from aiops_local.functions import Invoker
 from aiops_local.logcapture import LogCapture
 from aiops_local.patches import (
@@ -421,7 +421,7 @@ class LocalCloud:
 
     def advance(self, duration: str | float) -> None:
         """Let `duration` of virtual time pass, with everything due in it happening in order."""
-        self._run(until=self.clock.time() + parse_duration(duration))
+        self._run(until=self.clock.time() + duration_seconds(duration))
 
     def _run(self, until: float | None) -> None:
         horizon = self.clock.time() + MAX_AUTO_ADVANCE_S

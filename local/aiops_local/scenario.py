@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from aiops.units import duration_seconds
 from aiops_local.cloud import LocalCloud
-from aiops_local.durations import parse_duration
 from aiops_local.expect import check
 
 STEP_KINDS = (
@@ -186,7 +186,7 @@ class ScenarioRunner:
                 self._put_object(put, where)
         elif step.kind == "advance":
             try:
-                cloud.advance(parse_duration(arg))
+                cloud.advance(duration_seconds(arg))
             except ValueError as error:
                 raise ScenarioError(f"{where}: {error}") from error
             return []

@@ -10,13 +10,12 @@ import pytest
 from aiops_cli.main import main
 from aiops_local import LocalCloud
 from aiops_local.scenario import ScenarioRunner, load_scenario
+from tests.support.events import all_event_files
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "events").glob("*.json")) + sorted(
-    (ROOT / "events" / "malformed").glob("*.json")
-)
+SAMPLES = all_event_files()
 
 
 def test_the_demo_scenario_tells_the_thin_slice() -> None:

@@ -80,3 +80,10 @@ def test_a_lambda_error_report_becomes_its_message_without_the_stack_trace():
         "JobFailed: pipeline execution Failed"
     )
     assert failure_summary(None, None) is None
+
+
+@pytest.mark.parametrize("text,seconds", [("1h30m", 5400.0), ("250ms", 0.25), ("0s", 0.0)])
+def test_compound_durations_in_seconds(text, seconds):
+    from aiops.units import duration_seconds
+
+    assert duration_seconds(text) == seconds

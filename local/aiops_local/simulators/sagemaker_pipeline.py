@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from aiops_local.durations import parse_duration
+from aiops.units import duration_seconds
 from aiops_local.patches import sagemaker_pipelines
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, register
@@ -82,7 +82,7 @@ class SageMakerPipelineSimulator(Simulator):
             )
         if settings.get("outcome", "succeeded") not in ("succeeded", "failed"):
             raise ValueError("sagemaker_pipeline: outcome must be succeeded or failed")
-        parse_duration(settings.get("duration", "0s"))
+        duration_seconds(settings.get("duration", "0s"))
 
     def on_call(self, call: ApiCall) -> None:
         if call.error is not None or call.result is None:
@@ -107,7 +107,7 @@ class SageMakerPipelineSimulator(Simulator):
         host = self.host
         sagemaker_pipelines.set_status(host.account, host.region, arn, "Executing", run.started)
         host.agenda.after(
-            parse_duration(settings["duration"]),
+            duration_seconds(settings["duration"]),
             f"pipeline {pipeline} ends",
             lambda: self._finish(run),
         )

@@ -78,13 +78,6 @@ class PipelineExecutionStatusChange(_Envelope):
     detail: PipelineExecutionDetail
 
 
-class ScheduledEvent(_AwsShape):
-    """An EventBridge Scheduler or scheduled-rule invocation; only its id matters."""
-
-    id: str | None = None
-    time: datetime | None = None
-
-
 E = TypeVar("E", bound=BaseModel)
 
 

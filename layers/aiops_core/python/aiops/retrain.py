@@ -85,6 +85,12 @@ class NewDataDecision(BaseModel):
     run_id: str | None = None
 
 
+def _record(
+    ledger: Ledger, model: str, now: datetime, action: str, reason: str, cause: dict[str, Any]
+) -> None:
+    ledger.append(LedgerEntry(model=model, at=now, action=action, reason=reason, cause=cause))
+
+
 # ------------------------------------------------------------------ trigger: new training data
 
 
@@ -158,14 +164,13 @@ def start_window_run(
         "run_id": request.run_id,
     }
     if model.dry_run:
-        ledger.append(
-            LedgerEntry(
-                model=closed.model,
-                at=now,
-                action="retrain_dry_run",
-                reason=f"{closed.reason}; dry_run: nothing started",
-                cause=cause,
-            )
+        _record(
+            ledger,
+            closed.model,
+            now,
+            "retrain_dry_run",
+            f"{closed.reason}; dry_run: nothing started",
+            cause,
         )
         windows.mark_started(closed.model, closed.seq)
         return NewDataDecision(
@@ -177,14 +182,13 @@ def start_window_run(
         )
     execution = starter.start(request)
     windows.mark_started(closed.model, closed.seq)
-    ledger.append(
-        LedgerEntry(
-            model=closed.model,
-            at=now,
-            action="retrain_requested",
-            reason=closed.reason,
-            cause={**cause, "execution": execution},
-        )
+    _record(
+        ledger,
+        closed.model,
+        now,
+        "retrain_requested",
+        closed.reason,
+        {**cause, "execution": execution},
     )
     return NewDataDecision(
         action="retrain_started",
@@ -233,33 +237,30 @@ def take_run_lock(
     model = policy.sagemaker_model(request.model)
     outcome = locks.acquire(request.model, request.run_id, request.trigger, now, model.run_timeout)
     if outcome.acquired:
-        ledger.append(
-            LedgerEntry(
-                model=request.model,
-                at=now,
-                action="run_started",
-                reason=request.trigger.reason,
-                cause={
-                    "run_id": request.run_id,
-                    "trigger": request.trigger.trigger_id,
-                    "event_id": request.trigger.event_id,
-                },
-            )
+        _record(
+            ledger,
+            request.model,
+            now,
+            "run_started",
+            request.trigger.reason,
+            {
+                "run_id": request.run_id,
+                "trigger": request.trigger.trigger_id,
+                "event_id": request.trigger.event_id,
+            },
         )
     else:
-        ledger.append(
-            LedgerEntry(
-                model=request.model,
-                at=now,
-                action="trigger_coalesced",
-                reason=f"run {outcome.holder} holds the lock; "
-                "one follow-up run will include this trigger",
-                cause={
-                    "run_id": request.run_id,
-                    "holder": outcome.holder,
-                    "trigger": request.trigger.trigger_id,
-                },
-            )
+        _record(
+            ledger,
+            request.model,
+            now,
+            "trigger_coalesced",
+            f"run {outcome.holder} holds the lock; one follow-up run will include this trigger",
+            {
+                "run_id": request.run_id,
+                "holder": outcome.holder,
+                "trigger": request.trigger.trigger_id,
+            },
         )
     return outcome
 
@@ -309,14 +310,13 @@ def start_training(
     execution = pipelines.start(
         model.pipeline, request.run_id, {"DataManifest": uri, "RunId": request.run_id}
     )
-    ledger.append(
-        LedgerEntry(
-            model=request.model,
-            at=now,
-            action="pipeline_started",
-            reason=f"{model.pipeline} on {len(manifest.objects)} objects",
-            cause={"run_id": request.run_id, "pipeline_execution": execution, "manifest": uri},
-        )
+    _record(
+        ledger,
+        request.model,
+        now,
+        "pipeline_started",
+        f"{model.pipeline} on {len(manifest.objects)} objects",
+        {"run_id": request.run_id, "pipeline_execution": execution, "manifest": uri},
     )
     context = {"pipeline_execution_arn": execution, "manifest_uri": uri}
     resumption = rendezvous.register_waiter(execution, task_token, context)
@@ -383,18 +383,17 @@ def read_candidate(
     metric = model.gate.metric
     value = candidate.metrics.get(metric)
     shown = f"{metric}={value}" if value is not None else f"no {metric} in its evaluation"
-    ledger.append(
-        LedgerEntry(
-            model=request.model,
-            at=now,
-            action="candidate_registered",
-            reason=f"version {candidate.version}, {shown}, {candidate.approval_status}",
-            cause={
-                "run_id": request.run_id,
-                "pipeline_execution": pipeline_execution_arn,
-                "model_package": candidate.package_arn,
-            },
-        )
+    _record(
+        ledger,
+        request.model,
+        now,
+        "candidate_registered",
+        f"version {candidate.version}, {shown}, {candidate.approval_status}",
+        {
+            "run_id": request.run_id,
+            "pipeline_execution": pipeline_execution_arn,
+            "model_package": candidate.package_arn,
+        },
     )
     return candidate
 
@@ -430,28 +429,19 @@ def gate_candidate(
         "champion": champion.package_arn if champion else None,
     }
     if model.dry_run:
-        ledger.append(
-            LedgerEntry(
-                model=request.model,
-                at=now,
-                action="gate_dry_run",
-                reason=f"would {result.decision}: {result.summary}",
-                cause=cause,
-            )
+        _record(
+            ledger,
+            request.model,
+            now,
+            "gate_dry_run",
+            f"would {result.decision}: {result.summary}",
+            cause,
         )
     elif result.decision == "reject":
         registry.set_status(
             candidate.package_arn, "Rejected", f"aiops gate: {result.summary}"[:1024]
         )
-        ledger.append(
-            LedgerEntry(
-                model=request.model,
-                at=now,
-                action="gate_rejected",
-                reason=result.summary,
-                cause=cause,
-            )
-        )
+        _record(ledger, request.model, now, "gate_rejected", result.summary, cause)
         alerts.publish(
             f"[aiops] {request.model}: candidate v{candidate.version} rejected",
             f"Run {request.run_id}: model package {candidate.package_arn} was "
@@ -461,25 +451,16 @@ def gate_candidate(
         registry.set_status(
             candidate.package_arn, "Approved", f"aiops gate: {result.summary}"[:1024]
         )
-        ledger.append(
-            LedgerEntry(
-                model=request.model,
-                at=now,
-                action="gate_approved",
-                reason=result.summary,
-                cause=cause,
-            )
-        )
+        _record(ledger, request.model, now, "gate_approved", result.summary, cause)
     else:
         # Hand-off: the package stays PendingManualApproval for the approval workflow.
-        ledger.append(
-            LedgerEntry(
-                model=request.model,
-                at=now,
-                action="awaiting_approval",
-                reason=f"automatic checks passed ({result.summary}); the policy asks for a human",
-                cause=cause,
-            )
+        _record(
+            ledger,
+            request.model,
+            now,
+            "awaiting_approval",
+            f"automatic checks passed ({result.summary}); the policy asks for a human",
+            cause,
         )
     return GateOutcome(
         decision=result.decision,
@@ -510,15 +491,7 @@ def end_run(
     """Record the run's end, alert on failure, release the lock, start the follow-up run."""
     model = policy.sagemaker_model(request.model)
     reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
-    ledger.append(
-        LedgerEntry(
-            model=request.model,
-            at=now,
-            action=f"run_{outcome}",
-            reason=reason,
-            cause={"run_id": request.run_id},
-        )
-    )
+    _record(ledger, request.model, now, f"run_{outcome}", reason, {"run_id": request.run_id})
     if outcome == "failed":
         alerts.publish(
             f"[aiops] {request.model}: retrain run failed",
@@ -529,13 +502,12 @@ def end_run(
     if follow_up is None:
         return RunEnded(run_id=request.run_id, outcome=outcome)
     execution = starter.start(follow_up)
-    ledger.append(
-        LedgerEntry(
-            model=request.model,
-            at=now,
-            action="follow_up_started",
-            reason=follow_up.trigger.reason,
-            cause={"run_id": follow_up.run_id, "after": request.run_id, "execution": execution},
-        )
+    _record(
+        ledger,
+        request.model,
+        now,
+        "follow_up_started",
+        follow_up.trigger.reason,
+        {"run_id": follow_up.run_id, "after": request.run_id, "execution": execution},
     )
     return RunEnded(run_id=request.run_id, outcome=outcome, follow_up_run_id=follow_up.run_id)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$")
 _SIZE_BYTES = {
     "B": 1,
@@ -24,21 +24,33 @@ _SIZE_BYTES = {
 }
 
 
-def parse_duration(value: object) -> timedelta:
-    """`"6h"` -> 6 hours. Numbers are seconds. Rejects zero and negative durations."""
+def duration_seconds(value: object) -> float:
+    """`"6h"` -> 21600.0; compound `"1h30m"` and `"250ms"` too. Numbers are seconds."""
     if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, bool):
+        return value.total_seconds()
+    if isinstance(value, bool):
         raise ValueError("expected a duration like '15m', '6h' or '3d'")
-    elif isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(f"{value!r} is not a duration; use a number and s, m, h, d or w: '6h'")
-        seconds = float(match.group(1)) * _DURATION_SECONDS[match.group(2)]
-    else:
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
         raise ValueError("expected a duration like '15m', '6h' or '3d'")
+    text = value.strip().lower().replace(" ", "")
+    seconds, position = 0.0, 0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position:
+            break
+        seconds += float(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+        position = match.end()
+    if not text or position != len(text):
+        raise ValueError(
+            f"{value!r} is not a duration; use a number and ms, s, m, h, d or w: '6h', '1h30m'"
+        )
+    return seconds
+
+
+def parse_duration(value: object) -> timedelta:
+    """`"6h"` -> 6 hours, for policies: rejects zero and negative durations."""
+    seconds = duration_seconds(value)
     if seconds <= 0:
         raise ValueError("a duration must be positive")
     return timedelta(seconds=seconds)
@@ -64,7 +76,7 @@ def parse_size(value: object) -> int:
 
 def format_duration(value: timedelta) -> str:
     seconds = int(value.total_seconds())
-    for unit in ("w", "d", "h", "m"):
+    for unit in ("w", "d", "h", "m"):  # the largest unit that divides it exactly
         step = _DURATION_SECONDS[unit]
         if seconds % step == 0:
             return f"{seconds // step}{unit}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiops.adapters.aws import error_code
-from aiops.adapters.dynamodb import Table, to_item, to_values
+from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
 from aiops.ledger import LedgerEntry
 
 
@@ -40,7 +40,5 @@ class DynamoLedger:
             ScanIndexForward=False,
             Limit=limit,
         ).get("Items", [])
-        from aiops.adapters.dynamodb import from_item
-
         entries = [LedgerEntry.model_validate(from_item(i)) for i in items]
         return list(reversed(entries))

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiops.adapters.aws import error_code
-from aiops.adapters.dynamodb import Table, to_item, to_values
+from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
 from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
 
 SEEN_TTL = timedelta(days=90)
@@ -152,8 +152,6 @@ class DynamoWindowStore:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return None
             raise
-        from aiops.adapters.dynamodb import from_item
-
         old = from_item(response.get("Attributes"))
         seq = int(old.get("seq", 0)) + 1
         if old.get("closing"):
