@@ -25,6 +25,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         error,
         STACK.policy.load(),
         STACK.locks,
+        STACK.windows,
         STACK.runs,
         STACK.alerts,
         STACK.ledger,

@@ -38,6 +38,7 @@ from aiops_local.logcapture import LogCapture
 from aiops_local.patches import (
     botocore_calls,
     events_bus,
+    events_pattern,
     lambda_invoke,
     s3_eventbridge,
     sfn_clock,
@@ -155,6 +156,7 @@ class LocalCloud:
         sfn_clock.install(self._patcher)
         sfn_history.install(self._patcher, self._on_history)
         events_bus.install(self._patcher, self.events)
+        events_pattern.install(self._patcher)
         s3_eventbridge.install(self._patcher, self.events)
         self._set_control_plane_clock(self.clock.now)
         for name, cls in REGISTRY.items():

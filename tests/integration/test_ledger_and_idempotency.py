@@ -61,6 +61,23 @@ def test_a_natural_key_is_acted_on_once_and_again_after_a_failed_action(tables):
     assert calls == ["x"]
 
 
+def test_a_delivery_that_died_mid_action_is_retried_after_the_in_progress_expiry(tables):
+    # Given a claim taken by a handler that crashed before confirming or forgetting it
+    store = DynamoIdempotencyStore(tables["IdempotencyTable"])
+    assert store.claim("event#3", NOW, timedelta(minutes=15))
+    calls: list[str] = []
+
+    # When the same event is redelivered inside, then after, the in-progress window
+    early, _ = once(store, "event#3", NOW + timedelta(minutes=5), timedelta(days=2), lambda: 1)
+    late, _ = once(
+        store, "event#3", NOW + timedelta(minutes=16), timedelta(days=2), lambda: calls.append("x")
+    )
+    # Then the early one is a duplicate, the late one acts, and its claim now lasts days
+    again, _ = once(store, "event#3", NOW + timedelta(hours=5), timedelta(days=2), lambda: 1)
+    assert (early, late, again) == (False, True, False)
+    assert calls == ["x"]
+
+
 def test_an_expired_claim_can_be_claimed_again(tables):
     store = DynamoIdempotencyStore(tables["IdempotencyTable"])
     store.claim("event#2", NOW, timedelta(minutes=5))

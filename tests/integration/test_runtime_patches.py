@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 import moto
@@ -210,6 +211,38 @@ def test_rules_keep_their_pattern_targets_and_state() -> None:
     assert EventPattern.load('{"detail": {"size": [{"numeric": [">", 0]}]}}').matches_event(
         {"detail": {"size": 3}}
     )
+
+
+def test_patterns_match_fields_inside_arrays_of_objects_as_eventbridge_does() -> None:
+    from moto.events.models import EventPattern
+
+    from aiops_local.patches import events_pattern
+
+    # Given a pattern on a field of an array's objects (a CloudWatch alarm's metrics)
+    pattern = EventPattern.load(
+        json.dumps({"detail": {"metrics": {"metric": {"namespace": ["ns/drift"]}}, "x": [1]}})
+    )
+    event: Any = {
+        "detail": {
+            "x": 1,
+            "metrics": [
+                {"metric": {"namespace": "AWS/Other"}},
+                {"metric": {"namespace": "ns/drift"}},
+            ],
+        }
+    }
+    other: Any = {"detail": {"x": 1, "metrics": [{"metric": {"namespace": "AWS/Other"}}]}}
+    # moto alone stops at the list (the reason for the patch: if this starts matching, drop it)
+    assert not pattern.matches_event(event)
+    patcher = Patcher()
+    events_pattern.install(patcher)
+    try:
+        # Then any member matching is a match, and none matching is not
+        assert pattern.matches_event(event)
+        assert not pattern.matches_event(other)
+    finally:
+        patcher.restore()
+    assert not pattern.matches_event(event)
 
 
 # ---------------------------------------------------------------------- s3_eventbridge

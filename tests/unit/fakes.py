@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from aiops.drift import CooldownClaim
 from aiops.ledger import LedgerEntry
 from aiops.triggers import RunRequest
 from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
@@ -16,6 +17,8 @@ class MemoryWindows:
         self.opened: dict[str, datetime] = {}
         self.closed: dict[tuple[str, int], ClosedWindow] = {}
         self.started: set[tuple[str, int]] = set()
+        self.carried: dict[str, set[int]] = {}
+        self.claims: dict[tuple[str, str], list[int]] = {}
 
     def add(self, model: str, obj: ObjectRef, limits: WindowLimits, now: datetime) -> AddOutcome:
         if (model, obj.natural_key) in self.seen:
@@ -28,11 +31,20 @@ class MemoryWindows:
         return AddOutcome.THRESHOLD_REACHED if due else AddOutcome.ADDED
 
     def close(
-        self, model: str, limits: WindowLimits, now: datetime, owner: str
+        self,
+        model: str,
+        limits: WindowLimits,
+        now: datetime,
+        owner: str,
+        force_reason: str | None = None,
     ) -> ClosedWindow | None:
         objs = list(self.pending.get(model, {}).values())
-        reason = close_reason(
-            len(objs), sum(o.size for o in objs), self.opened.get(model), limits, now
+        reason = (
+            (force_reason if objs else None)
+            if force_reason
+            else close_reason(
+                len(objs), sum(o.size for o in objs), self.opened.get(model), limits, now
+            )
         )
         if reason is None:
             return None
@@ -59,6 +71,17 @@ class MemoryWindows:
     def mark_started(self, model: str, seq: int) -> None:
         self.started.add((model, seq))
 
+    def carry(self, model: str, seqs: list[int]) -> None:
+        self.carried.setdefault(model, set()).update(seqs)
+
+    def claim_carried(self, model: str, run_id: str) -> list[int]:
+        if (model, run_id) not in self.claims:
+            self.claims[(model, run_id)] = sorted(self.carried.pop(model, set()))
+        return self.claims[(model, run_id)]
+
+    def claimed(self, model: str, run_id: str) -> list[int]:
+        return self.claims.get((model, run_id), [])
+
 
 class MemoryLedger:
     def __init__(self) -> None:
@@ -83,3 +106,54 @@ class RecordingRunStarter:
         if all(r.run_id != request.run_id for r in self.started):
             self.started.append(request)
         return f"arn:aws:states:us-east-1:123456789012:execution:aiops-dev-retrain:{request.run_id}"
+
+
+class MemoryReports:
+    """S3 objects by URI (a missing one reads as None, like the adapter)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, str] = {}
+
+    def read(self, uri: str) -> str | None:
+        return self.objects.get(uri)
+
+
+class MemoryClaims:
+    """The idempotency store: claims with expiry."""
+
+    def __init__(self) -> None:
+        self.claims: dict[str, datetime] = {}
+
+    def claim(self, key: str, now: datetime, ttl: timedelta) -> bool:
+        if key in self.claims and self.claims[key] > now:
+            return False
+        self.claims[key] = now + ttl
+        return True
+
+    def confirm(self, key: str, now: datetime, ttl: timedelta) -> None:
+        self.claims[key] = now + ttl
+
+    def forget(self, key: str) -> None:
+        self.claims.pop(key, None)
+
+
+class MemoryCooldowns:
+    def __init__(self) -> None:
+        self.last: dict[str, tuple[datetime, str]] = {}
+
+    def claim(
+        self, model: str, key: str, run_id: str, now: datetime, cooldown: timedelta
+    ) -> CooldownClaim:
+        previous = self.last.get(model)
+        if previous is not None and previous[0] > now - cooldown and previous[1] != key:
+            return CooldownClaim(granted=False, last_run_at=previous[0])
+        self.last[model] = (now, key)
+        return CooldownClaim(granted=True)
+
+
+class RecordingAlerts:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def publish(self, subject: str, message: str) -> None:
+        self.sent.append((subject, message))

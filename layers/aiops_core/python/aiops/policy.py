@@ -50,6 +50,52 @@ class DataPolicy(_Strict):
         return _check_prefix(value)
 
 
+class DriftMonitorPolicy(_Strict):
+    """Our own scheduled drift check, for endpoints without SageMaker Model Monitor."""
+
+    source: Literal["data_capture", "window"] = Field(
+        default="data_capture",
+        description="Compare the endpoint's captured requests, or the latest data window.",
+    )
+    capture_uri: str | None = Field(
+        default=None,
+        description="Data capture destination down to the variant: s3://bucket/prefix/endpoint/"
+        "AllTraffic/ (files are under yyyy/mm/dd/hh/).",
+    )
+    lookback: Duration = Field(default=timedelta(hours=1))
+    label: str | None = Field(
+        default=None, description="The training data's target column: not in captured requests."
+    )
+    max_psi: float = Field(
+        default=0.2,
+        gt=0,
+        description="Population stability index above which a numeric feature has drifted.",
+    )
+    max_unseen_share: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Share of a categorical feature's values never "
+        "seen in the baseline above which it has drifted.",
+    )
+    max_completeness_drop: float = Field(
+        default=0.05, gt=0, le=1, description="Drop of the non-missing share against the baseline."
+    )
+    min_rows: int = Field(default=100, ge=1, description="Fewer rows: no verdict.")
+
+    @model_validator(mode="after")
+    def _capture_needs_uri(self) -> DriftMonitorPolicy:
+        if self.source == "data_capture":
+            if self.capture_uri is None:
+                raise ValueError("capture_uri: required when source is data_capture")
+            if not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(\S+/)?$", self.capture_uri):
+                raise ValueError(
+                    "capture_uri: must be s3://bucket/prefix/ ending in '/', "
+                    f"not {self.capture_uri!r}"
+                )
+        return self
+
+
 class DriftPolicy(_Strict):
     checks: list[str] = Field(
         default_factory=lambda: ["baseline_drift_check"],
@@ -57,7 +103,11 @@ class DriftPolicy(_Strict):
     )
     features: list[str] | None = Field(default=None, description="Only these features count.")
     min_violations: int = Field(default=1, ge=1)
-    cooldown: Duration = Field(default=timedelta(hours=24))
+    cooldown: Duration = Field(
+        default=timedelta(hours=24),
+        description="Least time between two drift-triggered runs; drift within it only alerts.",
+    )
+    monitor: DriftMonitorPolicy | None = None
 
 
 class GatePolicy(_Strict):
@@ -182,6 +232,15 @@ class Policy(_Strict):
         """The SageMaker model whose training-data prefix holds `key`, if any."""
         for name, model in self.models.items():
             if isinstance(model, SageMakerModelPolicy) and key.startswith(model.data.prefix):
+                return name, model
+        return None
+
+    def sagemaker_model_for_endpoint(
+        self, endpoint: str
+    ) -> tuple[str, SageMakerModelPolicy] | None:
+        """The SageMaker model served by `endpoint`, if any."""
+        for name, model in self.sagemaker_models().items():
+            if model.deploy.endpoint == endpoint:
                 return name, model
         return None
 

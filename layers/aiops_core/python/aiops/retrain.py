@@ -265,9 +265,13 @@ def take_run_lock(
     return outcome
 
 
-def collect_manifest(request: RunRequest, windows: WindowStore, now: datetime) -> DataManifest:
+def collect_manifest(
+    request: RunRequest, windows: WindowStore, now: datetime, carried: list[int] | None = None
+) -> DataManifest:
+    """The run's own windows plus those carried over from failed runs, each object once."""
+    seqs = sorted(set(request.trigger.windows) | set(carried or []))
     objects: list[ObjectRef] = []
-    for seq in request.trigger.windows:
+    for seq in seqs:
         closed = windows.get(request.model, seq)
         if closed is None:
             raise LookupError(
@@ -277,7 +281,7 @@ def collect_manifest(request: RunRequest, windows: WindowStore, now: datetime) -
     return DataManifest(
         model=request.model,
         run_id=request.run_id,
-        windows=list(request.trigger.windows),
+        windows=seqs,
         objects=objects,
         created_at=now,
     )
@@ -305,7 +309,17 @@ def start_training(
 ) -> TrainingStarted:
     """Write the run's manifest, start its pipeline and park the workflow until it ends."""
     model = policy.sagemaker_model(request.model)
-    manifest = collect_manifest(request, windows, now)
+    carried = windows.claim_carried(request.model, request.run_id)
+    if carried:
+        _record(
+            ledger,
+            request.model,
+            now,
+            "windows_carried_in",
+            f"{len(carried)} window(s) of failed runs included",
+            {"run_id": request.run_id, "windows": carried},
+        )
+    manifest = collect_manifest(request, windows, now, carried)
     uri = manifests.write(manifest)
     execution = pipelines.start(
         model.pipeline, request.run_id, {"DataManifest": uri, "RunId": request.run_id}
@@ -483,20 +497,31 @@ def end_run(
     error: str | None,
     policy: Policy,
     locks: LockStore,
+    windows: WindowStore,
     starter: RunStarter,
     alerts: Alerts,
     ledger: Ledger,
     now: datetime,
 ) -> RunEnded:
-    """Record the run's end, alert on failure, release the lock, start the follow-up run."""
+    """Record the run's end, alert on failure (its windows carried into the model's next run),
+    release the lock, start the follow-up run."""
     model = policy.sagemaker_model(request.model)
     reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
-    _record(ledger, request.model, now, f"run_{outcome}", reason, {"run_id": request.run_id})
+    cause: dict[str, Any] = {"run_id": request.run_id}
+    if outcome == "failed":
+        # Nothing is lost: the failed run's data (own and carried-in windows) trains next time.
+        carry = sorted(
+            set(request.trigger.windows) | set(windows.claimed(request.model, request.run_id))
+        )
+        windows.carry(request.model, carry)
+        cause["carried_windows"] = carry
+    _record(ledger, request.model, now, f"run_{outcome}", reason, cause)
     if outcome == "failed":
         alerts.publish(
             f"[aiops] {request.model}: retrain run failed",
             f"Run {request.run_id} failed: {error or 'unknown error'}. The lock is "
-            "released; its data stays recorded in its windows for the next run.",
+            f"released; its data ({len(cause['carried_windows'])} window(s)) is carried into "
+            "the model's next run.",
         )
     follow_up = locks.release(request.model, request.run_id, now, model.run_timeout)
     if follow_up is None:

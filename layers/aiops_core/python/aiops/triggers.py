@@ -31,7 +31,7 @@ class RunRequest(BaseModel):
     trigger: RunTrigger
 
 
-def _execution_safe(text: str) -> str:
+def execution_safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)
 
 
@@ -46,7 +46,7 @@ def run_for_window(
     window_id = f"w{seq:06d}"
     return RunRequest(
         model=model,
-        run_id=_execution_safe(f"{model}-{window_id}")[:80],
+        run_id=execution_safe(f"{model}-{window_id}")[:80],
         trigger=RunTrigger(
             kind=kind,
             trigger_id=f"window:{window_id}",
@@ -67,7 +67,7 @@ def follow_up_run(model: str, pending: list[RunTrigger]) -> RunRequest:
     reasons = "; ".join(dict.fromkeys(t.reason for t in pending))
     return RunRequest(
         model=model,
-        run_id=_execution_safe(f"{model}-f-{digest}")[:80],
+        run_id=execution_safe(f"{model}-f-{digest}")[:80],
         trigger=RunTrigger(
             kind="follow_up",
             trigger_id=f"follow-up:{digest}",

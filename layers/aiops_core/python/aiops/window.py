@@ -86,9 +86,15 @@ class WindowStore(Protocol):
     ) -> AddOutcome: ...
 
     def close(
-        self, model: str, limits: WindowLimits, now: datetime, owner: str
+        self,
+        model: str,
+        limits: WindowLimits,
+        now: datetime,
+        owner: str,
+        force_reason: str | None = None,
     ) -> ClosedWindow | None:
-        """Close the open window if it is due; exactly one concurrent caller gets it."""
+        """Close the open window if it is due (with `force_reason`: if it holds any object);
+        exactly one concurrent caller gets it."""
         ...
 
     def get(self, model: str, seq: int) -> ClosedWindow | None: ...
@@ -98,3 +104,15 @@ class WindowStore(Protocol):
         ...
 
     def mark_started(self, model: str, seq: int) -> None: ...
+
+    def carry(self, model: str, seqs: list[int]) -> None:
+        """Keep a failed run's windows for the model's next run."""
+        ...
+
+    def claim_carried(self, model: str, run_id: str) -> list[int]:
+        """Take the carried windows for `run_id`; a retry of the same run gets the same ones."""
+        ...
+
+    def claimed(self, model: str, run_id: str) -> list[int]:
+        """The carried windows `run_id` took, if any."""
+        ...

@@ -34,5 +34,15 @@ class DynamoIdempotencyStore:
             raise
         return True
 
+    def confirm(self, key: str, now: datetime, ttl: timedelta) -> None:
+        self.table.client.update_item(
+            TableName=self.table.name,
+            Key=to_item({"id": key}),
+            UpdateExpression="SET expiration = :until, done_at = :now",
+            ExpressionAttributeValues=to_values(
+                {":until": int((now + ttl).timestamp()), ":now": now.isoformat()}
+            ),
+        )
+
     def forget(self, key: str) -> None:
         self.table.client.delete_item(TableName=self.table.name, Key=to_item({"id": key}))

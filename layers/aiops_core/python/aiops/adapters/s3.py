@@ -6,19 +6,45 @@ import json
 from typing import Any
 from urllib.parse import urlparse
 
-from aiops.adapters.aws import AwsAdapter
+from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.retrain import DataManifest
+from aiops.violations import InvalidReport
+
+# A report or manifest larger than this is not one we wrote or Model Monitor writes.
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")
 
 
 class S3Objects(AwsAdapter):
     service = "s3"
 
     def read_json(self, uri: str) -> Any:
-        parsed = urlparse(uri)
-        if parsed.scheme != "s3" or not parsed.netloc:
-            raise ValueError(f"not an s3:// URI: {uri!r}")
-        body = self.client.get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"]
+        bucket, key = split_uri(uri)
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
         return json.loads(body.read())
+
+    def read(self, uri: str) -> str | None:
+        """The object's text, or None when it does not exist."""
+        bucket, key = split_uri(uri)
+        try:
+            response = self.client.get_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            code = error_code(exc)
+            if code in ("NoSuchKey", "404"):
+                return None
+            if code in ("AccessDenied", "NoSuchBucket", "403"):
+                # e.g. a report written outside the buckets this function may read.
+                raise InvalidReport(uri, f"cannot be read ({code})") from exc
+            raise
+        if int(response.get("ContentLength", 0)) > MAX_DOCUMENT_BYTES:
+            raise InvalidReport(uri, f"larger than {MAX_DOCUMENT_BYTES} bytes")
+        return str(response["Body"].read().decode("utf-8", errors="replace"))
 
     def write_json(self, bucket: str, key: str, document: Any) -> str:
         self.client.put_object(

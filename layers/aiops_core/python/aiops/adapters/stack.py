@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
 from aiops.adapters.idempotency_store import DynamoIdempotencyStore
 from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.lock_store import DynamoLockStore
 from aiops.adapters.policy_source import SsmPolicySource
 from aiops.adapters.rendezvous_store import DynamoRendezvousStore
-from aiops.adapters.s3 import S3ManifestWriter
+from aiops.adapters.s3 import S3ManifestWriter, S3Objects
 from aiops.adapters.sagemaker import SageMakerPipelines, SageMakerRegistry
 from aiops.adapters.sns import SnsAlerts
 from aiops.adapters.stepfunctions import StepFunctionsResumer, StepFunctionsRunStarter
@@ -44,6 +45,14 @@ class Stack:
     @cached_property
     def idempotency(self) -> DynamoIdempotencyStore:
         return DynamoIdempotencyStore(self.settings.idempotency_table)
+
+    @cached_property
+    def drift_cooldowns(self) -> DynamoDriftCooldowns:
+        return DynamoDriftCooldowns(self.settings.control_table)
+
+    @cached_property
+    def objects(self) -> S3Objects:
+        return S3Objects()
 
     @cached_property
     def runs(self) -> StepFunctionsRunStarter:

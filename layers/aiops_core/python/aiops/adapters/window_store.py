@@ -117,10 +117,20 @@ class DynamoWindowStore:
 
     # ---------------------------------------------------------------- close
     def close(
-        self, model: str, limits: WindowLimits, now: datetime, owner: str
+        self,
+        model: str,
+        limits: WindowLimits,
+        now: datetime,
+        owner: str,
+        force_reason: str | None = None,
     ) -> ClosedWindow | None:
         t = self.table
         cutoff = (now - limits.max_age).isoformat()
+        due = (
+            "#o > :zero"
+            if force_reason
+            else "(#o >= :lo OR #b >= :lb OR (#o > :zero AND opened_at <= :cutoff))"
+        )
         try:
             response = t.client.update_item(
                 TableName=t.name,
@@ -130,8 +140,7 @@ class DynamoWindowStore:
                     "seq = if_not_exists(seq, :zero) + :one"
                 ),
                 ConditionExpression=(
-                    "(attribute_not_exists(closing) OR closing_until < :now) AND "
-                    "(#o >= :lo OR #b >= :lb OR (#o > :zero AND opened_at <= :cutoff))"
+                    f"(attribute_not_exists(closing) OR closing_until < :now) AND {due}"
                 ),
                 ExpressionAttributeNames=dict(_NAMES),
                 ExpressionAttributeValues=to_values(
@@ -141,9 +150,15 @@ class DynamoWindowStore:
                         ":now": now.isoformat(),
                         ":zero": 0,
                         ":one": 1,
-                        ":lo": limits.objects,
-                        ":lb": limits.bytes,
-                        ":cutoff": cutoff,
+                        **(
+                            {}
+                            if force_reason
+                            else {
+                                ":lo": limits.objects,
+                                ":lb": limits.bytes,
+                                ":cutoff": cutoff,
+                            }
+                        ),
                     }
                 ),
                 ReturnValues="ALL_OLD",
@@ -160,8 +175,10 @@ class DynamoWindowStore:
             self._settle(model, int(old.get("seq", 0)), owner, now, recovering=True)
             head = t.get(self._head(model))
             opened = head.get("opened_at")
-            if (
-                close_reason(
+            still_due = int(head.get("objects", 0)) > 0 if force_reason else None
+            if still_due is False or (
+                still_due is None
+                and close_reason(
                     int(head.get("objects", 0)),
                     int(head.get("bytes", 0)),
                     datetime.fromisoformat(opened) if opened else None,
@@ -180,7 +197,8 @@ class DynamoWindowStore:
         total = sum(o.size for o in objects)
         opened_at = old.get("opened_at")
         reason = (
-            close_reason(
+            force_reason
+            or close_reason(
                 len(objects),
                 total,
                 datetime.fromisoformat(opened_at) if opened_at else None,
@@ -299,6 +317,65 @@ class DynamoWindowStore:
             ),
         )
         return [ClosedWindow.model_validate(r) for r in records]
+
+    # ---------------------------------------------------------------- carried windows
+    @staticmethod
+    def _carry(model: str) -> dict[str, str]:
+        return {"pk": f"MODEL#{model}", "sk": "CARRY"}
+
+    @staticmethod
+    def _claim(model: str, run_id: str) -> dict[str, str]:
+        return {"pk": f"MODEL#{model}", "sk": f"CARRY#{run_id}"}
+
+    def carry(self, model: str, seqs: list[int]) -> None:
+        if not seqs:
+            return
+        self.table.client.update_item(
+            TableName=self.table.name,
+            Key=to_item(self._carry(model)),
+            UpdateExpression="ADD windows :seqs",
+            ExpressionAttributeValues={":seqs": {"NS": [str(s) for s in sorted(set(seqs))]}},
+        )
+
+    def claim_carried(self, model: str, run_id: str) -> list[int]:
+        t = self.table
+        claimed = t.get(self._claim(model, run_id))
+        if claimed:
+            return sorted(int(s) for s in claimed.get("windows", []))
+        carried = sorted(int(s) for s in t.get(self._carry(model)).get("windows", set()))
+        claim: dict[str, Any] = {
+            "TableName": t.name,
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        item = to_item(self._claim(model, run_id))
+        if carried:
+            item["windows"] = {"NS": [str(s) for s in carried]}
+        claim["Item"] = item
+        actions: list[dict[str, Any]] = [{"Put": claim}]
+        if carried:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": t.name,
+                        "Key": to_item(self._carry(model)),
+                        "UpdateExpression": "DELETE windows :seqs",
+                        "ExpressionAttributeValues": {":seqs": {"NS": [str(s) for s in carried]}},
+                    }
+                }
+            )
+        try:
+            t.client.transact_write_items(TransactItems=actions)
+        except Exception as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise
+            # A concurrent retry of the same step claimed first: its claim is the answer.
+            claimed = t.get(self._claim(model, run_id))
+            return sorted(int(s) for s in claimed.get("windows", []))
+        return carried
+
+    def claimed(self, model: str, run_id: str) -> list[int]:
+        record = self.table.get(self._claim(model, run_id))
+        return sorted(int(s) for s in record.get("windows", []))
 
     def mark_started(self, model: str, seq: int) -> None:
         self.table.client.update_item(

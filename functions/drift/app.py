@@ -1,0 +1,36 @@
+"""Drift (Model Monitor execution, alarm on a Model Monitor metric, our own drift check) →
+the model's drift policy → retrain with the reason, alert only, or ignore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.clock import now
+from aiops.drift import DriftEvent, on_drift
+from aiops.events import parse_event
+from aiops.observability import lambda_entry, logger, metrics
+from aiops.settings import Settings
+
+STACK = Stack(Settings())
+
+
+@lambda_entry(correlation_id_path="id", emits_metrics=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    drift = parse_event(DriftEvent, event)
+    decision = on_drift(
+        drift,
+        STACK.policy.load(),
+        reports=STACK.objects,
+        cooldowns=STACK.drift_cooldowns,
+        signals=STACK.idempotency,
+        windows=STACK.windows,
+        starter=STACK.runs,
+        alerts=STACK.alerts,
+        ledger=STACK.ledger,
+        now=now(),
+        owner=context.aws_request_id,
+    )
+    logger.info("drift", extra=decision.model_dump())
+    metrics.add_metric(name=f"Drift_{decision.action}", unit="Count", value=1)
+    return decision.model_dump()

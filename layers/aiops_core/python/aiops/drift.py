@@ -1,0 +1,435 @@
+"""Drift: a Model Monitor execution, an alarm on a Model Monitor metric, or our own drift check
+→ the model's drift policy → retrain with the reason, alert only, or ignore; always explained.
+
+Every signal has a natural key (the monitoring job, the alarm's state change, the report), so a
+duplicate or concurrent delivery acts once; a drift-triggered retrain also claims the model's
+cooldown atomically, so two different signals inside it start one run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from aiops.events import AlarmStateChange, DriftCheckCompleted, ProcessingJobStateChange
+from aiops.idempotency import IdempotencyStore, once
+from aiops.ledger import Ledger, LedgerEntry
+from aiops.policy import DriftPolicy, Policy, SageMakerModelPolicy
+from aiops.retrain import Alerts, RunStarter
+from aiops.triggers import RunRequest, RunTrigger, execution_safe
+from aiops.violations import InvalidReport, Violation, parse_violations
+from aiops.window import WindowLimits, WindowStore
+
+REPORT_NAME = "constraint_violations.json"
+# The AWS pages disagree on Model Monitor's namespace (events/README.md): accept each form.
+MONITOR_METRICS_NAMESPACES = frozenset(
+    {
+        "aws/sagemaker/Endpoints/data-metrics",
+        "aws/sagemaker/Endpoints/data-metric",
+        "aws/sagemaker/Endpoint/data-metrics",
+    }
+)
+# Model Monitor's per-feature metric names → the check type a violation of it is.
+_METRIC_CHECKS = {
+    "feature_baseline_drift_": "baseline_drift_check",
+    "feature_non_null_": "completeness_check",
+}
+# Deliveries are retried by EventBridge for up to 24 h: remember each signal for longer.
+SIGNAL_MEMORY = timedelta(days=2)
+
+
+class DriftEvent(
+    RootModel[
+        Annotated[
+            ProcessingJobStateChange | AlarmStateChange | DriftCheckCompleted,
+            Field(discriminator="detail_type"),
+        ]
+    ]
+):
+    """Any of the three events the drift handler consumes, told apart by `detail-type`."""
+
+
+class DriftSignal(BaseModel):
+    """What a drift event says, whatever its source."""
+
+    model_config = ConfigDict(frozen=True)
+    source: Literal["model_monitor", "cloudwatch_alarm", "drift_check"]
+    key: str
+    event_id: str
+    endpoint: str | None = None
+    model: str | None = None
+    report_uri: str | None = None
+    violations: list[Violation] = Field(default_factory=list)
+    # A report may legitimately be absent when the job says it found nothing.
+    report_optional: bool = False
+    problem: str | None = None
+    not_drift: str | None = None
+
+    @property
+    def origin(self) -> str:
+        return {
+            "model_monitor": "Model Monitor execution",
+            "cloudwatch_alarm": "alarm",
+            "drift_check": "drift check",
+        }[self.source]
+
+
+def read_signal(event: DriftEvent, policy: Policy) -> DriftSignal:
+    raw = event.root
+    if isinstance(raw, ProcessingJobStateChange):
+        return _monitor_signal(raw, policy)
+    if isinstance(raw, AlarmStateChange):
+        return _alarm_signal(raw, policy)
+    return _check_signal(raw)
+
+
+def _model_of(policy: Policy, endpoint: str | None) -> str | None:
+    match = policy.sagemaker_model_for_endpoint(endpoint) if endpoint else None
+    return match[0] if match else None
+
+
+def _monitor_signal(event: ProcessingJobStateChange, policy: Policy) -> DriftSignal:
+    job = event.detail
+    base: dict[str, Any] = {
+        "source": "model_monitor",
+        "key": f"monitor:{job.job_arn}:{job.status}",
+        "event_id": event.id,
+        "endpoint": job.endpoint,
+        "model": _model_of(policy, job.endpoint),
+    }
+    if job.monitoring_schedule_arn is None:
+        return DriftSignal(**base, not_drift="processing job is not a monitoring execution")
+    if job.status in ("InProgress", "Stopping"):
+        return DriftSignal(**base, not_drift=f"monitoring execution is {job.status}")
+    if job.status != "Completed":
+        why = job.failure_reason or job.exit_message or "no reason given"
+        return DriftSignal(
+            **base, problem=f"monitoring execution {job.job_name} {job.status}: {why}"
+        )
+    prefix = job.report_prefix
+    if prefix is None:
+        return DriftSignal(
+            **base, problem=f"monitoring execution {job.job_name} names no S3 output"
+        )
+    exit_message = job.exit_message or ""
+    return DriftSignal(
+        **base,
+        report_uri=f"{prefix.rstrip('/')}/{REPORT_NAME}",
+        report_optional=exit_message.startswith("Completed:") and "no violations" in exit_message,
+    )
+
+
+def _alarm_signal(event: AlarmStateChange, policy: Policy) -> DriftSignal:
+    alarm = event.detail
+    metrics = alarm.metrics
+    endpoint = next(
+        (
+            m.dimensions.get("Endpoint") or m.dimensions.get("EndpointName")
+            for m in metrics
+            if m.dimensions.get("Endpoint") or m.dimensions.get("EndpointName")
+        ),
+        None,
+    )
+    base: dict[str, Any] = {
+        "source": "cloudwatch_alarm",
+        "key": f"alarm:{alarm.alarm_name}:{alarm.state.timestamp}",
+        "event_id": event.id,
+        "endpoint": endpoint,
+        "model": _model_of(policy, endpoint),
+    }
+    monitor_metrics = [m for m in metrics if m.namespace.strip("/") in MONITOR_METRICS_NAMESPACES]
+    if not monitor_metrics:
+        return DriftSignal(**base, not_drift="alarm is not on a Model Monitor metric")
+    if alarm.state.value != "ALARM":
+        return DriftSignal(**base, not_drift=f"alarm {alarm.alarm_name} is {alarm.state.value}")
+    if alarm.previous_state is not None and alarm.previous_state.value == "ALARM":
+        return DriftSignal(**base, not_drift=f"alarm {alarm.alarm_name} was already in ALARM")
+    violations = []
+    for metric in monitor_metrics:
+        check, feature = "cloudwatch_alarm", metric.name
+        for prefix, check_type in _METRIC_CHECKS.items():
+            if metric.name.startswith(prefix):
+                check, feature = check_type, metric.name[len(prefix) :]
+        violations.append(
+            Violation(
+                feature_name=feature,
+                constraint_check_type=check,
+                description=f"alarm {alarm.alarm_name}: {alarm.state.reason}"[:500],
+            )
+        )
+    return DriftSignal(**base, violations=violations)
+
+
+def _check_signal(event: DriftCheckCompleted) -> DriftSignal:
+    detail = event.detail
+    return DriftSignal(
+        source="drift_check",
+        key=f"check:{detail.report_uri}",
+        event_id=event.id,
+        endpoint=detail.endpoint,
+        model=detail.model,
+        report_uri=detail.report_uri,
+        report_optional=detail.violations == 0,
+    )
+
+
+class ReportReader(Protocol):
+    def read(self, uri: str) -> str | None:
+        """The object's text, or None when there is no such object."""
+        ...
+
+
+class CooldownClaim(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    granted: bool
+    last_run_at: datetime | None = None
+
+
+class DriftCooldowns(Protocol):
+    def claim(
+        self, model: str, key: str, run_id: str, now: datetime, cooldown: timedelta
+    ) -> CooldownClaim:
+        """Take the model's drift-retrain slot unless a drift run started within `cooldown`
+        (the same `key` retried gets it again)."""
+        ...
+
+
+class DriftDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    action: Literal["retrain", "alert_only", "ignored", "duplicate", "dry_run"]
+    reason: str
+    key: str
+    model: str | None = None
+    counted: list[Violation] = Field(default_factory=list)
+    run_id: str | None = None
+
+
+def counted_violations(violations: list[Violation], drift: DriftPolicy) -> list[Violation]:
+    """The violations the model's drift policy counts: its check types, its features."""
+    return [
+        v
+        for v in violations
+        if v.constraint_check_type in drift.checks
+        and (drift.features is None or v.feature_name in drift.features)
+    ]
+
+
+def describe(violations: list[Violation]) -> str:
+    by_check: dict[str, list[str]] = {}
+    for v in violations:
+        by_check.setdefault(v.constraint_check_type, []).append(v.feature_name)
+    return "; ".join(f"{check} on {', '.join(feats)}" for check, feats in by_check.items())
+
+
+def _digest(signal: DriftSignal) -> str:
+    return hashlib.sha256(signal.key.encode()).hexdigest()[:12]
+
+
+def drift_run_id(model: str, signal: DriftSignal) -> str:
+    """Same signal, same run id: starting it again is a no-op."""
+    return execution_safe(f"{model}-d-{_digest(signal)}")[:80]
+
+
+def drift_run(model: str, signal: DriftSignal, reason: str, windows: list[int]) -> RunRequest:
+    digest = _digest(signal)
+    return RunRequest(
+        model=model,
+        run_id=drift_run_id(model, signal),
+        trigger=RunTrigger(
+            kind="drift",
+            trigger_id=f"drift:{digest}",
+            reason=reason,
+            windows=windows,
+            event_id=signal.event_id,
+        ),
+    )
+
+
+def on_drift(
+    event: DriftEvent,
+    policy: Policy,
+    reports: ReportReader,
+    cooldowns: DriftCooldowns,
+    signals: IdempotencyStore,
+    windows: WindowStore,
+    starter: RunStarter,
+    alerts: Alerts,
+    ledger: Ledger,
+    now: datetime,
+    owner: str,
+) -> DriftDecision:
+    """Apply the model's drift policy to one drift event; acts once per signal."""
+    signal = read_signal(event, policy)
+    if signal.model is None or signal.model not in policy.sagemaker_models():
+        where = f"endpoint {signal.endpoint}" if signal.endpoint else "no endpoint"
+        return DriftDecision(
+            action="ignored",
+            key=signal.key,
+            reason=f"{signal.origin} for {where}, which no SageMaker model of the policy serves",
+        )
+    name = signal.model
+    model = policy.sagemaker_model(name)
+    decide = _Decider(
+        name, model, signal, reports, cooldowns, windows, starter, alerts, ledger, now, owner
+    )
+    ran, decision = once(signals, f"drift:{signal.key}", now, SIGNAL_MEMORY, decide.run)
+    if not ran or decision is None:
+        return DriftDecision(
+            action="duplicate",
+            key=signal.key,
+            model=name,
+            reason="this signal was already acted on",
+        )
+    return decision
+
+
+class _Decider:
+    def __init__(
+        self,
+        name: str,
+        model: SageMakerModelPolicy,
+        signal: DriftSignal,
+        reports: ReportReader,
+        cooldowns: DriftCooldowns,
+        windows: WindowStore,
+        starter: RunStarter,
+        alerts: Alerts,
+        ledger: Ledger,
+        now: datetime,
+        owner: str,
+    ) -> None:
+        self.name, self.model, self.signal = name, model, signal
+        self.reports, self.cooldowns, self.windows = reports, cooldowns, windows
+        self.starter, self.alerts, self.ledger = starter, alerts, ledger
+        self.now, self.owner = now, owner
+
+    def _cause(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "event_id": self.signal.event_id,
+            "signal": self.signal.key,
+            "source": self.signal.source,
+            "report": self.signal.report_uri,
+            **extra,
+        }
+
+    def _decide(
+        self,
+        action: Literal["retrain", "alert_only", "ignored", "dry_run"],
+        ledger_action: str,
+        reason: str,
+        counted: list[Violation] | None = None,
+        run_id: str | None = None,
+        alert: bool = False,
+        **cause: Any,
+    ) -> DriftDecision:
+        counted = counted or []
+        self.ledger.append(
+            LedgerEntry(
+                model=self.name,
+                at=self.now,
+                action=ledger_action,
+                reason=reason,
+                cause=self._cause(
+                    run_id=run_id,
+                    violations=[v.model_dump() for v in counted],
+                    **cause,
+                ),
+            )
+        )
+        if alert:
+            self.alerts.publish(
+                f"[aiops] {self.name}: drift {'alert' if action != 'retrain' else 'retrain'}",
+                f"{self.signal.origin} ({self.signal.key}): {reason}",
+            )
+        return DriftDecision(
+            action=action,
+            reason=reason,
+            key=self.signal.key,
+            model=self.name,
+            counted=counted,
+            run_id=run_id,
+        )
+
+    def _violations(self) -> list[Violation] | DriftDecision:
+        signal = self.signal
+        if signal.report_uri is None:
+            return list(signal.violations)
+        try:
+            text = self.reports.read(signal.report_uri)
+        except InvalidReport as exc:
+            return self._decide("alert_only", "drift_report_invalid", str(exc), alert=True)
+        if text is None:
+            if signal.report_optional:
+                return []
+            return self._decide(
+                "alert_only",
+                "drift_report_invalid",
+                f"violations report missing: {signal.report_uri}",
+                alert=True,
+            )
+        try:
+            return parse_violations(text, signal.report_uri)
+        except InvalidReport as exc:
+            return self._decide("alert_only", "drift_report_invalid", str(exc), alert=True)
+
+    def run(self) -> DriftDecision:
+        signal, drift = self.signal, self.model.drift
+        if signal.not_drift:
+            return self._decide("ignored", "drift_ignored", signal.not_drift)
+        if signal.problem:
+            return self._decide("alert_only", "drift_alert_only", signal.problem, alert=True)
+        found = self._violations()
+        if isinstance(found, DriftDecision):
+            return found
+        counted = counted_violations(found, drift)
+        if not counted:
+            reason = (
+                "no violations"
+                if not found
+                else f"{len(found)} violation(s), none the policy counts "
+                f"(checks {', '.join(drift.checks)}"
+                + (f"; features {', '.join(drift.features)})" if drift.features else ")")
+            )
+            return self._decide("ignored", "drift_ignored", reason)
+        summary = f"{len(counted)} violation(s): {describe(counted)}"
+        if len(counted) < drift.min_violations:
+            return self._decide(
+                "alert_only",
+                "drift_alert_only",
+                f"{summary}; below the policy's {drift.min_violations} to retrain",
+                counted,
+                alert=True,
+            )
+        reason = f"drift: {summary}"
+        if self.model.dry_run:
+            return self._decide("dry_run", "drift_dry_run", f"{reason}; dry_run: nothing started")
+        run_id = drift_run_id(self.name, signal)
+        claim = self.cooldowns.claim(self.name, signal.key, run_id, self.now, drift.cooldown)
+        if not claim.granted:
+            last = claim.last_run_at.isoformat() if claim.last_run_at else "recently"
+            return self._decide(
+                "alert_only",
+                "drift_alert_only",
+                f"{summary}; within the {drift.cooldown} cooldown (last drift run {last})",
+                counted,
+                alert=True,
+            )
+        # The run trains on the freshest data too: whatever the open window holds.
+        limits = WindowLimits.from_policy(self.model.data.window)
+        closed = self.windows.close(self.name, limits, self.now, self.owner, force_reason=reason)
+        request = drift_run(self.name, signal, reason, [closed.seq] if closed else [])
+        execution = self.starter.start(request)
+        if closed is not None:
+            self.windows.mark_started(self.name, closed.seq)
+        return self._decide(
+            "retrain",
+            "drift_retrain",
+            reason,
+            counted,
+            run_id=request.run_id,
+            execution=execution,
+            windows=request.trigger.windows,
+        )

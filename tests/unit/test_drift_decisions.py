@@ -1,0 +1,252 @@
+"""Drift signals → the model's drift policy → retrain, alert only or ignore, on fakes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiops.drift import DriftDecision, DriftEvent, on_drift
+from aiops.events import InvalidEvent, parse_event
+from aiops.policy import Policy, parse_policy
+from aiops.window import ObjectRef, WindowLimits
+from tests.support.events import load_event
+from tests.unit.fakes import (
+    MemoryClaims,
+    MemoryCooldowns,
+    MemoryLedger,
+    MemoryReports,
+    MemoryWindows,
+    RecordingAlerts,
+    RecordingRunStarter,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = parse_policy((ROOT / "policies" / "default.yaml").read_text())
+NOW = datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
+MONITOR = "sagemaker_monitoring_job_completed_with_violations"
+REPORT = (
+    "s3://aiops-dev-artifacts-123456789012-us-east-1/model-monitor/reports/churn-prod/"
+    "churn-prod-data-quality/2026/11/20/03/constraint_violations.json"
+)
+
+
+def violation(feature: str, check: str = "baseline_drift_check") -> dict[str, str]:
+    return {"feature_name": feature, "constraint_check_type": check, "description": "drifted"}
+
+
+def report(*violations: dict[str, str]) -> str:
+    return json.dumps({"violations": list(violations)})
+
+
+def monitor_event(job: str = "job-1", **overrides: Any) -> dict[str, Any]:
+    arn = f"arn:aws:sagemaker:us-east-1:123456789012:processing-job/{job}"
+    return load_event(MONITOR, **{"detail.ProcessingJobArn": arn, **overrides})
+
+
+class World:
+    def __init__(self, policy: Policy = POLICY) -> None:
+        self.policy = policy
+        self.reports = MemoryReports()
+        self.cooldowns = MemoryCooldowns()
+        self.claims = MemoryClaims()
+        self.windows = MemoryWindows()
+        self.runs = RecordingRunStarter()
+        self.alerts = RecordingAlerts()
+        self.ledger = MemoryLedger()
+
+    def deliver(self, raw: dict[str, Any], now: datetime = NOW) -> DriftDecision:
+        return on_drift(
+            parse_event(DriftEvent, raw),
+            self.policy,
+            reports=self.reports,
+            cooldowns=self.cooldowns,
+            signals=self.claims,
+            windows=self.windows,
+            starter=self.runs,
+            alerts=self.alerts,
+            ledger=self.ledger,
+            now=now,
+            owner="test",
+        )
+
+    def actions(self) -> list[str]:
+        return [e.action for e in self.ledger.entries]
+
+
+def test_a_monitoring_execution_with_enough_counted_violations_retrains_with_the_reason():
+    world = World()
+    world.reports.objects[REPORT] = report(
+        violation("total_day_minutes"), violation("state", "missing_column_check")
+    )
+
+    decision = world.deliver(monitor_event())
+
+    assert decision.action == "retrain"
+    assert "baseline_drift_check on total_day_minutes" in decision.reason
+    assert "missing_column_check on state" in decision.reason
+    (run,) = world.runs.started
+    assert run.trigger.kind == "drift" and run.run_id == decision.run_id
+    (entry,) = world.ledger.entries
+    assert entry.action == "drift_retrain"
+    assert entry.cause["event_id"] == "3c8a1f72-5e09-4b6d-9a47-e2d1c0b85f36"
+    assert [v["feature_name"] for v in entry.cause["violations"]] == ["total_day_minutes", "state"]
+
+
+def test_violations_the_policy_does_not_count_are_ignored_with_the_reason():
+    world = World()
+    world.reports.objects[REPORT] = report(
+        violation("a", "data_type_check"), violation("b", "completeness_check")
+    )
+
+    decision = world.deliver(monitor_event())
+
+    assert decision.action == "ignored"
+    assert "none the policy counts" in decision.reason
+    assert world.actions() == ["drift_ignored"] and not world.runs.started
+
+
+def test_fewer_counted_violations_than_the_minimum_only_alert():
+    world = World()
+    world.reports.objects[REPORT] = report(violation("total_day_minutes"))
+
+    decision = world.deliver(monitor_event())
+
+    assert decision.action == "alert_only"
+    assert "below the policy's 2" in decision.reason
+    assert len(world.alerts.sent) == 1 and not world.runs.started
+
+
+def test_a_second_drift_within_the_cooldown_alerts_and_after_it_retrains():
+    world = World()
+    world.reports.objects[REPORT] = report(violation("a"), violation("b"))
+    assert world.deliver(monitor_event("job-1")).action == "retrain"
+
+    within = world.deliver(monitor_event("job-2"), NOW + timedelta(hours=2))
+    after = world.deliver(monitor_event("job-3"), NOW + timedelta(hours=25))
+
+    assert within.action == "alert_only" and "cooldown" in within.reason
+    assert after.action == "retrain"
+    assert len(world.runs.started) == 2
+
+
+def test_three_deliveries_of_the_same_signal_act_once():
+    world = World()
+    world.reports.objects[REPORT] = report(violation("a"), violation("b"))
+
+    decisions = [world.deliver(monitor_event()) for _ in range(3)]
+
+    assert [d.action for d in decisions] == ["retrain", "duplicate", "duplicate"]
+    assert len(world.runs.started) == 1 and world.actions() == ["drift_retrain"]
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (None, "violations report missing"),
+        ("{not json", "not JSON"),
+        (json.dumps({"violations": [{"feature_name": "a"}]}), "violations.0.constraint_check_type"),
+    ],
+)
+def test_a_missing_or_malformed_report_is_an_alert_with_the_reason(stored, expected):
+    world = World()
+    if stored is not None:
+        world.reports.objects[REPORT] = stored
+
+    decision = world.deliver(monitor_event())
+
+    assert decision.action == "alert_only"
+    assert expected in decision.reason
+    assert world.actions() == ["drift_report_invalid"]
+    assert expected in world.alerts.sent[0][1]
+
+
+def test_a_job_that_found_nothing_needs_no_report():
+    world = World()
+
+    decision = world.deliver(load_event("sagemaker_monitoring_job_completed_no_violations"))
+
+    assert decision.action == "ignored" and decision.reason == "no violations"
+    assert not world.alerts.sent
+
+
+def test_a_failed_monitoring_execution_alerts_with_its_failure_reason():
+    world = World()
+    raw = monitor_event(
+        **{"detail.ProcessingJobStatus": "Failed", "detail.FailureReason": "ClientError: no data"}
+    )
+
+    decision = world.deliver(raw)
+
+    assert decision.action == "alert_only" and "ClientError: no data" in decision.reason
+
+
+def test_an_alarm_on_a_model_monitor_metric_is_one_violation_of_its_feature():
+    policy = POLICY.model_copy(deep=True)
+    churn = policy.sagemaker_model("churn")
+    object.__setattr__(churn.drift, "min_violations", 1)
+    world = World(policy)
+
+    decision = world.deliver(load_event("cloudwatch_alarm_model_monitor_drift"))
+
+    assert decision.action == "retrain"
+    assert [v.feature_name for v in decision.counted] == ["total_day_minutes"]
+    assert decision.counted[0].constraint_check_type == "baseline_drift_check"
+
+
+def test_an_alarm_back_to_ok_or_not_on_model_monitor_is_not_drift():
+    world = World()
+    ok = load_event(
+        "cloudwatch_alarm_model_monitor_drift",
+        **{"detail.state.value": "OK", "detail.previousState.value": "ALARM"},
+    )
+
+    assert world.deliver(ok).action == "ignored"
+    assert world.deliver(load_event("cloudwatch_alarm_endpoint_5xx")).reason == (
+        "alarm is not on a Model Monitor metric"
+    )
+
+
+def test_our_drift_checks_report_is_read_from_its_uri():
+    world = World()
+    uri = load_event("aiops_drift_check_completed")["detail"]["report_uri"]
+    world.reports.objects[uri] = report(violation("a"), violation("b"))
+
+    decision = world.deliver(load_event("aiops_drift_check_completed"))
+
+    assert decision.action == "retrain"
+
+
+def test_a_drift_run_includes_the_open_windows_data():
+    world = World()
+    world.reports.objects[REPORT] = report(violation("a"), violation("b"))
+    limits = WindowLimits.from_policy(POLICY.sagemaker_model("churn").data.window)
+    obj = ObjectRef(bucket="b", key="raw/churn/x.csv", version_id="v1", size=10)
+    world.windows.add("churn", obj, limits, NOW)
+
+    world.deliver(monitor_event())
+
+    (run,) = world.runs.started
+    assert run.trigger.windows == [1]
+    assert world.windows.closed[("churn", 1)].objects == [obj]
+    assert ("churn", 1) in world.windows.started, "the sweep must not start it again"
+
+
+def test_an_endpoint_no_model_serves_is_ignored_without_touching_anything():
+    world = World()
+    raw = monitor_event(**{"detail.Environment.sagemaker_endpoint_name": "someone-elses"})
+
+    decision = world.deliver(raw)
+
+    assert decision.action == "ignored" and "someone-elses" in decision.reason
+    assert not world.ledger.entries and not world.claims.claims
+
+
+def test_a_drift_event_missing_its_report_uri_is_rejected_naming_the_field():
+    raw = load_event("aiops_drift_check_completed", **{"detail.report_uri": ...})
+
+    with pytest.raises(InvalidEvent, match=r"detail\.report_uri: Field required"):
+        parse_event(DriftEvent, raw)
