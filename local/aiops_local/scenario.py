@@ -13,11 +13,15 @@ import yaml
 
 from aiops.units import duration_seconds
 from aiops_local.cloud import LocalCloud
+from aiops_local.datasets import DatasetSpec
 from aiops_local.expect import check
+from aiops_local.simulators.model_monitor import ModelMonitorSimulator
 
 STEP_KINDS = (
     "event",
     "put_object",
+    "put_dataset",
+    "monitoring_execution",
     "advance",
     "approve",
     "reject",
@@ -25,6 +29,10 @@ STEP_KINDS = (
     "configure",
     "expect",
     "run",
+)
+
+_PUT_DATASET_KEYS = frozenset(
+    {"bucket", "key", "count", "rows", "seed", "format", "shift", "missing"}
 )
 
 
@@ -184,6 +192,22 @@ class ScenarioRunner:
         elif step.kind == "put_object":
             for put in arg if isinstance(arg, list) else [arg]:
                 self._put_object(put, where)
+        elif step.kind == "put_dataset":
+            for put in arg if isinstance(arg, list) else [arg]:
+                self._put_dataset(put, where)
+        elif step.kind == "monitoring_execution":
+            if not isinstance(arg, dict):
+                raise ScenarioError(
+                    f"{where}: monitoring_execution takes {{endpoint[, schedule, violations, "
+                    f"report, status]}}"
+                )
+            monitor = self.cloud.simulators.get("model_monitor")
+            if not isinstance(monitor, ModelMonitorSimulator):
+                raise ScenarioError(f"{where}: the model_monitor simulator is not running")
+            try:
+                monitor.execute(arg)
+            except ValueError as error:
+                raise ScenarioError(f"{where}: {error}") from error
         elif step.kind == "advance":
             try:
                 cloud.advance(duration_seconds(arg))
@@ -233,15 +257,36 @@ class ScenarioRunner:
     def _put_object(self, put: Any, where: str) -> None:
         if not isinstance(put, dict) or "key" not in put:
             raise ScenarioError(f"{where}: put_object takes {{bucket, key, size | body[, count]}}")
+        body = put.get("body")
+        data = body.encode() if isinstance(body, str) else None
+        if body is not None and not isinstance(body, str):
+            data = json.dumps(body).encode()
+        self._put_numbered(put, lambda n: data, size=int(put.get("size", 0)))
+
+    def _put_numbered(
+        self, put: dict[str, Any], body: Callable[[int], bytes | None], size: int = 0
+    ) -> None:
+        """`PutObject` of objects 1..count (`{n}` in the key), as S3 clients would write them."""
         bucket = str(put.get("bucket", "TrainingDataBucket"))
         count = int(put.get("count", 1))
-        body = put.get("body")
         for n in range(1, count + 1):
             key = str(put["key"]).replace("{n}", str(n))
-            data = body.encode() if isinstance(body, str) else None
-            if body is not None and not isinstance(body, str):
-                data = json.dumps(body).encode()
-            self.cloud.put_object(bucket, key, body=data, size=int(put.get("size", 0)))
+            self.cloud.put_object(bucket, key, body=body(n), size=size)
+
+    def _put_dataset(self, put: Any, where: str) -> None:
+        if not isinstance(put, dict) or "key" not in put:
+            raise ScenarioError(
+                f"{where}: put_dataset takes {{bucket, key, count, rows, seed, format, shift}}"
+            )
+        unknown = set(put) - _PUT_DATASET_KEYS
+        if unknown:
+            raise ScenarioError(f"{where}: put_dataset: unknown keys {sorted(unknown)}")
+        try:
+            spec = DatasetSpec.from_step(put)
+        except ValueError as error:
+            raise ScenarioError(f"{where}: put_dataset: {error}") from error
+        now = self.cloud.clock.now()
+        self._put_numbered(put, lambda n: spec.render(n, now))
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = all_event_files()
 
 
-def test_the_demo_scenario_tells_the_thin_slice() -> None:
+def test_the_demo_scenario_tells_new_data_then_drift() -> None:
     scenario = load_scenario(ROOT / "scenarios" / "demo.yaml")
     with LocalCloud(
         scenario.template,
@@ -28,18 +28,22 @@ def test_the_demo_scenario_tells_the_thin_slice() -> None:
     ) as cloud:
         results = ScenarioRunner(scenario, cloud).run()
         packages = cloud.packages("churn")
-        ledger = [entry["action"] for entry in cloud.ledger("churn")]
+        ledger = cloud.ledger("churn")
         runs = cloud.executions("RetrainStateMachine")
         timeline = cloud.timeline
+    actions = [entry["action"] for entry in ledger]
     assert [r.failures for r in results] == [[] for _ in results]
-    (package,) = packages
-    assert package["ModelApprovalStatus"] == "PendingManualApproval"
-    assert package["metrics"] == {"auc": 0.81}
-    assert package["CustomerMetadataProperties"]["pipeline_execution_arn"]
-    assert {"retrain_requested", "candidate_registered"} <= set(ledger)
-    assert [run.status for run in runs] == ["SUCCEEDED"]
-    assert "awaiting_approval" in ledger, "a passing candidate is handed to a human"
-    # The story in order: data → window full → retrain → pipeline → candidate.
+    champion, challenger = sorted(packages, key=lambda p: p["ModelPackageVersion"])
+    assert (champion["ModelApprovalStatus"], champion["metrics"]) == ("Approved", {"auc": 0.81})
+    assert challenger["ModelApprovalStatus"] == "PendingManualApproval"
+    assert challenger["CustomerMetadataProperties"]["pipeline_execution_arn"]
+    assert {"retrain_requested", "candidate_registered", "drift_retrain"} <= set(actions)
+    assert [run.status for run in runs] == ["SUCCEEDED", "SUCCEEDED"]
+    assert actions.count("awaiting_approval") == 2, "each passing candidate is handed to a human"
+    (drift,) = [entry for entry in ledger if entry["action"] == "drift_retrain"]
+    drifted = {v["feature_name"] for v in drift["cause"]["violations"]}
+    assert drifted == {"total_day_minutes", "total_eve_minutes"}, "only the shifted features"
+    # The story in order: data → window full → retrain → pipeline → candidate → drift.
     order = [
         timeline.find("decision", action="retrain_requested")[0]["seq"],
         timeline.find("execution", status="RUNNING", state="StartPipeline")[0]["seq"],
@@ -47,6 +51,8 @@ def test_the_demo_scenario_tells_the_thin_slice() -> None:
             "event", detail_type=("SageMaker Model Building Pipeline Execution Status Change")
         )[0]["seq"],
         timeline.find("decision", action="candidate_registered")[0]["seq"],
+        timeline.find("event", detail_type="Drift Check Completed")[0]["seq"],
+        timeline.find("decision", action="drift_retrain")[0]["seq"],
     ]
     assert order == sorted(order)
 

@@ -65,6 +65,10 @@ class MemoryWindows:
     def get(self, model: str, seq: int) -> ClosedWindow | None:
         return self.closed.get((model, seq))
 
+    def latest(self, model: str) -> ClosedWindow | None:
+        seqs = [s for m, s in self.closed if m == model]
+        return self.closed[(model, max(seqs))] if seqs else None
+
     def unstarted(self, model: str) -> list[ClosedWindow]:
         return [w for (m, s), w in self.closed.items() if m == model and (m, s) not in self.started]
 

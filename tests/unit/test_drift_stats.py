@@ -24,7 +24,7 @@ from aiops.drift_stats import (
 )
 from aiops.policy import DriftMonitorPolicy
 
-POLICY = DriftMonitorPolicy(source="window", label="churn")
+POLICY = DriftMonitorPolicy(source="window", label="churn", min_rows=100)
 FEATURES = ["age", "income", "plan"]
 
 Row = dict[str, str | None]

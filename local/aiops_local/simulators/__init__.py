@@ -4,7 +4,12 @@ To add one: subclass `Simulator` in a module of this package, decorate it with `
 the API calls it stands behind in `watches`, and import the module below.
 """
 
-from aiops_local.simulators import cloudwatch_alarms, model_registry, sagemaker_pipeline
+from aiops_local.simulators import (
+    cloudwatch_alarms,
+    model_monitor,
+    model_registry,
+    sagemaker_pipeline,
+)
 from aiops_local.simulators.base import REGISTRY, Simulator, SimulatorHost, register
 
 __all__ = [
@@ -12,6 +17,7 @@ __all__ = [
     "Simulator",
     "SimulatorHost",
     "cloudwatch_alarms",
+    "model_monitor",
     "model_registry",
     "register",
     "sagemaker_pipeline",

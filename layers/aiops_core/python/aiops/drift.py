@@ -403,7 +403,7 @@ class _Decider:
                 counted,
                 alert=True,
             )
-        reason = f"drift: {summary}"
+        reason = f"{signal.origin} found {summary}"
         if self.model.dry_run:
             return self._decide("dry_run", "drift_dry_run", f"{reason}; dry_run: nothing started")
         run_id = drift_run_id(self.name, signal)

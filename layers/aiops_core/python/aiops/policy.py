@@ -81,7 +81,8 @@ class DriftMonitorPolicy(_Strict):
     max_completeness_drop: float = Field(
         default=0.05, gt=0, le=1, description="Drop of the non-missing share against the baseline."
     )
-    min_rows: int = Field(default=100, ge=1, description="Fewer rows: no verdict.")
+    # Below a few hundred rows, sampling noise alone pushes a 10-bin PSI over 0.2 too often.
+    min_rows: int = Field(default=500, ge=1, description="Fewer rows: no verdict.")
 
     @model_validator(mode="after")
     def _capture_needs_uri(self) -> DriftMonitorPolicy:

@@ -45,6 +45,7 @@ class Candidate(BaseModel):
     version: int
     approval_status: str
     metrics: dict[str, float]
+    pipeline_execution_arn: str | None = None
 
 
 class ModelRegistry(Protocol):

@@ -99,6 +99,10 @@ class WindowStore(Protocol):
 
     def get(self, model: str, seq: int) -> ClosedWindow | None: ...
 
+    def latest(self, model: str) -> ClosedWindow | None:
+        """The most recently closed window."""
+        ...
+
     def unstarted(self, model: str) -> list[ClosedWindow]:
         """Closed windows whose run has not been started yet (e.g. a crash after closing)."""
         ...

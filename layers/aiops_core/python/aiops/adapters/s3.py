@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.retrain import DataManifest
 from aiops.violations import InvalidReport
+from aiops.window import ObjectRef
 
 # A report or manifest larger than this is not one we wrote or Model Monitor writes.
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -45,6 +47,36 @@ class S3Objects(AwsAdapter):
         if int(response.get("ContentLength", 0)) > MAX_DOCUMENT_BYTES:
             raise InvalidReport(uri, f"larger than {MAX_DOCUMENT_BYTES} bytes")
         return str(response["Body"].read().decode("utf-8", errors="replace"))
+
+    def lines(self, obj: ObjectRef) -> Iterator[bytes]:
+        """Stream the object version line by line (bounded memory, whatever its size)."""
+        args: dict[str, Any] = {"Bucket": obj.bucket, "Key": obj.key}
+        if obj.version_id:
+            args["VersionId"] = obj.version_id
+        body = self.client.get_object(**args)["Body"]
+        try:
+            yield from body.iter_lines()
+        finally:
+            body.close()
+
+    def under(self, uri_prefix: str) -> list[ObjectRef]:
+        bucket, prefix = split_uri(uri_prefix)
+        found: list[ObjectRef] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix
+        ):
+            for item in page.get("Contents", []):
+                if item["Key"].endswith("/") or not item.get("Size"):
+                    continue
+                found.append(
+                    ObjectRef(
+                        bucket=bucket,
+                        key=item["Key"],
+                        etag=str(item.get("ETag", "")).strip('"') or None,
+                        size=int(item["Size"]),
+                    )
+                )
+        return found
 
     def write_json(self, bucket: str, key: str, document: Any) -> str:
         self.client.put_object(

@@ -28,6 +28,16 @@ class SageMakerPipelines(AwsAdapter):
         )
         return str(response["PipelineExecutionArn"])
 
+    def manifest_uri(self, pipeline_execution_arn: str) -> str | None:
+        """The DataManifest parameter our retrain runs start every execution with."""
+        parameters = self.client.list_pipeline_parameters_for_execution(
+            PipelineExecutionArn=pipeline_execution_arn
+        ).get("PipelineParameters", [])
+        for parameter in parameters:
+            if parameter.get("Name") == "DataManifest":
+                return str(parameter["Value"])
+        return None
+
 
 class SageMakerRegistry(AwsAdapter):
     service = "sagemaker"
@@ -78,7 +88,10 @@ class SageMakerRegistry(AwsAdapter):
         )
 
     def _candidate(self, package_group: str, package: dict[str, Any]) -> Candidate:
+        custom = package.get("CustomerMetadataProperties") or {}
         return Candidate(
+            pipeline_execution_arn=(package.get("MetadataProperties") or {}).get("GeneratedBy")
+            or custom.get("pipeline_execution_arn"),
             package_arn=package["ModelPackageArn"],
             package_group=package_group,
             version=int(package.get("ModelPackageVersion", 0)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
+from aiops.adapters.eventbridge import DriftCheckEvents
 from aiops.adapters.idempotency_store import DynamoIdempotencyStore
 from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.lock_store import DynamoLockStore
@@ -15,6 +16,7 @@ from aiops.adapters.sagemaker import SageMakerPipelines, SageMakerRegistry
 from aiops.adapters.sns import SnsAlerts
 from aiops.adapters.stepfunctions import StepFunctionsResumer, StepFunctionsRunStarter
 from aiops.adapters.window_store import DynamoWindowStore
+from aiops.drift_check import DriftChecker
 from aiops.settings import Settings
 
 
@@ -55,6 +57,17 @@ class Stack:
         return S3Objects()
 
     @cached_property
+    def drift_checker(self) -> DriftChecker:
+        return DriftChecker(
+            self.registry,
+            self.pipelines,
+            self.objects,
+            self.windows,
+            DriftCheckEvents(),
+            self.settings.artifacts_bucket,
+        )
+
+    @cached_property
     def runs(self) -> StepFunctionsRunStarter:
         return StepFunctionsRunStarter(self.settings.retrain_state_machine_arn)
 
@@ -68,7 +81,7 @@ class Stack:
 
     @cached_property
     def registry(self) -> SageMakerRegistry:
-        return SageMakerRegistry()
+        return SageMakerRegistry(objects=self.objects)
 
     @cached_property
     def manifests(self) -> S3ManifestWriter:

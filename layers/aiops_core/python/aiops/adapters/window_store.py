@@ -142,7 +142,7 @@ class DynamoWindowStore:
                 ConditionExpression=(
                     f"(attribute_not_exists(closing) OR closing_until < :now) AND {due}"
                 ),
-                ExpressionAttributeNames=dict(_NAMES),
+                ExpressionAttributeNames={"#o": "objects"} if force_reason else dict(_NAMES),
                 ExpressionAttributeValues=to_values(
                     {
                         ":owner": owner,
@@ -307,6 +307,18 @@ class DynamoWindowStore:
     def get(self, model: str, seq: int) -> ClosedWindow | None:
         record = self.table.get(self._closed(model, seq))
         return ClosedWindow.model_validate(record) if record else None
+
+    def latest(self, model: str) -> ClosedWindow | None:
+        response = self.table.client.query(
+            TableName=self.table.name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :w)",
+            ExpressionAttributeValues=to_values({":pk": f"MODEL#{model}", ":w": "WINDOW#"}),
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        items = [from_item(i) for i in response.get("Items", [])]
+        return ClosedWindow.model_validate(items[0]) if items else None
 
     def unstarted(self, model: str) -> list[ClosedWindow]:
         records = self.table.query_all(

@@ -1,0 +1,21 @@
+"""Scheduled: our own drift check for every model with a `drift.monitor` in the policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.stack import Stack
+from aiops.clock import now
+from aiops.observability import lambda_entry, logger, metrics
+from aiops.settings import Settings
+
+STACK = Stack(Settings())
+
+
+@lambda_entry(emits_metrics=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    results = STACK.drift_checker.run(STACK.policy.load(), now())
+    for result in results:
+        logger.info("drift check", extra=result.model_dump(exclude={"features"}))
+        metrics.add_metric(name=f"DriftCheck_{result.outcome}", unit="Count", value=1)
+    return {"results": [r.model_dump(exclude={"features"}) for r in results]}
