@@ -43,6 +43,7 @@ from aiops_local.patches import (
     s3_eventbridge,
     sfn_clock,
     sfn_history,
+    sfn_task_failure,
 )
 from aiops_local.patches.base import Patcher
 from aiops_local.patches.botocore_calls import ApiCall
@@ -155,6 +156,7 @@ class LocalCloud:
         lambda_invoke.install(self._patcher, self.invoker)
         sfn_clock.install(self._patcher)
         sfn_history.install(self._patcher, self._on_history)
+        sfn_task_failure.install(self._patcher)
         events_bus.install(self._patcher, self.events)
         events_pattern.install(self._patcher)
         s3_eventbridge.install(self._patcher, self.events)

@@ -216,10 +216,13 @@ class Invoker:
         result.api_calls = actor.api_calls
         calls = f"{actor.api_calls} AWS call{'s' if actor.api_calls != 1 else ''}"
         if result.ok:
+            outcome = _outcome(result.payload)
             entry.update(
                 status="ok",
                 api_calls=actor.api_calls,
-                text=f"{binding.logical_id} ← {via}: ok ({calls})",
+                text=f"{binding.logical_id} ← {via}: ok ({calls})"
+                + (f" → {outcome}" if outcome else ""),
+                **({"action": result.payload["action"]} if outcome else {}),
             )
         else:
             entry.update(
@@ -230,3 +233,11 @@ class Invoker:
                 text=f"{binding.logical_id} ← {via}: {result.error_type}: {result.error}",
             )
         return result
+
+
+def _outcome(payload: Any) -> str | None:
+    """A handler's decision, when it returns one (`action` and `reason`): the timeline says why
+    an event led to nothing, not only that the handler succeeded."""
+    if isinstance(payload, dict) and "action" in payload and "reason" in payload:
+        return f"{payload['action']}: {payload['reason']}"
+    return None

@@ -245,6 +245,23 @@ def test_patterns_match_fields_inside_arrays_of_objects_as_eventbridge_does() ->
     assert not pattern.matches_event(event)
 
 
+def test_send_task_failure_drops_the_cause_in_moto_and_keeps_it_patched() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from aiops_local.patches import sfn_task_failure
+
+    # The parser backend takes a cause; moto's response layer does not pass it (why we patch).
+    assert "cause" in inspect.signature(StepFunctionsParserBackend.send_task_failure).parameters
+    assert '"cause"' not in inspect.getsource(StepFunctionResponse.send_task_failure)
+    patcher = Patcher()
+    sfn_task_failure.install(patcher)
+    try:
+        assert '"cause"' in inspect.getsource(StepFunctionResponse.send_task_failure)
+    finally:
+        patcher.restore()
+
+
 # ---------------------------------------------------------------------- s3_eventbridge
 def test_s3_sends_eventbridge_notifications_through_one_function() -> None:
     from moto.s3 import notifications

@@ -20,6 +20,7 @@ from aiops.ledger import Ledger, LedgerEntry
 from aiops.policy import DriftPolicy, Policy, SageMakerModelPolicy
 from aiops.retrain import Alerts, RunStarter
 from aiops.triggers import RunRequest, RunTrigger, execution_safe
+from aiops.units import format_duration
 from aiops.violations import InvalidReport, Violation, parse_violations
 from aiops.window import WindowLimits, WindowStore
 
@@ -413,7 +414,8 @@ class _Decider:
             return self._decide(
                 "alert_only",
                 "drift_alert_only",
-                f"{summary}; within the {drift.cooldown} cooldown (last drift run {last})",
+                f"{summary}; within the {format_duration(drift.cooldown)} cooldown "
+                f"(last drift run {last})",
                 counted,
                 alert=True,
             )

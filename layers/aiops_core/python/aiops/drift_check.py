@@ -157,6 +157,8 @@ class DriftChecker:
         records, described = current
         comparison = compare(baseline, records, monitor)
         skipped = records.skipped
+        # `compare` counts skipped lines of a single RecordReader only: give it the chain's.
+        comparison = comparison.model_copy(update={"skipped_records": skipped})
         features = [f.model_dump() for f in comparison.features]
         if not comparison.enough_data:
             return _skipped(

@@ -364,7 +364,7 @@ def on_pipeline_status(
         detail={
             "pipeline_execution_arn": arn,
             "event_id": event.id,
-            "reason": f"pipeline execution {status}",
+            "reason": f"pipeline execution {arn} {status}",
         },
     )
     first, resumption = rendezvous.record_outcome(arn, outcome)

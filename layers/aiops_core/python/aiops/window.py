@@ -15,6 +15,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from aiops.policy import WindowPolicy
+from aiops.units import format_duration
 
 
 class ObjectRef(BaseModel):
@@ -76,7 +77,9 @@ def close_reason(
     if size >= limits.bytes:
         return f"window reached {size} bytes (limit {limits.bytes})"
     if objects > 0 and opened_at is not None and now - opened_at >= limits.max_age:
-        return f"oldest object is {now - opened_at} old (max age {limits.max_age})"
+        age = timedelta(seconds=int((now - opened_at).total_seconds()))
+        limit = format_duration(limits.max_age)
+        return f"oldest object is {format_duration(age)} old (max age {limit})"
     return None
 
 
