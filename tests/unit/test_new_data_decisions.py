@@ -85,6 +85,20 @@ def test_folder_markers_empty_objects_and_foreign_prefixes_are_ignored_with_a_re
     assert world.windows.pending == {}
 
 
+def test_the_control_planes_own_outputs_never_trigger_it():
+    world = World()
+
+    manifest = world.deliver(
+        upload(8, **{"detail.object.key": "manifests/churn/churn-w000001.json"})
+    )
+
+    assert (manifest.action, manifest.reason) == (
+        "ignored",
+        "the control plane's own output, not training data",
+    )
+    assert world.windows.pending == {}
+
+
 def test_the_sweep_closes_an_aged_window_so_data_is_never_stranded():
     world = World()
     world.deliver(upload(1))

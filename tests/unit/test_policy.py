@@ -71,6 +71,24 @@ def test_overlapping_prefixes_are_rejected():
     assert any("overlaps" in reason for reason in found.values())
 
 
+def test_a_data_prefix_where_the_control_plane_writes_is_rejected():
+    found = problems(VALID.replace("prefix: raw/churn/", "prefix: drift/churn/"))
+
+    assert "where the control plane writes its own outputs" in found["models.churn.data.prefix"]
+
+
+def test_a_data_capture_monitor_without_its_uri_is_rejected_naming_the_field():
+    found = problems(
+        VALID.replace(
+            "capture_uri: s3://aiops-dev-artifacts-123456789012-us-east-1/datacapture/churn-prod/"
+            "AllTraffic/",
+            "lookback: 2h",
+        ).replace("        lookback: 1h\n", "")
+    )
+
+    assert any("capture_uri: required" in reason for reason in found.values())
+
+
 def test_a_window_larger_than_one_item_can_hold_is_rejected():
     found = problems(VALID.replace("objects: 5", "objects: 5000"))
 

@@ -18,6 +18,9 @@ from aiops.units import ByteSize, Duration
 # A window's objects are kept in one DynamoDB item while it is open; 2,000 references fit well
 # under the 400 KB item limit. Larger batches should close on bytes or max_age instead.
 MAX_WINDOW_OBJECTS = 2000
+# Where the control plane (and the jobs it starts) write: never training or labeled data, so its
+# own outputs can never trigger it (no recursion), whichever bucket they land in.
+CONTROL_PLANE_PREFIXES = ("manifests/", "drift/", "model-monitor/", "pipelines/", "datacapture/")
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]+/$")
 
@@ -29,6 +32,11 @@ class _Strict(BaseModel):
 def _check_prefix(value: str) -> str:
     if not _PREFIX.match(value):
         raise ValueError("must be an S3 key prefix ending in '/', e.g. 'raw/churn/'")
+    for reserved in CONTROL_PLANE_PREFIXES:
+        if value.startswith(reserved) or reserved.startswith(value):
+            raise ValueError(
+                f"{value!r} overlaps {reserved!r}, where the control plane writes its own outputs"
+            )
     return value
 
 

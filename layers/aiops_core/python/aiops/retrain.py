@@ -14,7 +14,7 @@ from aiops.events import PipelineExecutionStatusChange, S3ObjectCreated
 from aiops.gate import GateResult, evaluate_gate
 from aiops.ledger import Ledger, LedgerEntry
 from aiops.lock import LockOutcome, LockStore
-from aiops.policy import Policy, SageMakerModelPolicy
+from aiops.policy import CONTROL_PLANE_PREFIXES, Policy, SageMakerModelPolicy
 from aiops.rendezvous import JobOutcome, RendezvousStore, TaskResumer, resume
 from aiops.triggers import RunRequest, run_for_window
 from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, WindowStore
@@ -111,6 +111,10 @@ def record_training_object(
         return NewDataDecision(action="ignored", key=key, reason="folder marker, not data")
     if obj.size == 0:
         return NewDataDecision(action="ignored", key=key, reason="zero-byte object")
+    if key.startswith(CONTROL_PLANE_PREFIXES):
+        return NewDataDecision(
+            action="ignored", key=key, reason="the control plane's own output, not training data"
+        )
     match = policy.sagemaker_model_for_key(key)
     if match is None:
         return NewDataDecision(
