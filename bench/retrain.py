@@ -1,0 +1,431 @@
+"""The retrain loop offline: AWS calls per upload, state transitions per run, runs under load.
+
+- **Transitions per run**: one retrain run with a short (5m) and a long (5h) simulated pipeline;
+  the execution's history events (GetExecutionHistory) and states entered. Waiting on the
+  pipeline's completion event (task token) costs the same however long the pipeline runs.
+- **Runs under load**: uploads at a steady pace of one window per virtual hour while each
+  pipeline runs 5 virtual hours, so triggers keep arriving during runs. Reported: runs started,
+  most runs running at once, most triggers (and follow-up runs) pending at once, objects in
+  manifests vs uploaded, and the AWS calls each below-threshold upload made.
+
+The scale run goes through the full offline runtime (S3 → EventBridge rule → handler → DynamoDB,
+Step Functions on moto, the pipeline simulator). moto's `TransactWriteItems` deep-copies every
+table it touches before each transaction (its rollback copy), which makes a run of n uploads
+O(n²): ~3 uploads/s after 1,000 objects, hours for 10,000. So the 10,000-upload run is measured
+with that rollback copy narrowed to the items the transaction touches (`item_rollback`, same
+all-or-nothing outcome), and the 1,000-upload run is measured twice, with stock moto and with the
+narrowed copy, to show they decide the same (`same_outcome`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "churn"
+LONG = "5h"
+SHORT = "5m"
+# Scale runs: (uploads, window objects). Uploads arrive at one window's worth per virtual hour,
+# in 20 batches; a pipeline runs 5 virtual hours, so each run sees about 5 windows close.
+SMALL = (1_000, 100)
+LARGE = (10_000, 1_000)
+BATCHES_PER_WINDOW = 20
+BATCH_GAP = "3m"
+OBJECT_SIZE = 1024
+RETRAIN_FUNCTIONS = (
+    "AcquireLockFunction",
+    "StartPipelineFunction",
+    "PipelineStatusFunction",
+    "ReadCandidateFunction",
+    "GateCandidateFunction",
+    "ReleaseLockFunction",
+)
+
+
+def _policy(directory: Path, objects: int | None = None) -> Path:
+    """The default policy; with `objects`, churn's window closes on that count only."""
+    policy = yaml.safe_load((ROOT / "policies" / "default.yaml").read_text())
+    if objects is not None:
+        policy["models"][MODEL]["data"]["window"] = {
+            "objects": objects,
+            "bytes": "1TB",
+            "max_age": "30d",
+        }
+    path = directory / f"retrain-bench-{objects or 'default'}.yaml"
+    path.write_text(yaml.safe_dump(policy))
+    return path
+
+
+@contextmanager
+def item_rollback() -> Iterator[None]:
+    """moto's TransactWriteItems, with its rollback copy limited to the items it touches.
+
+    Stock moto deep-copies each table a transaction names and puts the copy back when the
+    transaction is cancelled. A transaction can only change the items it names, so keeping a copy
+    of those items and putting them back on cancellation leaves the table exactly as stock moto
+    would, at a cost that does not grow with the table.
+    """
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    from aiops_local.patches.base import Patcher
+
+    class _CopyWithoutTables:
+        """moto's `copy` module, except that a table is not copied (its items are, below)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    def _key(table: Table, op_type: str, op: dict[str, Any]) -> tuple[Any, Any] | None:
+        attrs = op.get("Item") if op_type == "Put" else op.get("Key")
+        if not isinstance(attrs, dict) or table.hash_key_attr not in attrs:
+            return None
+        range_value = None
+        if table.range_key_attr is not None:
+            if table.range_key_attr not in attrs:
+                return None
+            range_value = DynamoType(attrs[table.range_key_attr])
+        return DynamoType(attrs[table.hash_key_attr]), range_value
+
+    def _put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
+        if range_value is not None:
+            if item is None:
+                table.items[hash_value].pop(range_value, None)
+            else:
+                table.items[hash_value][range_value] = item
+        elif item is None:
+            table.items.pop(hash_value, None)
+        else:
+            table.items[hash_value] = item
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = []
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            key = _key(table, op_type, op) if table is not None else None
+            if table is not None and key is not None:
+                saved.append((table, *key, copy.deepcopy(table.get_item(*key))))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(saved):
+                _put_back(table, hash_value, range_value, item)
+            raise
+
+    patcher = Patcher()
+    patcher.replace(models, "copy", _CopyWithoutTables())
+    patcher.replace(DynamoDBBackend, "transact_write_items", transact_write_items)
+    try:
+        yield
+    finally:
+        patcher.restore()
+
+
+def _history(cloud: Any, arn: str) -> list[str]:
+    sfn = cloud.client("stepfunctions")
+    events: list[str] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        events += [e["type"] for e in page["events"]]
+    return events
+
+
+# ------------------------------------------------------------------ transitions per run
+
+
+def _one_run(duration: str) -> dict[str, Any]:
+    from aiops_local.cloud import LocalCloud
+
+    with LocalCloud(
+        ROOT / "template.yaml", simulators={"sagemaker_pipeline": {"duration": duration}}
+    ) as cloud:
+        for n in range(5):  # policies/default.yaml: churn's window closes at 5 objects
+            cloud.put_object("TrainingDataBucket", f"raw/churn/t/part-{n}.csv", size=OBJECT_SIZE)
+        cloud.run_until_quiet()
+        (run,) = cloud.executions("RetrainStateMachine")
+        history = _history(cloud, run.arn)
+        invocations = sum(len(cloud.timeline.find("invoke", function=f)) for f in RETRAIN_FUNCTIONS)
+    return {
+        "pipeline_duration": duration,
+        "status": run.status,
+        "history_events": len(history),
+        "states_entered": sum(1 for e in history if e.endswith("StateEntered")),
+        "lambda_invocations": invocations,
+        "history": history,
+    }
+
+
+# ------------------------------------------------------------------ runs under load
+
+
+def _replay(decisions: list[dict[str, Any]]) -> dict[str, int]:
+    """Walk the ledger's decisions in order: runs holding the lock, triggers waiting on it."""
+    running: set[str] = set()
+    pending_triggers: set[str] = set()
+    announced: set[str] = set()  # follow-up runs started but not yet holding the lock
+    most = {"running": 0, "pending_triggers": 0, "pending_follow_ups": 0}
+    for entry in decisions:
+        action = entry.get("action")
+        cause = (entry.get("item") or {}).get("cause") or {}
+        run_id = str(cause.get("run_id"))
+        if action == "run_started":
+            running.add(run_id)
+            announced.discard(run_id)
+        elif action in ("run_succeeded", "run_failed"):
+            running.discard(run_id)
+        elif action == "trigger_coalesced":
+            pending_triggers.add(str(cause.get("trigger")))
+        elif action == "follow_up_started":
+            pending_triggers.clear()
+            announced.add(run_id)
+        most["running"] = max(most["running"], len(running))
+        most["pending_triggers"] = max(most["pending_triggers"], len(pending_triggers))
+        most["pending_follow_ups"] = max(
+            most["pending_follow_ups"], len(announced) + (1 if pending_triggers else 0)
+        )
+    return most
+
+
+def _pipelines_at_once(cloud: Any) -> int:
+    from aiops.units import duration_seconds
+
+    edges: list[tuple[float, int]] = []
+    for run in cloud.simulators["sagemaker_pipeline"].runs:
+        start = run.started.timestamp()
+        edges += [(start, 1), (start + duration_seconds(run.settings["duration"]), -1)]
+    at_once = most = 0
+    for _, step in sorted(edges):  # an end sorts before a start at the same moment
+        at_once += step
+        most = max(most, at_once)
+    return most
+
+
+def _new_data_calls(timeline: list[dict[str, Any]]) -> dict[str, Any]:
+    """AWS calls of each NewDataFunction invocation, split by whether it closed a window."""
+    below: list[int] = []
+    operations: Counter[str] = Counter()
+    current: dict[str, Any] | None = None
+    closing = False
+    calls: Counter[str] = Counter()
+
+    def done() -> None:
+        if current is not None and current.get("status") == "ok" and not closing:
+            below.append(int(current.get("api_calls", 0)))
+            operations.update(calls)
+
+    for entry in timeline:
+        if entry["kind"] == "invoke":
+            done()
+            current = entry if entry.get("function") == "NewDataFunction" else None
+            closing, calls = False, Counter()
+        elif current is not None and entry["kind"] == "decision":
+            closing = closing or entry.get("action") == "retrain_requested"
+        elif current is not None and entry["kind"] == "api":
+            calls[f"{entry['service']}.{entry['operation']}"] += 1
+    done()
+    return {
+        "below_threshold_uploads": len(below),
+        "aws_calls_per_below_threshold_upload": round(sum(below) / max(len(below), 1), 3),
+        "max_calls_of_one_below_threshold_upload": max(below, default=0),
+        "operations": dict(operations.most_common()),
+    }
+
+
+def _manifests(cloud: Any) -> list[dict[str, Any]]:
+    s3 = cloud.client("s3")
+    bucket = cloud.artifacts_bucket
+    manifests = []
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"manifests/{MODEL}/"
+    ):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            manifests.append(json.loads(body))
+    return manifests
+
+
+def _under_load(uploads: int, window: int, fast: bool) -> dict[str, Any]:
+    from aiops_local.cloud import LocalCloud
+
+    batch = window // BATCHES_PER_WINDOW
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        item_rollback() if fast else nullcontext(),
+        LocalCloud(
+            ROOT / "template.yaml",
+            policy=_policy(Path(tmp), window),
+            simulators={"sagemaker_pipeline": {"duration": LONG}},
+        ) as cloud,
+    ):
+        uploaded: set[tuple[str, str]] = set()
+        started = time.perf_counter()
+        for n in range(uploads):
+            key = f"raw/churn/load/part-{n:05d}.csv"
+            response = cloud.put_object("TrainingDataBucket", key, size=OBJECT_SIZE)
+            uploaded.add((key, str(response.get("VersionId"))))
+            if (n + 1) % batch == 0:
+                cloud.advance(BATCH_GAP)
+        upload_seconds = time.perf_counter() - started
+        cloud.run_until_quiet()
+        seconds = time.perf_counter() - started
+        timeline = cloud.timeline.entries()
+        decisions = [e for e in timeline if e["kind"] == "decision" and e.get("model") == MODEL]
+        executions = cloud.executions("RetrainStateMachine")
+        lock_holders = {
+            str((d.get("item") or {}).get("cause", {}).get("run_id"))
+            for d in decisions
+            if d.get("action") == "run_started"
+        }
+        histories = {len(_history(cloud, e.arn)) for e in executions if e.name in lock_holders}
+        manifests = _manifests(cloud)
+        pipelines_at_once = _pipelines_at_once(cloud)
+        errors = len(cloud.timeline.find("error")) + len(cloud.timeline.find("dlq"))
+        failed_invocations = len(cloud.timeline.find("invoke", status="error"))
+    in_manifests = Counter(
+        (o["key"], str(o.get("version_id"))) for m in manifests for o in m["objects"]
+    )
+    actions = Counter(str(d.get("action")) for d in decisions)
+    most = _replay(decisions)
+    return {
+        "uploads": uploads,
+        "window_objects": window,
+        "pipeline_duration": LONG,
+        "pace": f"{batch} uploads every {BATCH_GAP} of virtual time",
+        "path": "full offline runtime"
+        + (", moto TransactWriteItems rollback copy limited to touched items" if fast else ""),
+        "seconds": round(seconds, 1),
+        "uploads_per_second": round(uploads / upload_seconds, 1),
+        "windows_closed": actions["retrain_requested"],
+        "retrain_executions": len(executions),
+        "runs_started": actions["run_started"],
+        "triggers_coalesced": actions["trigger_coalesced"],
+        "follow_ups_started": actions["follow_up_started"],
+        "runs_succeeded": actions["run_succeeded"],
+        "max_runs_running": most["running"],
+        "max_pipelines_running": pipelines_at_once,
+        "max_pending_triggers": most["pending_triggers"],
+        "max_pending_follow_up_runs": most["pending_follow_ups"],
+        "objects_uploaded": len(uploaded),
+        "objects_in_manifests": sum(in_manifests.values()),
+        "objects_in_two_manifests": sum(1 for c in in_manifests.values() if c > 1),
+        "objects_in_no_manifest": len(uploaded - set(in_manifests)),
+        "history_events_per_run": sorted(histories),
+        "errors": errors,
+        "failed_invocations": failed_invocations,
+        **_new_data_calls(timeline),
+    }
+
+
+_OUTCOME = (
+    "windows_closed",
+    "retrain_executions",
+    "runs_started",
+    "triggers_coalesced",
+    "follow_ups_started",
+    "max_runs_running",
+    "max_pipelines_running",
+    "max_pending_triggers",
+    "max_pending_follow_up_runs",
+    "objects_uploaded",
+    "objects_in_manifests",
+    "objects_in_two_manifests",
+    "objects_in_no_manifest",
+    "history_events_per_run",
+    "errors",
+    "aws_calls_per_below_threshold_upload",
+    "operations",
+)
+
+
+def _holds(result: dict[str, Any]) -> bool:
+    return (
+        result["max_runs_running"] <= 1
+        and result["max_pipelines_running"] <= 1
+        and result["max_pending_follow_up_runs"] <= 1
+        and result["objects_in_manifests"] == result["objects_uploaded"]
+        and result["objects_in_two_manifests"] == 0
+        and result["objects_in_no_manifest"] == 0
+        and result["errors"] == 0
+    )
+
+
+def run() -> dict[str, Any]:
+    short, long = _one_run(SHORT), _one_run(LONG)
+    transitions = {
+        "short": {k: v for k, v in short.items() if k != "history"},
+        "long": {k: v for k, v in long.items() if k != "history"},
+        "same_history": short["history"] == long["history"],
+    }
+    small_stock = _under_load(*SMALL, fast=False)
+    small_fast = _under_load(*SMALL, fast=True)
+    large = _under_load(*LARGE, fast=True)
+    for result in (small_stock, small_fast, large):
+        result["holds"] = _holds(result)
+    return {
+        "what": "retrain loop through the offline runtime: transitions per run, runs under load",
+        "transitions_per_run": transitions,
+        "under_load": {
+            "small_stock_moto": small_stock,
+            "small_item_rollback": small_fast,
+            "same_outcome": all(small_stock[k] == small_fast[k] for k in _OUTCOME),
+            "large_item_rollback": large,
+        },
+    }
+
+
+def _load_lines(label: str, r: dict[str, Any]) -> list[str]:
+    return [
+        f"  {label}: {r['uploads']} uploads, window {r['window_objects']} objects, "
+        f"pipeline {r['pipeline_duration']} ({r['path']})",
+        f"    {r['uploads_per_second']} uploads/s, {r['seconds']} s; "
+        f"{r['windows_closed']} windows closed, {r['retrain_executions']} executions",
+        f"    runs started {r['runs_started']} ({r['follow_ups_started']} follow-ups, "
+        f"{r['triggers_coalesced']} triggers coalesced); at once: runs {r['max_runs_running']}, "
+        f"pipelines {r['max_pipelines_running']}, pending follow-ups "
+        f"{r['max_pending_follow_up_runs']} (triggers {r['max_pending_triggers']})",
+        f"    objects in manifests {r['objects_in_manifests']} / uploaded "
+        f"{r['objects_uploaded']} (twice: {r['objects_in_two_manifests']}, missing: "
+        f"{r['objects_in_no_manifest']}); history events per run {r['history_events_per_run']}",
+        f"    AWS calls per below-threshold upload {r['aws_calls_per_below_threshold_upload']} "
+        f"(max {r['max_calls_of_one_below_threshold_upload']}; {r['operations']}); "
+        f"errors {r['errors']} — {'holds' if r['holds'] else 'DOES NOT HOLD'}",
+    ]
+
+
+def table(result: dict[str, Any]) -> str:
+    t = result["transitions_per_run"]
+    load = result["under_load"]
+    lines = ["retrain loop (offline runtime)"]
+    for name in ("short", "long"):
+        r = t[name]
+        lines.append(
+            f"  one run, pipeline {r['pipeline_duration']:>3}: {r['history_events']} history "
+            f"events, {r['states_entered']} states entered, {r['lambda_invocations']} "
+            f"invocations ({r['status']})"
+        )
+    lines.append(f"  same history short and long: {'yes' if t['same_history'] else 'NO'}")
+    lines += _load_lines("stock moto", load["small_stock_moto"])
+    lines += _load_lines("item rollback", load["small_item_rollback"])
+    lines.append(
+        f"  stock moto and item rollback decide the same: {'yes' if load['same_outcome'] else 'NO'}"
+    )
+    lines += _load_lines("at scale", load["large_item_rollback"])
+    return "\n".join(lines)
