@@ -191,7 +191,13 @@ def _drift_check_event() -> dict[str, Any]:
     return load_event("aiops_drift_check_completed", **{"detail.violations": len(TWO_DRIFTS)})
 
 
+def _new_training_data(cloud: LocalCloud) -> None:
+    _upload(cloud, 0, 2)
+    cloud.run_until_quiet()
+
+
 def _drift_check_report_written(cloud: LocalCloud) -> None:
+    _new_training_data(cloud)
     uri = _drift_check_event()["detail"]["report_uri"]
     bucket, key = uri.removeprefix("s3://").split("/", 1)
     cloud.put_object(bucket, key, body=json.dumps({"violations": TWO_DRIFTS}).encode())
@@ -280,7 +286,7 @@ DELIVERIES = [
         name="model-monitor-execution-with-drift",
         detail_type=MONITORING_JOB,
         handler="DriftFunction",
-        given=_nothing,
+        given=_new_training_data,
         when=_monitoring_execution_with_drift,
         expected={
             "ledger:drift_retrain": 1,

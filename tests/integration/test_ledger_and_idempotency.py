@@ -9,7 +9,7 @@ import pytest
 from aiops.adapters.idempotency_store import DynamoIdempotencyStore
 from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.rendezvous_store import DynamoRendezvousStore
-from aiops.idempotency import once
+from aiops.idempotency import IN_PROGRESS, ActionInProgress, once
 from aiops.ledger import LedgerEntry
 from aiops.rendezvous import JobOutcome
 
@@ -61,20 +61,25 @@ def test_a_natural_key_is_acted_on_once_and_again_after_a_failed_action(tables):
     assert calls == ["x"]
 
 
-def test_a_delivery_that_died_mid_action_is_retried_after_the_in_progress_expiry(tables):
-    # Given a claim taken by a handler that crashed before confirming or forgetting it
+def test_a_delivery_that_died_mid_action_is_retried_not_taken_for_a_duplicate(tables):
+    # Given a claim taken by a handler that died before confirming or forgetting it
     store = DynamoIdempotencyStore(tables["IdempotencyTable"])
-    assert store.claim("event#3", NOW, timedelta(minutes=15))
+    assert store.claim("event#3", NOW, IN_PROGRESS)
     calls: list[str] = []
 
-    # When the same event is redelivered inside, then after, the in-progress window
-    early, _ = once(store, "event#3", NOW + timedelta(minutes=5), timedelta(days=2), lambda: 1)
+    # When the same event is redelivered inside the in-progress window, it must be retried
+    with pytest.raises(ActionInProgress):
+        once(store, "event#3", NOW + timedelta(minutes=1), timedelta(days=2), lambda: 1)
+    # and after it, it acts; later deliveries are duplicates
     late, _ = once(
-        store, "event#3", NOW + timedelta(minutes=16), timedelta(days=2), lambda: calls.append("x")
+        store,
+        "event#3",
+        NOW + IN_PROGRESS + timedelta(seconds=1),
+        timedelta(days=2),
+        lambda: calls.append("x"),
     )
-    # Then the early one is a duplicate, the late one acts, and its claim now lasts days
     again, _ = once(store, "event#3", NOW + timedelta(hours=5), timedelta(days=2), lambda: 1)
-    assert (early, late, again) == (False, True, False)
+    assert (late, again) == (True, False)
     assert calls == ["x"]
 
 

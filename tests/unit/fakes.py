@@ -17,7 +17,7 @@ class MemoryWindows:
         self.opened: dict[str, datetime] = {}
         self.closed: dict[tuple[str, int], ClosedWindow] = {}
         self.started: set[tuple[str, int]] = set()
-        self.carried: dict[str, set[int]] = {}
+        self.carried_windows: dict[str, set[int]] = {}
         self.claims: dict[tuple[str, str], list[int]] = {}
 
     def add(self, model: str, obj: ObjectRef, limits: WindowLimits, now: datetime) -> AddOutcome:
@@ -76,11 +76,14 @@ class MemoryWindows:
         self.started.add((model, seq))
 
     def carry(self, model: str, seqs: list[int]) -> None:
-        self.carried.setdefault(model, set()).update(seqs)
+        self.carried_windows.setdefault(model, set()).update(seqs)
+
+    def carried(self, model: str) -> list[int]:
+        return sorted(self.carried_windows.get(model, set()))
 
     def claim_carried(self, model: str, run_id: str) -> list[int]:
         if (model, run_id) not in self.claims:
-            self.claims[(model, run_id)] = sorted(self.carried.pop(model, set()))
+            self.claims[(model, run_id)] = sorted(self.carried_windows.pop(model, set()))
         return self.claims[(model, run_id)]
 
     def claimed(self, model: str, run_id: str) -> list[int]:
@@ -127,6 +130,7 @@ class MemoryClaims:
 
     def __init__(self) -> None:
         self.claims: dict[str, datetime] = {}
+        self.confirmed: set[str] = set()
 
     def claim(self, key: str, now: datetime, ttl: timedelta) -> bool:
         if key in self.claims and self.claims[key] > now:
@@ -136,14 +140,19 @@ class MemoryClaims:
 
     def confirm(self, key: str, now: datetime, ttl: timedelta) -> None:
         self.claims[key] = now + ttl
+        self.confirmed.add(key)
+
+    def done(self, key: str) -> bool:
+        return key in self.confirmed
 
     def forget(self, key: str) -> None:
         self.claims.pop(key, None)
+        self.confirmed.discard(key)
 
 
 class MemoryCooldowns:
     def __init__(self) -> None:
-        self.last: dict[str, tuple[datetime, str]] = {}
+        self.last: dict[str, tuple[datetime, str, str]] = {}
 
     def claim(
         self, model: str, key: str, run_id: str, now: datetime, cooldown: timedelta
@@ -151,8 +160,12 @@ class MemoryCooldowns:
         previous = self.last.get(model)
         if previous is not None and previous[0] > now - cooldown and previous[1] != key:
             return CooldownClaim(granted=False, last_run_at=previous[0])
-        self.last[model] = (now, key)
+        self.last[model] = (now, key, run_id)
         return CooldownClaim(granted=True)
+
+    def release(self, model: str, run_id: str) -> None:
+        if model in self.last and self.last[model][2] == run_id:
+            del self.last[model]
 
 
 class RecordingAlerts:

@@ -57,8 +57,21 @@ class World:
         self.runs = RecordingRunStarter()
         self.alerts = RecordingAlerts()
         self.ledger = MemoryLedger()
+        self.uploads = 0
 
-    def deliver(self, raw: dict[str, Any], now: datetime = NOW) -> DriftDecision:
+    def new_data(self, now: datetime = NOW) -> ObjectRef:
+        """A training object arriving in the open window (what a drift run trains on)."""
+        self.uploads += 1
+        obj = ObjectRef(bucket="b", key=f"raw/churn/x-{self.uploads}.csv", version_id="v1", size=10)
+        limits = WindowLimits.from_policy(self.policy.sagemaker_model("churn").data.window)
+        self.windows.add("churn", obj, limits, now)
+        return obj
+
+    def deliver(
+        self, raw: dict[str, Any], now: datetime = NOW, new_data: bool = True
+    ) -> DriftDecision:
+        if new_data:
+            self.new_data(now)
         return on_drift(
             parse_event(DriftEvent, raw),
             self.policy,
@@ -223,16 +236,45 @@ def test_our_drift_checks_report_is_read_from_its_uri():
 def test_a_drift_run_includes_the_open_windows_data():
     world = World()
     world.reports.objects[REPORT] = report(violation("a"), violation("b"))
-    limits = WindowLimits.from_policy(POLICY.sagemaker_model("churn").data.window)
-    obj = ObjectRef(bucket="b", key="raw/churn/x.csv", version_id="v1", size=10)
-    world.windows.add("churn", obj, limits, NOW)
+    obj = world.new_data()
 
-    world.deliver(monitor_event())
+    world.deliver(monitor_event(), new_data=False)
 
     (run,) = world.runs.started
     assert run.trigger.windows == [1]
     assert world.windows.closed[("churn", 1)].objects == [obj]
     assert ("churn", 1) in world.windows.started, "the sweep must not start it again"
+
+
+def test_drift_without_new_training_data_alerts_and_leaves_the_cooldown_free():
+    world = World()
+    world.reports.objects[REPORT] = report(violation("a"), violation("b"))
+
+    stale = world.deliver(monitor_event("job-1"), new_data=False)
+    fresh = world.deliver(monitor_event("job-2"), NOW + timedelta(hours=1))
+
+    assert stale.action == "alert_only" and "no new training data" in stale.reason
+    assert fresh.action == "retrain", "the slot was not spent on the run that never started"
+
+
+def test_a_start_that_fails_gives_the_cooldown_back_and_the_retry_acts():
+    world = World()
+    world.reports.objects[REPORT] = report(violation("a"), violation("b"))
+    start = world.runs.start
+
+    def unavailable(request: Any) -> str:
+        raise RuntimeError("states:StartExecution throttled")
+
+    world.runs.start = unavailable  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="throttled"):
+        world.deliver(monitor_event())
+    world.runs.start = start  # type: ignore[method-assign]
+    retried = world.deliver(monitor_event(), NOW + timedelta(minutes=3), new_data=False)
+
+    assert retried.action == "retrain"
+    (run,) = world.runs.started
+    assert run.trigger.windows == [1], "the window the failed attempt closed is not stranded"
+    assert ("churn", 1) in world.windows.started
 
 
 def test_an_endpoint_no_model_serves_is_ignored_without_touching_anything():

@@ -82,6 +82,32 @@ def test_a_lambda_error_report_becomes_its_message_without_the_stack_trace():
     assert failure_summary(None, None) is None
 
 
+def test_a_caught_error_without_a_cause_still_ends_the_run_with_its_error():
+    # A Catch's ResultPath object may lack Cause (SendTaskFailure without one): the release
+    # step must still read it, or the lock would stay held until its timeout.
+    from aiops.workflow import EndRunInput
+
+    request = {
+        "model": "churn",
+        "run_id": "churn-w000001",
+        "trigger": {
+            "kind": "new_data",
+            "trigger_id": "window:w000001",
+            "reason": "full",
+            "windows": [1],
+        },
+    }
+    bare = EndRunInput.model_validate(
+        {"request": request, "outcome": "failed", "failure": {"Error": "JobFailed"}}
+    )
+    full = EndRunInput.model_validate(
+        {"request": request, "outcome": "failed", "failure": {"Error": "E", "Cause": "why"}}
+    )
+
+    assert (bare.error, bare.cause) == ("JobFailed", None)
+    assert (full.error, full.cause) == ("E", "why")
+
+
 @pytest.mark.parametrize("text,seconds", [("1h30m", 5400.0), ("250ms", 0.25), ("0s", 0.0)])
 def test_compound_durations_in_seconds(text, seconds):
     from aiops.units import duration_seconds

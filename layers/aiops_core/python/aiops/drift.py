@@ -197,6 +197,10 @@ class DriftCooldowns(Protocol):
         (the same `key` retried gets it again)."""
         ...
 
+    def release(self, model: str, run_id: str) -> None:
+        """Give the slot back when `run_id` did not start after all."""
+        ...
+
 
 class DriftDecision(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -419,13 +423,37 @@ class _Decider:
                 counted,
                 alert=True,
             )
-        # The run trains on the freshest data too: whatever the open window holds.
+        try:
+            return self._retrain(reason, summary, counted, run_id)
+        except BaseException:
+            # Nothing started: the slot must not block the next signal for a whole cooldown.
+            self.cooldowns.release(self.name, run_id)
+            raise
+
+    def _retrain(
+        self, reason: str, summary: str, counted: list[Violation], run_id: str
+    ) -> DriftDecision:
+        # The run trains on the freshest data: the open window (closed now), any window a
+        # crash or an earlier attempt of this signal closed but did not start, carried windows.
         limits = WindowLimits.from_policy(self.model.data.window)
         closed = self.windows.close(self.name, limits, self.now, self.owner, force_reason=reason)
-        request = drift_run(self.name, signal, reason, [closed.seq] if closed else [])
+        seqs = sorted(
+            {w.seq for w in self.windows.unstarted(self.name)} | ({closed.seq} if closed else set())
+        )
+        if not seqs and not self.windows.carried(self.name):
+            # Retraining on the very data the model already saw would not answer the drift.
+            self.cooldowns.release(self.name, run_id)
+            return self._decide(
+                "alert_only",
+                "drift_alert_only",
+                f"{summary}; no new training data since the last run to retrain on",
+                counted,
+                alert=True,
+            )
+        request = drift_run(self.name, self.signal, reason, seqs)
         execution = self.starter.start(request)
-        if closed is not None:
-            self.windows.mark_started(self.name, closed.seq)
+        for seq in seqs:
+            self.windows.mark_started(self.name, seq)
         return self._decide(
             "retrain",
             "drift_retrain",

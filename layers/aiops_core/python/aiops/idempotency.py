@@ -8,9 +8,18 @@ from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 
-# A claim whose action is still running expires after this long, so a delivery whose handler
-# died mid-action (timeout, crash) is retried instead of being taken for a duplicate forever.
-IN_PROGRESS = timedelta(minutes=15)
+# A claim whose action is still running expires after this long (the functions' timeout and a
+# margin), so a delivery whose handler died mid-action (timeout, crash) can act on a retry.
+IN_PROGRESS = timedelta(minutes=2)
+
+
+class ActionInProgress(RuntimeError):
+    """Another delivery of the same key is acting (or died acting): retry later, so this one is
+    neither lost as a "duplicate" nor run twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key}: another delivery is acting on it; retry later")
+        self.key = key
 
 
 class IdempotencyStore(Protocol):
@@ -20,6 +29,10 @@ class IdempotencyStore(Protocol):
 
     def confirm(self, key: str, now: datetime, ttl: timedelta) -> None:
         """The action of `key` is done: keep the claim for `ttl`."""
+        ...
+
+    def done(self, key: str) -> bool:
+        """Whether the action of `key` was confirmed done."""
         ...
 
     def forget(self, key: str) -> None:
@@ -35,9 +48,12 @@ def once(
     action: Callable[[], T],
     in_progress: timedelta = IN_PROGRESS,
 ) -> tuple[bool, T | None]:
-    """Run `action` for the first delivery of `key` only: (ran, result)."""
+    """Run `action` for the first delivery of `key` only: (ran, result). A delivery that meets
+    an unfinished claim raises `ActionInProgress`, so Lambda or EventBridge retries it."""
     if not store.claim(key, now, in_progress):
-        return False, None
+        if store.done(key):
+            return False, None
+        raise ActionInProgress(key)
     try:
         result = action()
     except BaseException:

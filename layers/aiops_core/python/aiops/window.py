@@ -116,6 +116,10 @@ class WindowStore(Protocol):
         """Keep a failed run's windows for the model's next run."""
         ...
 
+    def carried(self, model: str) -> list[int]:
+        """The windows waiting for the model's next run."""
+        ...
+
     def claim_carried(self, model: str, run_id: str) -> list[int]:
         """Take the carried windows for `run_id`; a retry of the same run gets the same ones."""
         ...

@@ -28,10 +28,26 @@ class GateInput(StepInput):
     candidate: Candidate
 
 
+class CaughtError(BaseModel):
+    """What a Catch puts at its ResultPath; `Cause` may be absent (e.g. SendTaskFailure
+    without one), which is why the state passes the whole object rather than its fields."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    Error: str | None = None
+    Cause: str | None = None
+
+
 class EndRunInput(StepInput):
     outcome: Literal["succeeded", "failed"]
-    error: str | None = None
-    cause: str | None = None
+    failure: CaughtError | None = None
+
+    @property
+    def error(self) -> str | None:
+        return self.failure.Error if self.failure else None
+
+    @property
+    def cause(self) -> str | None:
+        return self.failure.Cause if self.failure else None
 
 
 def failure_summary(error: str | None, cause: str | None) -> str | None:

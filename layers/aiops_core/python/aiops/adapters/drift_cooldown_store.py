@@ -47,3 +47,16 @@ class DynamoDriftCooldowns:
                 granted=False, last_run_at=datetime.fromisoformat(last) if last else None
             )
         return CooldownClaim(granted=True)
+
+    def release(self, model: str, run_id: str) -> None:
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=to_item(self._key(model)),
+                UpdateExpression="REMOVE last_run_at, last_signal, last_run_id",
+                ConditionExpression="last_run_id = :run",
+                ExpressionAttributeValues=to_values({":run": run_id}),
+            )
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise

@@ -44,5 +44,8 @@ class DynamoIdempotencyStore:
             ),
         )
 
+    def done(self, key: str) -> bool:
+        return "done_at" in self.table.get({"id": key})
+
     def forget(self, key: str) -> None:
         self.table.client.delete_item(TableName=self.table.name, Key=to_item({"id": key}))

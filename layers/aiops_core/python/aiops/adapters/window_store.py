@@ -349,6 +349,9 @@ class DynamoWindowStore:
             ExpressionAttributeValues={":seqs": {"NS": [str(s) for s in sorted(set(seqs))]}},
         )
 
+    def carried(self, model: str) -> list[int]:
+        return sorted(int(s) for s in self.table.get(self._carry(model)).get("windows", set()))
+
     def claim_carried(self, model: str, run_id: str) -> list[int]:
         t = self.table
         claimed = t.get(self._claim(model, run_id))
@@ -378,7 +381,12 @@ class DynamoWindowStore:
         try:
             t.client.transact_write_items(TransactItems=actions)
         except Exception as exc:
-            if error_code(exc) != "TransactionCanceledException":
+            reasons = [
+                r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons", [])
+            ]
+            if error_code(exc) != "TransactionCanceledException" or reasons[:1] != [
+                "ConditionalCheckFailed"
+            ]:
                 raise
             # A concurrent retry of the same step claimed first: its claim is the answer.
             claimed = t.get(self._claim(model, run_id))
