@@ -9,6 +9,7 @@ cooldown atomically, so two different signals inside it start one run.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol
 
@@ -19,6 +20,7 @@ from aiops.idempotency import IdempotencyStore, once
 from aiops.ledger import Ledger, LedgerEntry
 from aiops.policy import DriftPolicy, Policy, SageMakerModelPolicy
 from aiops.retrain import Alerts, RunStarter
+from aiops.storage import ObjectReader, ObjectUnreadable
 from aiops.triggers import RunRequest, RunTrigger, execution_safe
 from aiops.units import format_duration
 from aiops.violations import InvalidReport, Violation, parse_violations
@@ -177,12 +179,6 @@ def _check_signal(event: DriftCheckCompleted) -> DriftSignal:
     )
 
 
-class ReportReader(Protocol):
-    def read(self, uri: str) -> str | None:
-        """The object's text, or None when there is no such object."""
-        ...
-
-
 class CooldownClaim(BaseModel):
     model_config = ConfigDict(frozen=True)
     granted: bool
@@ -256,7 +252,7 @@ def drift_run(model: str, signal: DriftSignal, reason: str, windows: list[int]) 
 def on_drift(
     event: DriftEvent,
     policy: Policy,
-    reports: ReportReader,
+    reports: ObjectReader,
     cooldowns: DriftCooldowns,
     signals: IdempotencyStore,
     windows: WindowStore,
@@ -291,25 +287,21 @@ def on_drift(
     return decision
 
 
+@dataclass(frozen=True)
 class _Decider:
-    def __init__(
-        self,
-        name: str,
-        model: SageMakerModelPolicy,
-        signal: DriftSignal,
-        reports: ReportReader,
-        cooldowns: DriftCooldowns,
-        windows: WindowStore,
-        starter: RunStarter,
-        alerts: Alerts,
-        ledger: Ledger,
-        now: datetime,
-        owner: str,
-    ) -> None:
-        self.name, self.model, self.signal = name, model, signal
-        self.reports, self.cooldowns, self.windows = reports, cooldowns, windows
-        self.starter, self.alerts, self.ledger = starter, alerts, ledger
-        self.now, self.owner = now, owner
+    """One signal's decision, with what acting on it needs."""
+
+    name: str
+    model: SageMakerModelPolicy
+    signal: DriftSignal
+    reports: ObjectReader
+    cooldowns: DriftCooldowns
+    windows: WindowStore
+    starter: RunStarter
+    alerts: Alerts
+    ledger: Ledger
+    now: datetime
+    owner: str
 
     def _cause(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -364,8 +356,9 @@ class _Decider:
             return list(signal.violations)
         try:
             text = self.reports.read(signal.report_uri)
-        except InvalidReport as exc:
-            return self._decide("alert_only", "drift_report_invalid", str(exc), alert=True)
+        except ObjectUnreadable as exc:
+            report = InvalidReport(signal.report_uri, exc.reason)
+            return self._decide("alert_only", "drift_report_invalid", str(report), alert=True)
         if text is None:
             if signal.report_optional:
                 return []

@@ -25,22 +25,9 @@ from aiops.drift_stats import (
 )
 from aiops.policy import DriftMonitorPolicy, Policy, SageMakerModelPolicy
 from aiops.retrain import Candidate, DataManifest, ModelRegistry
+from aiops.storage import DataObjects
 from aiops.violations import violations_document
-from aiops.window import ObjectRef, WindowStore
-
-
-class DataObjects(Protocol):
-    def lines(self, obj: ObjectRef) -> Iterator[bytes]:
-        """The object version's lines, streamed."""
-        ...
-
-    def under(self, uri_prefix: str) -> list[ObjectRef]:
-        """The objects under an s3:// prefix."""
-        ...
-
-    def read(self, uri: str) -> str | None: ...
-
-    def write_json(self, bucket: str, key: str, document: Any) -> str: ...
+from aiops.window import WindowStore
 
 
 class TrainingData(Protocol):
@@ -156,9 +143,7 @@ class DriftChecker:
             return current
         records, described = current
         comparison = compare(baseline, records, monitor)
-        skipped = records.skipped
-        # `compare` counts skipped lines of a single RecordReader only: give it the chain's.
-        comparison = comparison.model_copy(update={"skipped_records": skipped})
+        skipped = comparison.skipped_records
         features = [f.model_dump() for f in comparison.features]
         if not comparison.enough_data:
             return _skipped(

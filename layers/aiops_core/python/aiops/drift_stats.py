@@ -41,7 +41,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, Protocol, TypeGuard, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,6 +75,13 @@ class BaselineError(ValueError):
 
 
 # --- reading lines into records ------------------------------------------------------------------
+
+
+@runtime_checkable
+class CountsSkipped(Protocol):
+    """A record source that counts the lines it could not read (a reader, a chain of them)."""
+
+    skipped: int
 
 
 class RecordReader(Iterator[Record]):
@@ -604,8 +611,8 @@ def compare(
     """The current records against the baseline, with Model Monitor's violations.
 
     One pass, memory bounded by the baseline's size. With fewer than `policy.min_rows` rows the
-    statistics are still reported but no violation is (no verdict). When `records` is a
-    `RecordReader`, its skipped line count is reported as `skipped_records`.
+    statistics are still reported but no violation is (no verdict). When `records` counts the
+    lines it skipped (`CountsSkipped`: a reader, a chain of readers), that is `skipped_records`.
 
     The unseen-values check allows for the baseline's own untracked tail: when the training data
     had more distinct values than the baseline tracks, that share of values (`other_share`) is
@@ -647,7 +654,7 @@ def compare(
         features=features,
         extra_columns=list(extra),
         violations=violations if enough else [],
-        skipped_records=records.skipped if isinstance(records, RecordReader) else 0,
+        skipped_records=records.skipped if isinstance(records, CountsSkipped) else 0,
     )
 
 

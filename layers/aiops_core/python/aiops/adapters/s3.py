@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 
 from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.retrain import DataManifest
-from aiops.violations import InvalidReport
+from aiops.storage import ObjectUnreadable
 from aiops.window import ObjectRef
 
-# A report or manifest larger than this is not one we wrote or Model Monitor writes.
+# A document (report, manifest, evaluation) larger than this is not one we or SageMaker wrote.
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
@@ -27,9 +27,10 @@ class S3Objects(AwsAdapter):
     service = "s3"
 
     def read_json(self, uri: str) -> Any:
-        bucket, key = split_uri(uri)
-        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
-        return json.loads(body.read())
+        text = self.read(uri)
+        if text is None:
+            raise ObjectUnreadable(uri, "no such object")
+        return json.loads(text)
 
     def read(self, uri: str) -> str | None:
         """The object's text, or None when it does not exist."""
@@ -42,10 +43,10 @@ class S3Objects(AwsAdapter):
                 return None
             if code in ("AccessDenied", "NoSuchBucket", "403"):
                 # e.g. a report written outside the buckets this function may read.
-                raise InvalidReport(uri, f"cannot be read ({code})") from exc
+                raise ObjectUnreadable(uri, f"cannot be read ({code})") from exc
             raise
         if int(response.get("ContentLength", 0)) > MAX_DOCUMENT_BYTES:
-            raise InvalidReport(uri, f"larger than {MAX_DOCUMENT_BYTES} bytes")
+            raise ObjectUnreadable(uri, f"larger than {MAX_DOCUMENT_BYTES} bytes")
         return str(response["Body"].read().decode("utf-8", errors="replace"))
 
     def lines(self, obj: ObjectRef) -> Iterator[bytes]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
-from aiops.adapters.eventbridge import DriftCheckEvents
 from aiops.adapters.idempotency_store import DynamoIdempotencyStore
 from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.lock_store import DynamoLockStore
@@ -16,8 +15,11 @@ from aiops.adapters.sagemaker import SageMakerPipelines, SageMakerRegistry
 from aiops.adapters.sns import SnsAlerts
 from aiops.adapters.stepfunctions import StepFunctionsResumer, StepFunctionsRunStarter
 from aiops.adapters.window_store import DynamoWindowStore
-from aiops.drift_check import DriftChecker
 from aiops.settings import Settings
+
+if TYPE_CHECKING:
+    from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
+    from aiops.drift_check import DriftChecker
 
 
 class Stack:
@@ -50,6 +52,9 @@ class Stack:
 
     @cached_property
     def drift_cooldowns(self) -> DynamoDriftCooldowns:
+        # Imported here: only the drift handler pays for the drift modules at cold start.
+        from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
+
         return DynamoDriftCooldowns(self.settings.control_table)
 
     @cached_property
@@ -58,6 +63,10 @@ class Stack:
 
     @cached_property
     def drift_checker(self) -> DriftChecker:
+        # Imported here: only the drift check pays for its statistics modules at cold start.
+        from aiops.adapters.eventbridge import DriftCheckEvents
+        from aiops.drift_check import DriftChecker
+
         return DriftChecker(
             self.registry,
             self.pipelines,

@@ -346,40 +346,44 @@ class DynamoWindowStore:
             TableName=self.table.name,
             Key=to_item(self._carry(model)),
             UpdateExpression="ADD windows :seqs",
-            ExpressionAttributeValues={":seqs": {"NS": [str(s) for s in sorted(set(seqs))]}},
+            ExpressionAttributeValues=to_values({":seqs": set(seqs)}),
         )
 
     def carried(self, model: str) -> list[int]:
-        return sorted(int(s) for s in self.table.get(self._carry(model)).get("windows", set()))
+        return _window_numbers(self.table.get(self._carry(model)))
 
     def claim_carried(self, model: str, run_id: str) -> list[int]:
         t = self.table
-        claimed = t.get(self._claim(model, run_id))
-        if claimed:
-            return sorted(int(s) for s in claimed.get("windows", []))
-        carried = sorted(int(s) for s in t.get(self._carry(model)).get("windows", set()))
-        claim: dict[str, Any] = {
-            "TableName": t.name,
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-        item = to_item(self._claim(model, run_id))
-        if carried:
-            item["windows"] = {"NS": [str(s) for s in carried]}
-        claim["Item"] = item
-        actions: list[dict[str, Any]] = [{"Put": claim}]
-        if carried:
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": t.name,
-                        "Key": to_item(self._carry(model)),
-                        "UpdateExpression": "DELETE windows :seqs",
-                        "ExpressionAttributeValues": {":seqs": {"NS": [str(s) for s in carried]}},
-                    }
-                }
-            )
+        claim = t.get(self._claim(model, run_id))
+        if claim:
+            return _window_numbers(claim)
+        carried = self.carried(model)
+        if not carried:
+            # Nothing to claim, and nothing can be carried meanwhile: only the run holding the
+            # model's lock (this one) carries windows, when it ends.
+            return []
         try:
-            t.client.transact_write_items(TransactItems=actions)
+            t.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": t.name,
+                            "Item": to_item(
+                                {**self._claim(model, run_id), "windows": set(carried)}
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": t.name,
+                            "Key": to_item(self._carry(model)),
+                            "UpdateExpression": "DELETE windows :seqs",
+                            "ExpressionAttributeValues": to_values({":seqs": set(carried)}),
+                        }
+                    },
+                ]
+            )
         except Exception as exc:
             reasons = [
                 r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons", [])
@@ -389,13 +393,11 @@ class DynamoWindowStore:
             ]:
                 raise
             # A concurrent retry of the same step claimed first: its claim is the answer.
-            claimed = t.get(self._claim(model, run_id))
-            return sorted(int(s) for s in claimed.get("windows", []))
+            return self.claimed(model, run_id)
         return carried
 
     def claimed(self, model: str, run_id: str) -> list[int]:
-        record = self.table.get(self._claim(model, run_id))
-        return sorted(int(s) for s in record.get("windows", []))
+        return _window_numbers(self.table.get(self._claim(model, run_id)))
 
     def mark_started(self, model: str, seq: int) -> None:
         self.table.client.update_item(
@@ -405,3 +407,8 @@ class DynamoWindowStore:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=to_values({":yes": True}),
         )
+
+
+def _window_numbers(item: dict[str, Any]) -> list[int]:
+    """The window numbers of a carry or claim item (a DynamoDB number set)."""
+    return sorted(int(seq) for seq in item.get("windows", ()))
