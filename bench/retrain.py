@@ -29,9 +29,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bench import ROOT, policy_with_window
 
-ROOT = Path(__file__).resolve().parents[1]
 MODEL = "churn"
 LONG = "5h"
 SHORT = "5m"
@@ -50,20 +49,6 @@ RETRAIN_FUNCTIONS = (
     "GateCandidateFunction",
     "ReleaseLockFunction",
 )
-
-
-def _policy(directory: Path, objects: int | None = None) -> Path:
-    """The default policy; with `objects`, churn's window closes on that count only."""
-    policy = yaml.safe_load((ROOT / "policies" / "default.yaml").read_text())
-    if objects is not None:
-        policy["models"][MODEL]["data"]["window"] = {
-            "objects": objects,
-            "bytes": "1TB",
-            "max_age": "30d",
-        }
-    path = directory / f"retrain-bench-{objects or 'default'}.yaml"
-    path.write_text(yaml.safe_dump(policy))
-    return path
 
 
 @contextmanager
@@ -176,6 +161,11 @@ def _one_run(duration: str) -> dict[str, Any]:
 # ------------------------------------------------------------------ runs under load
 
 
+def _cause(decision: dict[str, Any]) -> dict[str, Any]:
+    """The `cause` of a ledger decision (its run id, its trigger)."""
+    return (decision.get("item") or {}).get("cause") or {}
+
+
 def _replay(decisions: list[dict[str, Any]]) -> dict[str, int]:
     """Walk the ledger's decisions in order: runs holding the lock, triggers waiting on it."""
     running: set[str] = set()
@@ -184,7 +174,7 @@ def _replay(decisions: list[dict[str, Any]]) -> dict[str, int]:
     most = {"running": 0, "pending_triggers": 0, "pending_follow_ups": 0}
     for entry in decisions:
         action = entry.get("action")
-        cause = (entry.get("item") or {}).get("cause") or {}
+        cause = _cause(entry)
         run_id = str(cause.get("run_id"))
         if action == "run_started":
             running.add(run_id)
@@ -271,7 +261,10 @@ def _under_load(uploads: int, window: int, fast: bool) -> dict[str, Any]:
         item_rollback() if fast else nullcontext(),
         LocalCloud(
             ROOT / "template.yaml",
-            policy=_policy(Path(tmp), window),
+            # churn's window closes on its object count only.
+            policy=policy_with_window(
+                Path(tmp), MODEL, {"objects": window, "bytes": "1TB", "max_age": "30d"}
+            ),
             simulators={"sagemaker_pipeline": {"duration": LONG}},
         ) as cloud,
     ):
@@ -290,9 +283,7 @@ def _under_load(uploads: int, window: int, fast: bool) -> dict[str, Any]:
         decisions = [e for e in timeline if e["kind"] == "decision" and e.get("model") == MODEL]
         executions = cloud.executions("RetrainStateMachine")
         lock_holders = {
-            str((d.get("item") or {}).get("cause", {}).get("run_id"))
-            for d in decisions
-            if d.get("action") == "run_started"
+            str(_cause(d).get("run_id")) for d in decisions if d.get("action") == "run_started"
         }
         histories = {len(_history(cloud, e.arn)) for e in executions if e.name in lock_holders}
         manifests = _manifests(cloud)
@@ -368,12 +359,11 @@ def _holds(result: dict[str, Any]) -> bool:
 
 
 def run() -> dict[str, Any]:
-    short, long = _one_run(SHORT), _one_run(LONG)
-    transitions = {
-        "short": {k: v for k, v in short.items() if k != "history"},
-        "long": {k: v for k, v in long.items() if k != "history"},
-        "same_history": short["history"] == long["history"],
+    runs = {"short": _one_run(SHORT), "long": _one_run(LONG)}
+    transitions: dict[str, Any] = {
+        name: {k: v for k, v in r.items() if k != "history"} for name, r in runs.items()
     }
+    transitions["same_history"] = runs["short"]["history"] == runs["long"]["history"]
     small_stock = _under_load(*SMALL, fast=False)
     small_fast = _under_load(*SMALL, fast=True)
     large = _under_load(*LARGE, fast=True)

@@ -12,27 +12,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bench import ROOT, policy_with_window
 
-ROOT = Path(__file__).resolve().parents[1]
 UPLOADS = 1000
 TARGET_CALLS_PER_EVENT = 1.5
-
-
-def _policy_with_room(directory: Path) -> Path:
-    """The default policy, with churn's window large enough that 1,000 uploads stay under it."""
-    policy = yaml.safe_load((ROOT / "policies" / "default.yaml").read_text())
-    policy["models"]["churn"]["data"]["window"] = {"objects": 2000, "bytes": "5GB", "max_age": "7d"}
-    path = directory / "bench-policy.yaml"
-    path.write_text(yaml.safe_dump(policy))
-    return path
+# churn's window, large enough that the uploads stay under it.
+ROOMY_WINDOW = {"objects": 2000, "bytes": "5GB", "max_age": "7d"}
 
 
 def run() -> dict[str, Any]:
     from aiops_local.cloud import LocalCloud
 
     with tempfile.TemporaryDirectory() as tmp:
-        policy = _policy_with_room(Path(tmp))
+        policy = policy_with_window(Path(tmp), "churn", ROOMY_WINDOW)
         with LocalCloud(ROOT / "template.yaml", policy=policy) as cloud:
             started = time.perf_counter()
             for n in range(UPLOADS):

@@ -17,20 +17,32 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiops import clock
+from aiops.adapters.audit_sources import (
+    ExecutionStatuses,
+    LedgerHistory,
+    LedgerTableNotFound,
+    PackageStatuses,
+    StackNotFound,
+    StackOutputs,
+)
 from aiops.audit import Audit, StatusLookup, build_audit, enrich, render, with_state_machine
-from aiops.ledger import LedgerEntry
 from aiops.units import parse_duration
+
+if TYPE_CHECKING:
+    from aiops_local.scenario import Scenario, StepResult
 
 EXIT_OK = 0
 EXIT_INPUT = 2
 EXIT_SOURCE = 3
 
 LEDGER_OUTPUT = "LedgerTableName"
+LEDGER_TABLE = "LedgerTable"  # the template's ledger (logical id), which LEDGER_OUTPUT names
 STATE_MACHINE_OUTPUT = "RetrainStateMachineArn"
 
 
@@ -38,130 +50,114 @@ class AuditInputError(ValueError):
     """The command line names something that is not there: exit 2 with this message."""
 
 
-class _Source:
-    """What an audit reads: the ledger entries, `now` for `--since`, and the status lookups."""
-
-    def __init__(
-        self,
-        entries: list[LedgerEntry],
-        now: datetime,
-        executions: StatusLookup | None,
-        packages: StatusLookup | None,
-        state_machine_arn: str | None = None,
-    ) -> None:
-        self.entries = entries
-        self.now = now
-        self.executions = executions
-        self.packages = packages
-        self.state_machine_arn = state_machine_arn
+def _too_long(args: argparse.Namespace) -> AuditInputError:
+    return AuditInputError(f"--since: {args.since!r} is too long")
 
 
-def _audit(args: argparse.Namespace, since: timedelta | None, source: _Source) -> Audit:
-    audit = build_audit(
-        args.model,
-        source.entries,
-        since=source.now - since if since is not None else None,
-        run=args.run_id,
-    )
+def _since(args: argparse.Namespace) -> timedelta | None:
+    if args.since is None:
+        return None
+    try:
+        return parse_duration(args.since)
+    except OverflowError:
+        raise _too_long(args) from None
+    except ValueError as error:
+        raise AuditInputError(f"--since: {error}") from None
+
+
+def _audit(
+    args: argparse.Namespace,
+    since: timedelta | None,
+    ledger: LedgerHistory,
+    executions: StatusLookup,
+    packages: StatusLookup,
+    state_machine_arn: str | None = None,
+) -> Audit:
+    try:
+        entries = ledger.entries(args.model)
+    except LedgerTableNotFound as error:
+        raise AuditInputError(str(error)) from error
+    try:
+        # Now on the clock the control plane reads: the offline cloud's virtual one while it runs.
+        cutoff = clock.now() - since if since is not None else None
+    except OverflowError:
+        raise _too_long(args) from None
+    audit = build_audit(args.model, entries, since=cutoff, run=args.run_id)
     if audit.entries == 0:
         raise AuditInputError(f"model {args.model} has no ledger entries")
     if args.run_id is not None and not audit.chains:
         raise AuditInputError(f"model {args.model} has no run {args.run_id} in its ledger")
-    if source.state_machine_arn:
-        audit = with_state_machine(audit, source.state_machine_arn)
-    return enrich(audit, source.executions, source.packages)
+    if state_machine_arn:
+        audit = with_state_machine(audit, state_machine_arn)
+    return enrich(audit, executions, packages)
+
+
+def _stack_outputs(args: argparse.Namespace) -> tuple[str, str | None]:
+    """The ledger table and the retrain state machine the stack's outputs name."""
+    try:
+        outputs = StackOutputs(region=args.region).outputs(args.stack)
+    except StackNotFound as error:
+        raise AuditInputError(str(error)) from error
+    table = outputs.get(LEDGER_OUTPUT)
+    if not table:
+        raise AuditInputError(f"stack {args.stack} has no output {LEDGER_OUTPUT}")
+    return table, outputs.get(STATE_MACHINE_OUTPUT)
 
 
 def _from_aws(args: argparse.Namespace, since: timedelta | None) -> Audit:
-    from aiops.adapters.audit_sources import (
-        ExecutionStatuses,
-        LedgerHistory,
-        LedgerTableNotFound,
-        PackageStatuses,
-        StackNotFound,
-        StackOutputs,
-    )
-
-    table: str | None = args.ledger_table
-    state_machine: str | None = None
-    if args.stack:
-        try:
-            outputs = StackOutputs(region=args.region).outputs(args.stack)
-        except StackNotFound as error:
-            raise AuditInputError(str(error)) from error
-        table = outputs.get(LEDGER_OUTPUT)
-        if not table:
-            raise AuditInputError(f"stack {args.stack} has no output {LEDGER_OUTPUT}")
-        state_machine = outputs.get(STATE_MACHINE_OUTPUT)
+    table, state_machine = _stack_outputs(args) if args.stack else (args.ledger_table, None)
     if not table:
         raise AuditInputError("name the ledger: --local, --stack or --ledger-table")
-    try:
-        entries = LedgerHistory(table, region=args.region).entries(args.model)
-    except LedgerTableNotFound as error:
-        raise AuditInputError(str(error)) from error
-    source = _Source(
-        entries,
-        clock.now(),
+    return _audit(
+        args,
+        since,
+        LedgerHistory(table, region=args.region),
         ExecutionStatuses(region=args.region),
         PackageStatuses(region=args.region),
         state_machine,
     )
-    return _audit(args, since, source)
+
+
+def _warn(scenario: Scenario, result: StepResult) -> None:
+    for failure in result.failures:
+        print(
+            f"aiops audit: warning: {scenario.path}: step {result.step.index}: {failure}",
+            file=sys.stderr,
+        )
 
 
 def _from_scenario(args: argparse.Namespace, since: timedelta | None) -> Audit:
     # The offline runtime is the optional `local` extra: imported only when asked for.
-    from aiops.adapters.audit_sources import ExecutionStatuses, PackageStatuses
     from aiops_local.cloud import LocalCloud
     from aiops_local.scenario import ScenarioError, ScenarioRunner, load_scenario
 
     try:
         scenario = load_scenario(args.local)
-    except ScenarioError as error:
-        raise AuditInputError(str(error)) from error
-    try:
         with LocalCloud(
             scenario.template,
             policy=scenario.policy,
             start=scenario.start,
             simulators=scenario.simulators,
         ) as cloud:
-            results = ScenarioRunner(scenario, cloud).run()
-            for result in results:
-                for failure in result.failures:
-                    print(
-                        f"aiops audit: warning: {scenario.path}: step {result.step.index}: "
-                        f"{failure}",
-                        file=sys.stderr,
-                    )
-            entries = [LedgerEntry.model_validate(item) for item in cloud.ledger(args.model)]
-            # Looked up while the cloud still runs: a waiting execution is RUNNING, not stopped.
-            source = _Source(
-                entries,
-                cloud.clock.now(),
+            ScenarioRunner(scenario, cloud).run(partial(_warn, scenario))
+            # Read while the cloud still runs: a waiting execution is RUNNING, not stopped.
+            return _audit(
+                args,
+                since,
+                LedgerHistory(cloud.table(LEDGER_TABLE), cloud.client("dynamodb")),
                 ExecutionStatuses(cloud.client("stepfunctions")),
                 PackageStatuses(cloud.client("sagemaker")),
             )
-            return _audit(args, since, source)
     except ScenarioError as error:
         raise AuditInputError(str(error)) from error
 
 
 def audit(args: argparse.Namespace) -> int:
-    since: timedelta | None = None
-    if args.since is not None:
-        try:
-            since = parse_duration(args.since)
-        except ValueError as error:
-            print(f"aiops audit: --since: {error}", file=sys.stderr)
-            return EXIT_INPUT
-    if args.region is not None and args.local is not None:
-        print("aiops audit: --region applies to --stack and --ledger-table", file=sys.stderr)
-        return EXIT_INPUT
-    read: Callable[[argparse.Namespace, timedelta | None], Audit] = (
-        _from_scenario if args.local is not None else _from_aws
-    )
+    read = _from_scenario if args.local is not None else _from_aws
     try:
+        since = _since(args)
+        if args.region is not None and args.local is not None:
+            raise AuditInputError("--region applies to --stack and --ledger-table")
         result = read(args, since)
     except (AuditInputError, FileNotFoundError) as error:
         print(f"aiops audit: {error}", file=sys.stderr)

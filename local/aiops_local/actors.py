@@ -11,7 +11,6 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(eq=False)
@@ -20,7 +19,6 @@ class Actor:
     name: str  # function logical id or state machine name
     api_calls: int = 0
     logs: io.StringIO = field(default_factory=io.StringIO)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar(

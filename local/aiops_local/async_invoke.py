@@ -20,6 +20,21 @@ from aiops_local.timeline import Timeline
 RETRY_DELAYS_S = (60, 120)
 
 
+def send_to_queue(
+    sqs: Any, queue_arn: str, body: str, attributes: dict[str, Any] | None = None
+) -> str:
+    """SendMessage to the queue of `queue_arn`; returns the queue's name."""
+    queue = queue_arn.split(":")[-1]
+    message: dict[str, Any] = {
+        "QueueUrl": sqs.get_queue_url(QueueName=queue)["QueueUrl"],
+        "MessageBody": body,
+    }
+    if attributes is not None:
+        message["MessageAttributes"] = attributes
+    sqs.send_message(**message)
+    return queue
+
+
 class AsyncInvoker:
     def __init__(
         self,
@@ -68,13 +83,11 @@ class AsyncInvoker:
                 error=result.error,
             )
             return
-        queue_name = binding.dead_letter_arn.split(":")[-1]
-        sqs = self._sqs()
-        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-        sqs.send_message(
-            QueueUrl=url,
-            MessageBody=json.dumps(event),
-            MessageAttributes={
+        queue_name = send_to_queue(
+            self._sqs(),
+            binding.dead_letter_arn,
+            json.dumps(event),
+            {
                 "RequestID": {"DataType": "String", "StringValue": result.request_id},
                 "ErrorCode": {"DataType": "Number", "StringValue": "200"},
                 "ErrorMessage": {

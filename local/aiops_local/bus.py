@@ -12,17 +12,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from aiops_local.clock import VirtualClock
+from aiops_local.clock import VirtualClock, iso
 
 
 @dataclass(frozen=True)
 class BusEvent:
     event: dict[str, Any]
     bus: str = "default"
-
-
-def iso(clock: VirtualClock) -> str:
-    return clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class EventQueue:
@@ -41,7 +37,7 @@ class EventQueue:
             "detail-type": "",
             "source": "",
             "account": self._account,
-            "time": iso(self._clock),
+            "time": iso(self._clock.now()),
             "region": self._region,
             "resources": [],
             "detail": {},

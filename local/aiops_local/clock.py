@@ -141,7 +141,7 @@ class VirtualClock:
         """
         give_up = time.monotonic() + real_timeout
         with self.cond:
-            while self.live - sum(1 for w in self._waiters if w.tracked) > 0:
+            while self.runnable() > 0:
                 if interrupted():
                     return True
                 remaining = give_up - time.monotonic()
@@ -162,6 +162,11 @@ class VirtualClock:
             for waiter in list(self._waiters):
                 self.wake(waiter)
             self.cond.notify_all()
+
+
+def iso(moment: datetime) -> str:
+    """A UTC moment as AWS events write times, to the second: `2026-11-20T03:00:00Z`."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _current: VirtualClock | None = None

@@ -50,7 +50,7 @@ from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.patches.sfn_history import HistoryNote
 from aiops_local.policy_info import PolicyInfo, read_policy
 from aiops_local.provision import Provisioner
-from aiops_local.recorder import ApiRecorder
+from aiops_local.recorder import ApiRecorder, ledger_item
 from aiops_local.router import Router
 from aiops_local.schedules import Schedules
 from aiops_local.simulators import REGISTRY, Simulator
@@ -113,8 +113,10 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._sys_paths: list[str] = []
         self._saved_environ: dict[str, str] | None = None
-        ledger = [b.get("Variables", {}).get("LEDGER_TABLE") for b in self._function_environments()]
-        self._recorder = ApiRecorder(self.timeline, {t for t in ledger if t} | self._ledger_refs())
+        self._ledger_tables = set(self._function_variables("LEDGER_TABLE"))
+        if "LedgerTable" in self.template.resources:
+            self._ledger_tables.add(str(self.template.ref("LedgerTable")))
+        self._recorder = ApiRecorder(self.timeline, self._ledger_tables)
         self.router: Router | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -268,11 +270,18 @@ class LocalCloud:
             )
         return self._clients[service]
 
-    def bucket(self, logical_id_or_name: str) -> str:
+    def _name(self, logical_id_or_name: str, resource_type: str, attribute: str = "") -> str:
+        """The physical name of the template's resource of that type (its Ref, or `attribute`),
+        or what was given: a name already."""
         resource = self.template.resources.get(logical_id_or_name)
-        if resource is not None and resource.type == "AWS::S3::Bucket":
-            return str(self.template.ref(logical_id_or_name))
-        return logical_id_or_name
+        if resource is None or resource.type != resource_type:
+            return logical_id_or_name
+        if attribute:
+            return str(self.template.get_att(logical_id_or_name, attribute))
+        return str(self.template.ref(logical_id_or_name))
+
+    def bucket(self, logical_id_or_name: str) -> str:
+        return self._name(logical_id_or_name, "AWS::S3::Bucket")
 
     @property
     def artifacts_bucket(self) -> str:
@@ -280,10 +289,9 @@ class LocalCloud:
         bucket the functions are told about, or one the runtime made."""
         if "ArtifactsBucket" in self.template.resources:
             return self.bucket("ArtifactsBucket")
-        for environment in self._function_environments():
-            name = environment.get("Variables", {}).get("ARTIFACTS_BUCKET")
-            if name:
-                return str(name)
+        told = self._function_variables("ARTIFACTS_BUCKET")
+        if told:
+            return told[0]
         name = f"{self.template.env.stack_name}-local-artifacts-{self.account}"
         s3 = self.client("s3")
         if name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
@@ -291,30 +299,25 @@ class LocalCloud:
         return name
 
     def table(self, logical_id_or_name: str) -> str:
-        resource = self.template.resources.get(logical_id_or_name)
-        if resource is not None and resource.type == "AWS::DynamoDB::Table":
-            return str(self.template.ref(logical_id_or_name))
-        return logical_id_or_name
+        return self._name(logical_id_or_name, "AWS::DynamoDB::Table")
 
     def _rule_label(self, rule_name: str) -> str:
         return self.template.logical_id_of("AWS::Events::Rule", rule_name) or rule_name
 
-    def _function_environments(self) -> list[dict[str, Any]]:
-        return [
-            self.template.properties(r.logical_id).get("Environment") or {}
-            for r in self.template.of_type("AWS::Lambda::Function")
-        ]
-
-    def _ledger_refs(self) -> set[str]:
-        if "LedgerTable" in self.template.resources:
-            return {str(self.template.ref("LedgerTable"))}
-        return set()
+    def _function_variables(self, variable: str) -> list[str]:
+        """The value of environment variable `variable` in each function that sets it."""
+        values = []
+        for function in self.template.of_type("AWS::Lambda::Function"):
+            environment = self.template.properties(function.logical_id).get("Environment") or {}
+            value = environment.get("Variables", {}).get(variable)
+            if value:
+                values.append(str(value))
+        return values
 
     def _policy_parameter_name(self) -> str:
-        for environment in self._function_environments():
-            name = environment.get("Variables", {}).get("POLICY_PARAMETER")
-            if name:
-                return str(name)
+        told = self._function_variables("POLICY_PARAMETER")
+        if told:
+            return told[0]
         return str(self.template.parameters.get("PolicyParameterName", "/aiops/policy"))
 
     # ------------------------------------------------------------------ observers
@@ -361,7 +364,7 @@ class LocalCloud:
 
     def _schedule_firer(
         self, logical_id: str, expression: str, target_arn: str, payload: Any
-    ) -> Any:
+    ) -> Callable[[], None]:
         def fire() -> None:
             self.timeline.add(
                 "event",
@@ -463,10 +466,22 @@ class LocalCloud:
         return self.events.put(event, bus)
 
     def put_object(
-        self, bucket: str, key: str, body: bytes | None = None, size: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | None = None,
+        size: int | None = None,
+        content_type: str | None = None,
     ) -> dict[str, Any]:
-        data = body if body is not None else b"x" * (size or 0)
-        return dict(self.client("s3").put_object(Bucket=self.bucket(bucket), Key=key, Body=data))
+        """`PutObject` into a bucket (logical id or name): `body`, or `size` bytes of filler."""
+        args: dict[str, Any] = {
+            "Bucket": self.bucket(bucket),
+            "Key": key,
+            "Body": body if body is not None else b"x" * (size or 0),
+        }
+        if content_type is not None:
+            args["ContentType"] = content_type
+        return dict(self.client("s3").put_object(**args))
 
     def set_alarm(self, name: str, state: str, reason: str = "") -> None:
         cloudwatch = self.client("cloudwatch")
@@ -519,20 +534,11 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ reading state
     def ledger(self, model: str | None = None) -> list[dict[str, Any]]:
-        from boto3.dynamodb.types import TypeDeserializer
-
-        from aiops_local.recorder import _jsonable
-
-        tables = sorted(self._recorder._ledger_tables)
-        deserializer = TypeDeserializer()
         items: list[dict[str, Any]] = []
         dynamodb = self.client("dynamodb")
-        for table in tables:
+        for table in sorted(self._ledger_tables):
             for page in dynamodb.get_paginator("scan").paginate(TableName=table):
-                items += [
-                    _jsonable({k: deserializer.deserialize(v) for k, v in raw.items()})
-                    for raw in page["Items"]
-                ]
+                items += [ledger_item(raw) for raw in page["Items"]]
         items = [i for i in items if model is None or i.get("model") == model]
         return sorted(items, key=lambda i: (str(i.get("model")), str(i.get("seq", ""))))
 
@@ -566,11 +572,14 @@ class LocalCloud:
     def executions(self, state_machine: str | None = None) -> list[ExecutionInfo]:
         sfn = self.client("stepfunctions")
         result: list[ExecutionInfo] = []
+        # A state machine's name, or its logical id in the template.
+        wanted = (
+            {state_machine, self.state_machine_aliases().get(state_machine)}
+            if state_machine
+            else None
+        )
         for machine in sfn.list_state_machines()["stateMachines"]:
-            if state_machine and state_machine not in (
-                machine["name"],
-                self._machine_logical(machine["name"]),
-            ):
+            if wanted is not None and machine["name"] not in wanted:
                 continue
             for summary in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])[
                 "executions"
@@ -597,20 +606,9 @@ class LocalCloud:
             for r in self.template.of_type("AWS::StepFunctions::StateMachine")
         }
 
-    def _machine_logical(self, name: str) -> str | None:
-        for resource in self.template.of_type("AWS::StepFunctions::StateMachine"):
-            if self.template.get_att(resource.logical_id, "Name") == name:
-                return resource.logical_id
-        return None
-
     def dead_letters(self, queue: str) -> list[dict[str, Any]]:
         """Messages waiting in a queue (logical id or name), without consuming them."""
-        resource = self.template.resources.get(queue)
-        name = (
-            self.template.get_att(queue, "QueueName")
-            if resource is not None and resource.type == "AWS::SQS::Queue"
-            else queue
-        )
+        name = self._name(queue, "AWS::SQS::Queue", "QueueName")
         sqs = self.client("sqs")
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         messages = sqs.receive_message(

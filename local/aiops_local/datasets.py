@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from aiops_local.clock import iso
+
 LABEL = "churned"
 FORMATS = ("csv", "capture")
 DEFAULT_MISSING = 0.01
@@ -154,6 +156,7 @@ def check_shift(shift: Any) -> dict[str, dict[str, Any]]:
         if not isinstance(changes, Mapping) or not changes:
             raise ValueError(f"shift.{column} is a mapping {{kind: value}}")
         allowed = _NUMERIC_SHIFTS if isinstance(feature, _Numeric) else _CATEGORICAL_SHIFTS
+        column_changes: dict[str, Any] = {}
         for kind, value in changes.items():
             if kind not in allowed:
                 raise ValueError(
@@ -169,24 +172,27 @@ def check_shift(shift: Any) -> dict[str, dict[str, Any]]:
                     raise ValueError(f"{where} must not be negative")
             elif kind == "share":
                 assert isinstance(feature, _Categorical)
-                if not isinstance(value, Mapping) or not value:
-                    raise ValueError(f"{where} is a mapping {{value: share}}")
-                value = {_category(k): v for k, v in value.items()}
-                unknown = set(value) - set(feature.weights)
-                if unknown:
-                    raise ValueError(
-                        f"{where}: unknown values {sorted(unknown)}; "
-                        f"known: {', '.join(feature.weights)}"
-                    )
-                for share in value.values():
-                    _rate(share, where)
-                if sum(value.values()) > 1:
-                    raise ValueError(f"{where}: shares add up to more than 1")
-        checked[str(column)] = {
-            kind: ({_category(k): v for k, v in value.items()} if kind == "share" else value)
-            for kind, value in changes.items()
-        }
+                value = _check_share(feature, value, where)
+            column_changes[kind] = value
+        checked[str(column)] = column_changes
     return checked
+
+
+def _check_share(feature: _Categorical, share: Any, where: str) -> dict[str, Any]:
+    """A `share` shift with its keys as category names (YAML's yes/no booleans back to text)."""
+    if not isinstance(share, Mapping) or not share:
+        raise ValueError(f"{where} is a mapping {{value: share}}")
+    named = {_category(k): v for k, v in share.items()}
+    unknown = set(named) - set(feature.weights)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown values {sorted(unknown)}; known: {', '.join(feature.weights)}"
+        )
+    for value in named.values():
+        _rate(value, where)
+    if sum(named.values()) > 1:
+        raise ValueError(f"{where}: shares add up to more than 1")
+    return named
 
 
 def _category(key: Any) -> str:
@@ -205,10 +211,11 @@ def _poisson(rng: random.Random, lam: float) -> int:
     return k
 
 
-def _weights(feature: _Categorical, share: Mapping[Any, float] | None) -> list[tuple[str, float]]:
+def _weights(feature: _Categorical, share: Mapping[str, float] | None) -> list[tuple[str, float]]:
+    """The category weights under a checked `share` shift (see `check_shift`)."""
     if not share:
         return list(feature.weights.items())
-    fixed = {_category(k): float(v) for k, v in share.items()}
+    fixed = {k: float(v) for k, v in share.items()}
     rest = [k for k in feature.weights if k not in fixed]
     rest_total = sum(feature.weights[k] for k in rest)
     left = 1.0 - sum(fixed.values())
@@ -338,7 +345,7 @@ def to_capture(rows: list[Row], seed: int | str, end: datetime) -> str:
             },
             "eventMetadata": {
                 "eventId": str(uuid.UUID(int=ids.getrandbits(128), version=4)),
-                "inferenceTime": inferred.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "inferenceTime": iso(inferred),
             },
             "eventVersion": "0",
         }

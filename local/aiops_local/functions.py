@@ -16,8 +16,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -55,7 +53,7 @@ class FunctionBinding:
 class LambdaContext:
     """The attributes and method handlers (and Powertools) read from Lambda's context."""
 
-    def __init__(self, binding: FunctionBinding, request_id: str, region: str) -> None:
+    def __init__(self, binding: FunctionBinding, request_id: str) -> None:
         self.function_name = binding.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = binding.arn
@@ -66,7 +64,6 @@ class LambdaContext:
         self.identity = None
         self.client_context = None
         self._deadline = time.monotonic() + binding.timeout_s
-        self._region = region
 
     def get_remaining_time_in_millis(self) -> int:
         # Real time: the handler's own work is not virtualised, only the cloud's waits are.
@@ -103,7 +100,6 @@ class Invoker:
         self._lock = threading.RLock()
         self._modules: dict[str, ModuleType] = {}
         self.bindings: dict[str, FunctionBinding] = {}
-        self.before_invoke: list[Callable[[FunctionBinding], None]] = []
 
     def bind(self, binding: FunctionBinding) -> None:
         self.bindings[binding.logical_id] = binding
@@ -146,9 +142,14 @@ class Invoker:
         return self._modules[logical_id]
 
     # ------------------------------------------------------------------ invoking
-    @contextmanager
-    def _environment(self, binding: FunctionBinding, context: LambdaContext) -> Iterator[None]:
-        saved = dict(os.environ)
+    def _set_environment(self, binding: FunctionBinding, context: LambdaContext) -> None:
+        """The function's environment, as Lambda would give it.
+
+        Assigned, never cleared nor restored per invocation: the interpreter's threads read
+        `os.environ` concurrently (botocore builds clients), and emptying it under them raised
+        `KeyError: 'AWS_REGION'` in an unrelated execution. Every function sets the same keys
+        (one Globals environment), so each invocation overwrites the previous one's values;
+        LocalCloud restores the process environment when it stops."""
         runtime_vars = {
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
@@ -167,16 +168,11 @@ class Invoker:
         }
         os.environ.update(runtime_vars)
         os.environ.update(binding.environment)
-        try:
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
 
     def invoke(self, binding: FunctionBinding, event: Any, via: str) -> InvokeResult:
         """Run the handler now; errors become a result (and a timeline entry), never a raise."""
         request_id = str(uuid.uuid4())
-        actor = Actor("function", binding.logical_id, extra={"request_id": request_id})
+        actor = Actor("function", binding.logical_id)
         with self._lock, acting_as(actor):
             # Added once the lock is held, so the entry sits where the handler really ran.
             entry = self._timeline.add(
@@ -187,14 +183,12 @@ class Invoker:
                 via=via,
                 request_id=request_id,
             )
-            for hook in self.before_invoke:
-                hook(binding)
-            context = LambdaContext(binding, request_id, self._region)
+            context = LambdaContext(binding, request_id)
             try:
-                with self._environment(binding, context):
-                    module = self._module(binding)
-                    handler = getattr(module, binding.function_attr)
-                    payload = handler(json.loads(json.dumps(event)), context)
+                self._set_environment(binding, context)
+                module = self._module(binding)
+                handler = getattr(module, binding.function_attr)
+                payload = handler(json.loads(json.dumps(event)), context)
                 result = InvokeResult(True, payload, request_id=request_id)
             except Exception as error:  # noqa: BLE001 - handlers raise anything; Lambda reports all
                 error_type = type(error).__name__
@@ -216,14 +210,14 @@ class Invoker:
         result.api_calls = actor.api_calls
         calls = f"{actor.api_calls} AWS call{'s' if actor.api_calls != 1 else ''}"
         if result.ok:
+            text = f"{binding.logical_id} ← {via}: ok ({calls})"
+            decision: dict[str, Any] = {}
             outcome = _outcome(result.payload)
-            entry.update(
-                status="ok",
-                api_calls=actor.api_calls,
-                text=f"{binding.logical_id} ← {via}: ok ({calls})"
-                + (f" → {outcome}" if outcome else ""),
-                **({"action": result.payload["action"]} if outcome else {}),
-            )
+            if outcome is not None:
+                action, reason = outcome
+                text += f" → {action}: {reason}"
+                decision["action"] = action
+            entry.update(status="ok", api_calls=actor.api_calls, text=text, **decision)
         else:
             entry.update(
                 status="error",
@@ -235,9 +229,9 @@ class Invoker:
         return result
 
 
-def _outcome(payload: Any) -> str | None:
-    """A handler's decision, when it returns one (`action` and `reason`): the timeline says why
-    an event led to nothing, not only that the handler succeeded."""
+def _outcome(payload: Any) -> tuple[Any, Any] | None:
+    """A handler's decision, `(action, reason)`, when it returns one: the timeline says why an
+    event led to nothing, not only that the handler succeeded."""
     if isinstance(payload, dict) and "action" in payload and "reason" in payload:
-        return f"{payload['action']}: {payload['reason']}"
+        return payload["action"], payload["reason"]
     return None

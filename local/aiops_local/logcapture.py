@@ -11,6 +11,7 @@ import sys
 from typing import Any, TextIO
 
 from aiops_local.actors import current_actor
+from aiops_local.patches.base import Patcher
 
 
 class _Router:
@@ -35,18 +36,11 @@ class _Router:
 
 class LogCapture:
     def __init__(self) -> None:
-        self._saved: tuple[TextIO, TextIO] | None = None
+        self._patcher = Patcher()
 
     def install(self) -> None:
-        self._saved = (sys.stdout, sys.stderr)
-        sys.stdout = _Router(sys.stdout)
-        sys.stderr = _Router(sys.stderr)
+        self._patcher.replace(sys, "stdout", _Router(sys.stdout))
+        self._patcher.replace(sys, "stderr", _Router(sys.stderr))
 
     def uninstall(self) -> None:
-        if self._saved is not None:
-            sys.stdout, sys.stderr = self._saved
-            self._saved = None
-
-    @property
-    def real_stdout(self) -> TextIO:
-        return self._saved[0] if self._saved else sys.stdout
+        self._patcher.restore()

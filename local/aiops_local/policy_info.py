@@ -24,7 +24,6 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class PolicyInfo:
-    path: Path
     text: str
     models: tuple[ModelInfo, ...]
 
@@ -47,4 +46,4 @@ def read_policy(path: Path) -> PolicyInfo:
                 package_group=str(body.get("package_group") or name),
             )
         )
-    return PolicyInfo(path, text, tuple(models))
+    return PolicyInfo(text, tuple(models))

@@ -17,6 +17,7 @@ from typing import Any
 from aiops_local.functions import FunctionBinding
 from aiops_local.physical import Physical
 from aiops_local.policy_info import PolicyInfo
+from aiops_local.schedules import scheduler_payload
 from aiops_local.template import CloudTemplate
 
 ClientFactory = Callable[[str], Any]
@@ -27,18 +28,16 @@ with io.BytesIO() as _buffer:
         _zip.writestr("README.txt", "Code runs in-process from the CodeUri directory.\n")
     _PLACEHOLDER_ZIP = _buffer.getvalue()
 
-_TRUST_ANY_SERVICE = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+_TRUST_LAMBDA = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
 
 PIPELINE_ROLE = "aiops-local-sagemaker-pipeline"
 
@@ -113,7 +112,7 @@ class Provisioner:
         )
 
     def _role(self, logical_id: str, props: dict[str, Any]) -> None:
-        document = props.get("AssumeRolePolicyDocument") or json.loads(_TRUST_ANY_SERVICE)
+        document = props.get("AssumeRolePolicyDocument") or _TRUST_LAMBDA
         self.client("iam").create_role(
             RoleName=self.t.ref(logical_id), AssumeRolePolicyDocument=json.dumps(document)
         )
@@ -354,8 +353,6 @@ class Provisioner:
                 )
 
     def _schedule(self, logical_id: str, props: dict[str, Any]) -> None:
-        from aiops_local.schedules import scheduler_payload
-
         target = props["Target"]
         self.client("scheduler").create_schedule(
             Name=props.get("Name") or self.t.ref(logical_id),

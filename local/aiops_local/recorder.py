@@ -8,6 +8,7 @@ itself (creating resources, simulators) are not part of the story and are not re
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -26,8 +27,6 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
@@ -35,6 +34,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, set, tuple)):
         return [_jsonable(v) for v in value]
     return value
+
+
+def ledger_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A ledger item as written (DynamoDB-typed or plain) as plain JSON values."""
+    result: dict[str, Any] = _jsonable(_plain(item))
+    return result
 
 
 class ApiRecorder:
@@ -75,7 +80,7 @@ class ApiRecorder:
         if call.service != "dynamodb":
             return
         for item in self._ledger_items(call):
-            entry = _jsonable(_plain(item))
+            entry = ledger_item(item)
             model, action, reason = entry.get("model"), entry.get("action"), entry.get("reason")
             self._timeline.add(
                 "decision",

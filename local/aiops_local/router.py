@@ -16,7 +16,7 @@ from typing import Any
 
 from moto.events.models import EventPattern, Rule, events_backends
 
-from aiops_local.async_invoke import AsyncInvoker
+from aiops_local.async_invoke import AsyncInvoker, send_to_queue
 from aiops_local.bus import BusEvent
 from aiops_local.functions import Invoker
 from aiops_local.timeline import Timeline
@@ -175,9 +175,7 @@ class Router:
             )
         elif service == "sqs":
             self._timeline.add("rule", f"{label} → {arn.split(':')[-1]}", rule=label, target=arn)
-            sqs = self._client("sqs")
-            url = sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(payload))
+            send_to_queue(self._client("sqs"), arn, json.dumps(payload))
         elif service == "sns":
             self._timeline.add("rule", f"{label} → {arn.split(':')[-1]}", rule=label, target=arn)
             self._client("sns").publish(TopicArn=arn, Message=json.dumps(payload))
@@ -196,13 +194,11 @@ class Router:
         queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
         if not queue_arn:
             return
-        sqs = self._client("sqs")
-        queue = queue_arn.split(":")[-1]
-        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-        sqs.send_message(
-            QueueUrl=url,
-            MessageBody=json.dumps(event),
-            MessageAttributes={
+        queue = send_to_queue(
+            self._client("sqs"),
+            queue_arn,
+            json.dumps(event),
+            {
                 "ERROR_CODE": {"DataType": "String", "StringValue": error},
                 "RULE_ARN": {"DataType": "String", "StringValue": target["Arn"]},
             },

@@ -186,62 +186,68 @@ class ScenarioRunner:
             if not isinstance(arg, dict):
                 raise ScenarioError(f"{where}: expect takes a mapping")
             return check(cloud, arg)
-        if step.kind == "event":
-            for event in self._events(arg, where):
-                cloud.send_event(event)
-        elif step.kind == "put_object":
-            for put in arg if isinstance(arg, list) else [arg]:
-                self._put_object(put, where)
-        elif step.kind == "put_dataset":
-            for put in arg if isinstance(arg, list) else [arg]:
-                self._put_dataset(put, where)
-        elif step.kind == "monitoring_execution":
-            if not isinstance(arg, dict):
-                raise ScenarioError(
-                    f"{where}: monitoring_execution takes {{endpoint[, schedule, violations, "
-                    f"report, status]}}"
-                )
-            monitor = self.cloud.simulators.get("model_monitor")
-            if not isinstance(monitor, ModelMonitorSimulator):
-                raise ScenarioError(f"{where}: the model_monitor simulator is not running")
-            try:
-                monitor.execute(arg)
-            except ValueError as error:
-                raise ScenarioError(f"{where}: {error}") from error
-        elif step.kind == "advance":
+        if step.kind == "advance":
             try:
                 cloud.advance(duration_seconds(arg))
             except ValueError as error:
                 raise ScenarioError(f"{where}: {error}") from error
             return []
+        if step.kind == "event":
+            for event in self._events(arg, where):
+                cloud.send_event(event)
+        elif step.kind == "put_object":
+            for put in _each(arg):
+                self._put_object(put, where)
+        elif step.kind == "put_dataset":
+            for put in _each(arg):
+                self._put_dataset(put, where)
+        elif step.kind == "monitoring_execution":
+            self._monitoring_execution(arg, where)
         elif step.kind in ("approve", "reject"):
-            ref, description = (
-                (arg, "")
-                if isinstance(arg, str)
-                else (arg.get("package"), arg.get("description", ""))
-            )
-            if not ref:
-                raise ScenarioError(f"{where}: name the package: group, group/version or ARN")
-            status = "Approved" if step.kind == "approve" else "Rejected"
-            try:
-                cloud.set_approval(str(ref), status, description)
-            except LookupError as error:
-                raise ScenarioError(f"{where}: {error}") from error
+            self._approval("Approved" if step.kind == "approve" else "Rejected", arg, where)
         elif step.kind == "alarm":
             if not isinstance(arg, dict) or "name" not in arg or "state" not in arg:
                 raise ScenarioError(f"{where}: alarm takes {{name, state[, reason]}}")
             cloud.set_alarm(str(arg["name"]), str(arg["state"]), str(arg.get("reason", "")))
         elif step.kind == "configure":
-            if not isinstance(arg, dict):
-                raise ScenarioError(f"{where}: configure takes {{simulator: settings}}")
-            for name, settings in arg.items():
-                try:
-                    cloud.configure_simulator(name, settings or {})
-                except ValueError as error:
-                    raise ScenarioError(f"{where}: {error}") from error
+            self._configure(arg, where)
         # step.kind == "run" only lets the cloud settle.
         cloud.run_until_quiet()
         return []
+
+    def _monitoring_execution(self, arg: Any, where: str) -> None:
+        if not isinstance(arg, dict):
+            raise ScenarioError(
+                f"{where}: monitoring_execution takes {{endpoint[, schedule, violations, "
+                f"report, status]}}"
+            )
+        monitor = self.cloud.simulators.get("model_monitor")
+        if not isinstance(monitor, ModelMonitorSimulator):
+            raise ScenarioError(f"{where}: the model_monitor simulator is not running")
+        try:
+            monitor.execute(arg)
+        except ValueError as error:
+            raise ScenarioError(f"{where}: {error}") from error
+
+    def _approval(self, status: str, arg: Any, where: str) -> None:
+        ref, description = (
+            (arg, "") if isinstance(arg, str) else (arg.get("package"), arg.get("description", ""))
+        )
+        if not ref:
+            raise ScenarioError(f"{where}: name the package: group, group/version or ARN")
+        try:
+            self.cloud.set_approval(str(ref), status, description)
+        except LookupError as error:
+            raise ScenarioError(f"{where}: {error}") from error
+
+    def _configure(self, arg: Any, where: str) -> None:
+        if not isinstance(arg, dict):
+            raise ScenarioError(f"{where}: configure takes {{simulator: settings}}")
+        for name, settings in arg.items():
+            try:
+                self.cloud.configure_simulator(name, settings or {})
+            except ValueError as error:
+                raise ScenarioError(f"{where}: {error}") from error
 
     def _events(self, arg: Any, where: str) -> list[dict[str, Any]]:
         if isinstance(arg, str):
@@ -258,9 +264,9 @@ class ScenarioRunner:
         if not isinstance(put, dict) or "key" not in put:
             raise ScenarioError(f"{where}: put_object takes {{bucket, key, size | body[, count]}}")
         body = put.get("body")
-        data = body.encode() if isinstance(body, str) else None
         if body is not None and not isinstance(body, str):
-            data = json.dumps(body).encode()
+            body = json.dumps(body)
+        data = None if body is None else body.encode()
         self._put_numbered(put, lambda n: data, size=int(put.get("size", 0)))
 
     def _put_numbered(
@@ -287,6 +293,11 @@ class ScenarioRunner:
             raise ScenarioError(f"{where}: put_dataset: {error}") from error
         now = self.cloud.clock.now()
         self._put_numbered(put, lambda n: spec.render(n, now))
+
+
+def _each(arg: Any) -> list[Any]:
+    """A step's argument that may be one item or a list of them, as a list."""
+    return arg if isinstance(arg, list) else [arg]
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

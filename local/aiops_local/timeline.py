@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from aiops_local.clock import VirtualClock
@@ -35,7 +34,6 @@ class Timeline:
         self._clock = clock
         self._entries: list[Entry] = []
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[Entry], None]] = []
 
     def add(self, kind: str, text: str, **fields: Any) -> Entry:
         if kind not in KINDS:
@@ -50,14 +48,7 @@ class Timeline:
         with self._lock:
             entry["seq"] = len(self._entries)
             self._entries.append(entry)
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(entry)
         return entry
-
-    def subscribe(self, listener: Callable[[Entry], None]) -> None:
-        with self._lock:
-            self._listeners.append(listener)
 
     def entries(self, since: int = 0) -> list[Entry]:
         with self._lock:
@@ -71,11 +62,14 @@ class Timeline:
         return iter(self.entries())
 
     def find(self, kind: str | None = None, **fields: Any) -> list[Entry]:
-        return [
-            e
-            for e in self.entries()
-            if (kind is None or e["kind"] == kind) and all(e.get(k) == v for k, v in fields.items())
-        ]
+        return [e for e in self.entries() if _is(e, kind, fields)]
+
+
+def _is(entry: Entry, kind: str | None, fields: dict[str, Any]) -> bool:
+    """The entry is of `kind` (any, if None) and has those field values."""
+    return (kind is None or entry["kind"] == kind) and all(
+        entry.get(k) == v for k, v in fields.items()
+    )
 
 
 # ---------------------------------------------------------------------- rendering
@@ -89,8 +83,7 @@ def to_json_line(entry: Entry) -> str:
 
 
 def _offset(seconds: float) -> str:
-    whole = timedelta(seconds=int(seconds))
-    days, rest = divmod(int(whole.total_seconds()), 86400)
+    days, rest = divmod(int(seconds), 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     stamp = f"{hours:02d}:{minutes:02d}:{secs:02d}"
@@ -117,11 +110,7 @@ def summary(entries: Iterable[Entry]) -> str:
     entries = list(entries)
 
     def count(kind: str, **fields: Any) -> int:
-        return sum(
-            1
-            for e in entries
-            if e["kind"] == kind and all(e.get(k) == v for k, v in fields.items())
-        )
+        return sum(1 for e in entries if _is(e, kind, fields))
 
     ends = [e for e in entries if e["kind"] == "execution" and e.get("status") != "RUNNING"]
     started = sum(

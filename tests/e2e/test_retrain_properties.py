@@ -229,6 +229,14 @@ class Delivery:
             event.get("detail", {}).get("bucket", {}).get("name") == cloud.bucket(self.bucket)
         )
 
+    def delivered(self, cloud: LocalCloud, since: int) -> list[dict[str, Any]]:
+        """The timeline's deliveries of this row's events since entry `since`."""
+        return [
+            e
+            for e in cloud.timeline.entries(since=since)
+            if e["kind"] == "event" and self.matches(cloud, e.get("event", {}))
+        ]
+
 
 DELIVERIES = [
     Delivery(
@@ -346,20 +354,12 @@ def test_given_an_event_the_loop_consumes_when_delivered_three_times_then_it_act
         cloud.run_until_quiet()
         if timing == "redelivered-later":
             # EventBridge redelivers the same event (same id) after everything it caused ended.
-            (first,) = [
-                e
-                for e in cloud.timeline.entries(since=seen)
-                if e["kind"] == "event" and delivery.matches(cloud, e.get("event", {}))
-            ]
+            (first,) = delivery.delivered(cloud, seen)
             cloud.advance("1h")
             for _ in range(2):
                 cloud.send_event(first["event"])
             cloud.run_until_quiet()
-        delivered = [
-            e
-            for e in cloud.timeline.entries(since=seen)
-            if e["kind"] == "event" and delivery.matches(cloud, e.get("event", {}))
-        ]
+        delivered = delivery.delivered(cloud, seen)
         handled = [
             e
             for e in cloud.timeline.entries(since=seen)

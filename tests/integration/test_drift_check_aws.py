@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -21,7 +20,7 @@ from aiops.retrain import DataManifest
 from aiops.violations import parse_violations
 from aiops.window import ObjectRef
 from aiops_local.datasets import generate, to_capture, to_csv
-from tests.integration.test_new_data_handler import load_handler
+from tests.support.handlers import lambda_context, load_handler
 from tests.support.template import ROOT, resources
 
 ACCOUNT = "123456789012"
@@ -184,13 +183,7 @@ def capture(stack: dict[str, Any], hour: str, name: str, rows: int, **shift: Any
 
 
 def context(n: int) -> Any:
-    return SimpleNamespace(
-        aws_request_id=f"req-{n}",
-        function_name="drift-check",
-        memory_limit_in_mb=1024,
-        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:drift-check",
-        get_remaining_time_in_millis=lambda: 300_000,
-    )
+    return lambda_context("drift-check", n, memory_mb=1024, remaining_ms=300_000)
 
 
 def scheduled() -> dict[str, Any]:

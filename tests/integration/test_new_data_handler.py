@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 
 from aiops.events import InvalidEvent
+from aiops.settings import Settings
 from tests.support.events import load_event
-from tests.support.template import ROOT
+from tests.support.handlers import lambda_context, load_handler
+from tests.support.template import ROOT, template
 
 STATE_MACHINE = "aiops-dev-retrain"
 ACCOUNT = "123456789012"
-
-
-def load_handler(name: str) -> ModuleType:
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"handler_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -46,7 +34,7 @@ def stack(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     machine = sfn.create_state_machine(
         name=STATE_MACHINE,
         roleArn=role,
-        definition=Path(ROOT / "statemachines" / "retrain.asl.json").read_text(),
+        definition=(ROOT / "statemachines" / "retrain.asl.json").read_text(),
     )["stateMachineArn"]
     env = {
         "CONTROL_TABLE": tables["ControlTable"],
@@ -63,13 +51,7 @@ def stack(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 
 
 def context(n: int) -> Any:
-    return SimpleNamespace(
-        aws_request_id=f"req-{n}",
-        function_name="new-data",
-        memory_limit_in_mb=512,
-        invoked_function_arn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:x",
-        get_remaining_time_in_millis=lambda: 30000,
-    )
+    return lambda_context("new-data", n, memory_mb=512, remaining_ms=30_000)
 
 
 def upload(n: int) -> dict[str, Any]:
@@ -118,11 +100,7 @@ def test_a_malformed_event_fails_naming_the_field(stack):
 
 
 def test_the_handler_environment_comes_from_the_template_globals():
-    from tests.support.template import template
-
     variables = template()["Globals"]["Function"]["Environment"]["Variables"]
-
-    from aiops.settings import Settings
 
     required = {
         name.upper() for name, field in Settings.model_fields.items() if field.is_required()

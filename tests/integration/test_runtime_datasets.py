@@ -26,10 +26,9 @@ from aiops_local.datasets import (
     to_capture,
     to_csv,
 )
-from aiops_local.scenario import ScenarioError, ScenarioRunner, load_scenario
-from tests.support.runtime import run_steps
+from aiops_local.scenario import ScenarioError
+from tests.support.runtime import project_cloud, run_steps, run_steps_unchecked
 
-ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 ROWS = 2000
 BASE_STATES = {"CA", "TX", "NY", "FL", "IL", "PA", "OH", "GA", "NC", "MI"}
@@ -197,9 +196,7 @@ def test_given_an_unknown_or_wrong_shift_when_checked_then_it_is_refused(shift: 
 # ---------------------------------------------------------------------- the put_dataset step
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(
-        ROOT / "template.yaml", policy=ROOT / "policies" / "default.yaml", start=START
-    ) as running:
+    with project_cloud(START) as running:
         yield running
 
 
@@ -270,11 +267,9 @@ def test_given_put_dataset_in_capture_format_then_the_object_is_data_capture_jso
 def test_given_a_wrong_put_dataset_step_when_it_runs_then_the_scenario_is_wrong(
     cloud: LocalCloud, tmp_path: Path, step: dict[str, Any]
 ) -> None:
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump({"name": "t", "steps": [{"put_dataset": step}]}))
     since = len(cloud.timeline)
 
     with pytest.raises(ScenarioError, match="step 1"):
-        ScenarioRunner(load_scenario(path), cloud).run()
+        run_steps_unchecked(cloud, tmp_path, [{"put_dataset": step}])
 
     assert cloud.timeline.entries(since) == []

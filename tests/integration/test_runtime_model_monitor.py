@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from aiops_local import LocalCloud
-from aiops_local.scenario import ScenarioError, ScenarioRunner, load_scenario
+from aiops_local.scenario import ScenarioError
 from tests.support.events import load_event
-from tests.support.runtime import run_steps
+from tests.support.runtime import project_cloud, run_steps, run_steps_unchecked
 
-ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 20, 3, 4, 12, tzinfo=UTC)
 DETAIL_TYPE = "SageMaker Processing Job State Change"
 DRIFT = [
@@ -36,9 +34,7 @@ DRIFT = [
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(
-        ROOT / "template.yaml", policy=ROOT / "policies" / "default.yaml", start=START
-    ) as running:
+    with project_cloud(START) as running:
         yield running
 
 
@@ -59,16 +55,29 @@ def shape(value: Any) -> Any:
     return type(value).__name__
 
 
-def read_report(cloud: LocalCloud, event: dict[str, Any]) -> bytes:
+def execute(cloud: LocalCloud, tmp_path: Path, **step: Any) -> dict[str, Any]:
+    """Run one `monitoring_execution` step; the one event it sent."""
+    since = len(cloud.timeline)
+    run_steps(cloud, tmp_path, [{"monitoring_execution": step}])
+    (event,) = monitoring_events(cloud, since)
+    return event
+
+
+def report_location(event: dict[str, Any]) -> tuple[str, str]:
+    """The bucket and key prefix of the execution's output, as its event names them."""
     uri = event["detail"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, prefix
+
+
+def read_report(cloud: LocalCloud, event: dict[str, Any]) -> bytes:
+    bucket, prefix = report_location(event)
     body = cloud.client("s3").get_object(Bucket=bucket, Key=f"{prefix}/constraint_violations.json")
     return bytes(body["Body"].read())
 
 
 def report_keys(cloud: LocalCloud, event: dict[str, Any]) -> list[str]:
-    uri = event["detail"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    bucket, prefix = report_location(event)
     listed = cloud.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/")
     return [o["Key"] for o in listed.get("Contents", [])]
 
@@ -76,13 +85,8 @@ def report_keys(cloud: LocalCloud, event: dict[str, Any]) -> list[str]:
 def test_given_violations_when_an_execution_runs_then_its_event_has_the_samples_shape(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    since = len(cloud.timeline)
+    event = execute(cloud, tmp_path, endpoint="churn-prod", violations=DRIFT)
 
-    run_steps(
-        cloud, tmp_path, [{"monitoring_execution": {"endpoint": "churn-prod", "violations": DRIFT}}]
-    )
-
-    (event,) = monitoring_events(cloud, since)
     sample = load_event("sagemaker_monitoring_job_completed_with_violations")
     assert set(event["detail"]) == set(sample["detail"])
     assert shape(event["detail"]) == shape(sample["detail"])
@@ -110,28 +114,16 @@ def test_given_violations_when_an_execution_runs_then_its_event_has_the_samples_
 def test_given_violations_when_an_execution_runs_then_the_report_is_at_the_events_s3uri(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    since = len(cloud.timeline)
+    event = execute(cloud, tmp_path, endpoint="churn-prod", violations=DRIFT)
 
-    run_steps(
-        cloud, tmp_path, [{"monitoring_execution": {"endpoint": "churn-prod", "violations": DRIFT}}]
-    )
-
-    (event,) = monitoring_events(cloud, since)
     assert json.loads(read_report(cloud, event)) == {"violations": DRIFT}
 
 
 def test_given_no_violations_when_an_execution_runs_then_it_completes_with_an_empty_report(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    since = len(cloud.timeline)
+    event = execute(cloud, tmp_path, endpoint="churn-prod", schedule="churn-prod-nightly")
 
-    run_steps(
-        cloud,
-        tmp_path,
-        [{"monitoring_execution": {"endpoint": "churn-prod", "schedule": "churn-prod-nightly"}}],
-    )
-
-    (event,) = monitoring_events(cloud, since)
     sample = load_event("sagemaker_monitoring_job_completed_no_violations")
     assert shape(event["detail"]) == shape(sample["detail"])
     assert event["detail"]["ExitMessage"] == sample["detail"]["ExitMessage"]
@@ -148,23 +140,8 @@ def test_given_no_violations_when_an_execution_runs_then_it_completes_with_an_em
 def test_given_report_missing_when_an_execution_runs_then_the_event_points_at_no_report(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    since = len(cloud.timeline)
+    event = execute(cloud, tmp_path, endpoint="churn-canary", violations=DRIFT, report="missing")
 
-    run_steps(
-        cloud,
-        tmp_path,
-        [
-            {
-                "monitoring_execution": {
-                    "endpoint": "churn-canary",
-                    "violations": DRIFT,
-                    "report": "missing",
-                }
-            }
-        ],
-    )
-
-    (event,) = monitoring_events(cloud, since)
     assert event["detail"]["ProcessingJobStatus"] == "Completed"
     assert report_keys(cloud, event) == []
 
@@ -172,23 +149,8 @@ def test_given_report_missing_when_an_execution_runs_then_the_event_points_at_no
 def test_given_report_malformed_when_an_execution_runs_then_the_report_is_not_json(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    since = len(cloud.timeline)
+    event = execute(cloud, tmp_path, endpoint="churn-shadow", violations=DRIFT, report="malformed")
 
-    run_steps(
-        cloud,
-        tmp_path,
-        [
-            {
-                "monitoring_execution": {
-                    "endpoint": "churn-shadow",
-                    "violations": DRIFT,
-                    "report": "malformed",
-                }
-            }
-        ],
-    )
-
-    (event,) = monitoring_events(cloud, since)
     with pytest.raises(ValueError):
         json.loads(read_report(cloud, event))
 
@@ -196,23 +158,14 @@ def test_given_report_malformed_when_an_execution_runs_then_the_report_is_not_js
 def test_given_status_failed_when_an_execution_runs_then_it_has_a_failure_reason_and_no_report(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    since = len(cloud.timeline)
-
-    run_steps(
+    event = execute(
         cloud,
         tmp_path,
-        [
-            {
-                "monitoring_execution": {
-                    "endpoint": "churn-failing",
-                    "status": "Failed",
-                    "failure_reason": "AlgorithmError: no data captured",
-                }
-            }
-        ],
+        endpoint="churn-failing",
+        status="Failed",
+        failure_reason="AlgorithmError: no data captured",
     )
 
-    (event,) = monitoring_events(cloud, since)
     detail = event["detail"]
     assert detail["ProcessingJobStatus"] == "Failed"
     assert detail["FailureReason"] == "AlgorithmError: no data captured"
@@ -223,16 +176,10 @@ def test_given_status_failed_when_an_execution_runs_then_it_has_a_failure_reason
 def test_given_a_duration_when_an_execution_runs_then_it_ends_that_much_later(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    since = len(cloud.timeline)
     before = cloud.clock.time()
 
-    run_steps(
-        cloud,
-        tmp_path,
-        [{"monitoring_execution": {"endpoint": "churn-slow", "duration": "17m"}}],
-    )
+    event = execute(cloud, tmp_path, endpoint="churn-slow", duration="17m")
 
-    (event,) = monitoring_events(cloud, since)
     detail = event["detail"]
     assert detail["ProcessingEndTime"] - detail["CreationTime"] == 17 * 60 * 1000
     assert detail["CreationTime"] == int(before * 1000)
@@ -253,12 +200,10 @@ def test_given_a_duration_when_an_execution_runs_then_it_ends_that_much_later(
 def test_given_a_wrong_step_when_it_runs_then_the_scenario_is_wrong(
     cloud: LocalCloud, tmp_path: Path, arg: Any
 ) -> None:
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump({"name": "t", "steps": [{"monitoring_execution": arg}]}))
     since = len(cloud.timeline)
 
     with pytest.raises(ScenarioError, match="step 1"):
-        ScenarioRunner(load_scenario(path), cloud).run()
+        run_steps_unchecked(cloud, tmp_path, [{"monitoring_execution": arg}])
 
     assert monitoring_events(cloud, since) == []
 

@@ -13,7 +13,10 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -39,6 +42,21 @@ def source(obj: object) -> str:
     return inspect.getsource(obj)  # type: ignore[arg-type]
 
 
+def parameters(function: Callable[..., Any]) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+@contextmanager
+def installed(patch: ModuleType) -> Iterator[None]:
+    """One of the runtime's patches, installed for the block and restored after it."""
+    patcher = Patcher()
+    patch.install(patcher)
+    try:
+        yield
+    finally:
+        patcher.restore()
+
+
 def test_moto_is_the_pinned_version() -> None:
     # Every test below was written against this version; read them again before moving it.
     assert moto.__version__ == "5.2.5"
@@ -61,8 +79,7 @@ def test_patcher_refuses_missing_attributes_and_restores() -> None:
 def test_lambda_invocations_all_go_through_invoke_lambda() -> None:
     from moto.awslambda.models import LambdaFunction
 
-    params = list(inspect.signature(LambdaFunction._invoke_lambda).parameters)
-    assert params == ["self", "event"]
+    assert parameters(LambdaFunction._invoke_lambda) == ["self", "event"]
     assert "self._invoke_lambda(event=body)" in source(LambdaFunction.invoke)
     assert "errored" in source(LambdaFunction.invoke)
 
@@ -135,7 +152,7 @@ def test_wait_states_wait_through_wait_interval() -> None:
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
-    assert list(inspect.signature(WaitFunction._wait_interval).parameters) == [
+    assert parameters(WaitFunction._wait_interval) == [
         "self",
         "env",
         "wait_seconds",
@@ -160,7 +177,7 @@ def test_execution_history_passes_through_add_event() -> None:
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    assert list(inspect.signature(EventManager.add_event).parameters)[:4] == [
+    assert parameters(EventManager.add_event)[:4] == [
         "self",
         "context",
         "event_type",
@@ -175,7 +192,7 @@ def test_execution_history_passes_through_add_event() -> None:
 def test_put_events_is_one_backend_method() -> None:
     from moto.events.models import EventsBackend
 
-    assert list(inspect.signature(EventsBackend.put_events).parameters) == ["self", "events"]
+    assert parameters(EventsBackend.put_events) == ["self", "events"]
 
 
 def test_put_events_lands_on_the_runtime_bus(toy_project: Path) -> None:
@@ -234,14 +251,10 @@ def test_patterns_match_fields_inside_arrays_of_objects_as_eventbridge_does() ->
     other: Any = {"detail": {"x": 1, "metrics": [{"metric": {"namespace": "AWS/Other"}}]}}
     # moto alone stops at the list (the reason for the patch: if this starts matching, drop it)
     assert not pattern.matches_event(event)
-    patcher = Patcher()
-    events_pattern.install(patcher)
-    try:
+    with installed(events_pattern):
         # Then any member matching is a match, and none matching is not
         assert pattern.matches_event(event)
         assert not pattern.matches_event(other)
-    finally:
-        patcher.restore()
     assert not pattern.matches_event(event)
 
 
@@ -252,21 +265,17 @@ def test_send_task_failure_drops_the_cause_in_moto_and_keeps_it_patched() -> Non
     from aiops_local.patches import sfn_task_failure
 
     # The parser backend takes a cause; moto's response layer does not pass it (why we patch).
-    assert "cause" in inspect.signature(StepFunctionsParserBackend.send_task_failure).parameters
-    assert '"cause"' not in inspect.getsource(StepFunctionResponse.send_task_failure)
-    patcher = Patcher()
-    sfn_task_failure.install(patcher)
-    try:
-        assert '"cause"' in inspect.getsource(StepFunctionResponse.send_task_failure)
-    finally:
-        patcher.restore()
+    assert "cause" in parameters(StepFunctionsParserBackend.send_task_failure)
+    assert '"cause"' not in source(StepFunctionResponse.send_task_failure)
+    with installed(sfn_task_failure):
+        assert '"cause"' in source(StepFunctionResponse.send_task_failure)
 
 
 # ---------------------------------------------------------------------- s3_eventbridge
 def test_s3_sends_eventbridge_notifications_through_one_function() -> None:
     from moto.s3 import notifications
 
-    assert list(inspect.signature(notifications._send_event_bridge_message).parameters) == [
+    assert parameters(notifications._send_event_bridge_message) == [
         "account_id",
         "bucket",
         "event_name",
@@ -281,7 +290,7 @@ def test_s3_sends_eventbridge_notifications_through_one_function() -> None:
 def test_every_client_call_goes_through_make_api_call() -> None:
     from botocore.client import BaseClient
 
-    assert list(inspect.signature(BaseClient._make_api_call).parameters) == [
+    assert parameters(BaseClient._make_api_call) == [
         "self",
         "operation_name",
         "api_params",
@@ -316,20 +325,17 @@ def test_a_stopped_cloud_leaves_moto_and_botocore_as_they_were(
     from moto.events.models import EventsBackend
     from moto.s3 import notifications
 
-    before = (
-        BaseClient._make_api_call,
-        LambdaFunction._invoke_lambda,
-        EventsBackend.put_events,
-        notifications._send_event_bridge_message,
-    )
+    def patch_points() -> tuple[object, ...]:
+        return (
+            BaseClient._make_api_call,
+            LambdaFunction._invoke_lambda,
+            EventsBackend.put_events,
+            notifications._send_event_bridge_message,
+        )
+
+    before = patch_points()
     with LocalCloud(toy_project):
         assert LambdaFunction._invoke_lambda is not before[1]
-    after = (
-        BaseClient._make_api_call,
-        LambdaFunction._invoke_lambda,
-        EventsBackend.put_events,
-        notifications._send_event_bridge_message,
-    )
-    assert after == before
+    assert patch_points() == before
     for name in sfn_clock.THREADING_MODULES:
         assert importlib.import_module(name).threading is threading

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -19,11 +20,12 @@ def toy_project(tmp_path: Path) -> Path:
     return write_toy_project(tmp_path / "toy")
 
 
-def write_scenario(directory: Path, steps: list, **extra: object) -> Path:
+def write_scenario(toy_project: Path, steps: list[dict[str, Any]]) -> Path:
+    """A scenario file on the toy project, in the folder that holds the project's."""
+    directory = toy_project.parent.parent
+    template = toy_project.relative_to(directory).as_posix()
     path = directory / "scenario.yaml"
-    path.write_text(
-        yaml.safe_dump({"name": "t", "template": "toy/template.yaml", **extra, "steps": steps})
-    )
+    path.write_text(yaml.safe_dump({"name": "t", "template": template, "steps": steps}))
     return path
 
 
@@ -46,7 +48,7 @@ def test_a_scenario_runs_its_steps_and_expectations(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = write_scenario(
-        toy_project.parent.parent,
+        toy_project,
         [
             {
                 "put_object": {
@@ -85,7 +87,7 @@ def test_a_failed_expectation_exits_1_saying_what_differed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = write_scenario(
-        toy_project.parent.parent,
+        toy_project,
         [
             {"put_object": {"bucket": "DataBucket", "key": "in/a.csv", "size": 5}},
             {"expect": {"timeline": [{"kind": "decision", "action": "promoted"}]}},

@@ -15,6 +15,8 @@ import pytest
 from aiops.drift_stats import (
     Baseline,
     BaselineError,
+    DriftComparison,
+    FeatureDrift,
     FeatureProfiler,
     build_baseline,
     capture_records,
@@ -28,6 +30,7 @@ POLICY = DriftMonitorPolicy(source="window", label="churn", min_rows=100)
 FEATURES = ["age", "income", "plan"]
 
 Row = dict[str, str | None]
+Change = Callable[[Row, random.Random], None]
 
 
 def training_rows(seed: int, count: int) -> list[Row]:
@@ -55,9 +58,7 @@ def csv_lines(rows: list[Row]) -> list[str]:
     return out.getvalue().splitlines()
 
 
-def current(
-    seed: int, count: int = 2000, change: Callable[[Row, random.Random], None] | None = None
-):
+def current(seed: int, count: int = 2000, change: Change | None = None):
     """Current rows, through CSV lines, from the training distribution with an optional change."""
     rng = random.Random(seed + 1000)
     rows = training_rows(seed, count)
@@ -73,8 +74,22 @@ def baseline() -> Baseline:
     return build_baseline(csv_records(lines), label="churn", source="s3://train/churn/")
 
 
-def checks(comparison) -> list[tuple[str, str]]:
+def replace_some(column: str, value: str | None, share: float) -> Change:
+    """A change that sets `column` to `value` in about `share` of the rows."""
+
+    def change(row: Row, rng: random.Random) -> None:
+        if rng.random() < share:
+            row[column] = value
+
+    return change
+
+
+def checks(comparison: DriftComparison) -> list[tuple[str, str]]:
     return [(v.feature_name, v.constraint_check_type) for v in comparison.violations]
+
+
+def drift_of(comparison: DriftComparison, name: str) -> FeatureDrift:
+    return next(f for f in comparison.features if f.name == name)
 
 
 def capture_line(data: str, encoding: str, content_type: str, event_id: str = "e1") -> str:
@@ -241,36 +256,29 @@ def test_given_a_shifted_numeric_mean_when_compared_then_drift_on_exactly_that_f
     description = comparison.violations[0].description
     assert description.startswith("PSI ")
     assert "> 0.2 against the baseline (10 bins, 2000 values)" in description
-    age = next(f for f in comparison.features if f.name == "age")
+    age = drift_of(comparison, "age")
     assert age.psi is not None and age.psi > 1.0
 
 
 def test_given_unseen_categories_when_compared_then_categorical_values_check(baseline):
-    def enterprise(row: Row, rng: random.Random) -> None:
-        if rng.random() < 0.3:
-            row["plan"] = "enterprise"
+    enterprise = replace_some("plan", "enterprise", share=0.3)
 
     comparison = compare(baseline, current(2, change=enterprise), POLICY)
 
     assert checks(comparison) == [("plan", "categorical_values_check")]
     assert "never seen in the baseline > 10.0% allowed" in comparison.violations[0].description
     assert "'enterprise'" in comparison.violations[0].description
-    plan = next(f for f in comparison.features if f.name == "plan")
-    assert plan.unseen_share == pytest.approx(0.3, abs=0.03)
+    assert drift_of(comparison, "plan").unseen_share == pytest.approx(0.3, abs=0.03)
 
 
 def test_given_a_few_unseen_categories_when_compared_then_below_the_threshold(baseline):
-    def rare(row: Row, rng: random.Random) -> None:
-        if rng.random() < 0.05:
-            row["plan"] = "enterprise"
+    rare = replace_some("plan", "enterprise", share=0.05)
 
     assert compare(baseline, current(2, change=rare), POLICY).violations == []
 
 
 def test_given_missing_values_when_compared_then_completeness_check(baseline):
-    def gaps(row: Row, rng: random.Random) -> None:
-        if rng.random() < 0.2:
-            row["income"] = None
+    gaps = replace_some("income", None, share=0.2)
 
     comparison = compare(baseline, current(2, change=gaps), POLICY)
 
@@ -286,8 +294,7 @@ def test_given_a_dropped_column_when_compared_then_missing_column_check(baseline
     comparison = compare(baseline, current(2, change=drop), POLICY)
 
     assert checks(comparison) == [("income", "missing_column_check")]
-    income = next(f for f in comparison.features if f.name == "income")
-    assert not income.in_current_data
+    assert not drift_of(comparison, "income").in_current_data
 
 
 def test_given_an_extra_column_when_compared_then_extra_column_check(baseline):
@@ -314,9 +321,7 @@ def test_given_the_label_in_current_data_or_not_when_compared_then_it_is_never_c
 
 
 def test_given_non_numbers_in_a_numeric_feature_when_compared_then_data_type_check(baseline):
-    def unknown(row: Row, rng: random.Random) -> None:
-        if rng.random() < 0.05:
-            row["age"] = "unknown"
+    unknown = replace_some("age", "unknown", share=0.05)
 
     comparison = compare(baseline, current(2, change=unknown), POLICY)
 
@@ -325,14 +330,12 @@ def test_given_non_numbers_in_a_numeric_feature_when_compared_then_data_type_che
 
 
 def test_given_a_stray_non_number_when_compared_then_no_data_type_check(baseline):
-    def stray(row: Row, rng: random.Random) -> None:
-        if rng.random() < 0.003:
-            row["age"] = "unknown"
+    stray = replace_some("age", "unknown", share=0.003)
 
     comparison = compare(baseline, current(2, change=stray), POLICY)
 
     assert comparison.violations == []
-    age = next(f for f in comparison.features if f.name == "age")
+    age = drift_of(comparison, "age")
     assert age.non_numeric_share is not None and 0 < age.non_numeric_share < 0.01
 
 
@@ -347,7 +350,7 @@ def test_given_fewer_rows_than_min_rows_when_compared_then_no_verdict(baseline):
     assert few.rows == 99
     assert not few.enough_data
     assert few.violations == []
-    assert next(f for f in few.features if f.name == "age").psi is not None
+    assert drift_of(few, "age").psi is not None
     assert enough.enough_data
     assert set(checks(enough)) == {
         ("age", "baseline_drift_check"),

@@ -15,6 +15,7 @@ from moto.events.exceptions import ValidationException
 from moto.events.models import EventsBackend
 
 from aiops_local.bus import EventQueue
+from aiops_local.clock import iso
 from aiops_local.patches.base import Patcher
 
 
@@ -22,9 +23,9 @@ def _time(value: Any) -> str | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(value.astimezone(UTC))
     try:
-        return datetime.fromtimestamp(float(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(datetime.fromtimestamp(float(value), UTC))
     except (TypeError, ValueError):
         return str(value)
 

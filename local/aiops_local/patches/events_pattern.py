@@ -25,23 +25,21 @@ def flatten(node: Any, prefix: str = "", result: dict[str, Any] | None = None) -
             if isinstance(value, dict) and value:
                 flatten(value, path, result)
             elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
-                for member in value:
-                    if isinstance(member, dict):
-                        _merge(result, flatten(member, path))
+                for member in value:  # a member that is not an object adds nothing
+                    flatten(member, path, result)
             else:
-                _merge(result, {path: value})
+                _add(result, path, value)
     return result
 
 
-def _merge(result: dict[str, Any], values: dict[str, Any]) -> None:
-    for path, value in values.items():
-        if path not in result:
-            result[path] = value
-            continue
+def _add(result: dict[str, Any], path: str, value: Any) -> None:
+    """Set `path` to `value`; a path met again holds the list of all its values."""
+    if path in result:
         existing = result[path]
-        merged = existing if isinstance(existing, list) else [existing]
-        merged = merged + (value if isinstance(value, list) else [value])
-        result[path] = merged
+        value = (existing if isinstance(existing, list) else [existing]) + (
+            value if isinstance(value, list) else [value]
+        )
+    result[path] = value
 
 
 def install(patcher: Patcher) -> None:

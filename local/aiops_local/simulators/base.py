@@ -9,6 +9,7 @@ from aiops_local.bus import EventQueue
 from aiops_local.clock import VirtualClock
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.policy_info import PolicyInfo
+from aiops_local.schedules import Schedules
 from aiops_local.timeline import Timeline
 
 
@@ -22,6 +23,7 @@ class SimulatorHost(Protocol):
     events: EventQueue
     timeline: Timeline
     policy: PolicyInfo
+    schedules: Schedules
 
     @property
     def artifacts_bucket(self) -> str: ...
@@ -29,6 +31,15 @@ class SimulatorHost(Protocol):
     def client(self, service: str) -> Any: ...
 
     def bucket(self, logical_id_or_name: str) -> str: ...
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | None = None,
+        size: int | None = None,
+        content_type: str | None = None,
+    ) -> dict[str, Any]: ...
 
 
 class Simulator:

@@ -12,7 +12,7 @@ import uuid
 from typing import Any, ClassVar
 
 from aiops_local.patches.botocore_calls import ApiCall
-from aiops_local.simulators.base import Simulator, register
+from aiops_local.simulators.base import Simulator, SimulatorHost, register
 
 
 def _metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,7 +46,7 @@ class CloudWatchAlarmSimulator(Simulator):
         {("cloudwatch", "PutMetricAlarm"), ("cloudwatch", "SetAlarmState")}
     )
 
-    def __init__(self, host: Any) -> None:
+    def __init__(self, host: SimulatorHost) -> None:
         super().__init__(host)
         self._states: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()

@@ -29,11 +29,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from aiops.units import duration_seconds
+from aiops_local.clock import iso
 from aiops_local.schedules import Schedule
-from aiops_local.simulators.base import Simulator, register
+from aiops_local.simulators.base import Simulator, SimulatorHost, register
 
 _EXECUTION_SETTINGS = (
     "endpoint",
@@ -69,15 +70,17 @@ class MonitoringExecution:
     created: datetime
     job_name: str
     job_arn: str
-    report_uri: str  # the S3 prefix; the report is <report_uri>/constraint_violations.json
+    bucket: str  # the artifacts bucket
+    report_prefix: str  # model-monitor/reports/<endpoint>/<schedule>/yyyy/mm/dd/hh
+
+    @property
+    def report_uri(self) -> str:
+        """The job's output (S3Uri): the report is <report_uri>/constraint_violations.json."""
+        return f"s3://{self.bucket}/{self.report_prefix}"
 
     @property
     def report_key(self) -> str:
-        return self.report_uri.split("/", 3)[3] + "/" + REPORT_FILE
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{self.report_prefix}/{REPORT_FILE}"
 
 
 def _millis(moment: datetime) -> int:
@@ -127,9 +130,8 @@ def _check(settings: dict[str, Any], allowed: tuple[str, ...]) -> None:
 @register
 class ModelMonitorSimulator(Simulator):
     name = "model_monitor"
-    watches: ClassVar[frozenset[tuple[str, str]]] = frozenset()
 
-    def __init__(self, host: Any) -> None:
+    def __init__(self, host: SimulatorHost) -> None:
         super().__init__(host)
         self.defaults: dict[str, Any] = {
             "violations": [],
@@ -153,9 +155,7 @@ class ModelMonitorSimulator(Simulator):
     def _set_every(self, every: Any) -> None:
         """Executions on a schedule, on the runtime's schedules: ticks at multiples of the period
         (every hour on the hour, as an hourly monitoring schedule), coalesced when time jumps."""
-        schedules = getattr(self.host, "schedules", None)
-        if schedules is None:
-            raise ValueError("model_monitor: this host runs no schedules; `every` is unavailable")
+        schedules = self.host.schedules
         if self._schedule is not None and self._schedule in schedules.items:
             schedules.items.remove(self._schedule)
         self._schedule = None
@@ -212,10 +212,8 @@ class ModelMonitorSimulator(Simulator):
             created=created,
             job_name=job_name,
             job_arn=f"arn:aws:sagemaker:{host.region}:{host.account}:processing-job/{job_name}",
-            report_uri=(
-                f"s3://{host.artifacts_bucket}/model-monitor/reports/{endpoint}/{schedule}/"
-                f"{_hour_path(scheduled)}"
-            ),
+            bucket=host.artifacts_bucket,
+            report_prefix=f"model-monitor/reports/{endpoint}/{schedule}/{_hour_path(scheduled)}",
         )
         self.executions.append(execution)
         host.agenda.after(
@@ -228,17 +226,15 @@ class ModelMonitorSimulator(Simulator):
     def _finish(self, execution: MonitoringExecution) -> None:
         host = self.host
         ended = host.clock.now()
-        bucket = execution.report_uri[len("s3://") :].split("/", 1)[0]
-        if execution.report == "written":
-            body = json.dumps({"violations": execution.violations}, indent=4).encode()
-        else:  # malformed: cut off mid-document, as a truncated upload would be
-            body = b'{"violations": [{"feature_name": '
         if execution.report != "missing":
-            host.client("s3").put_object(
-                Bucket=bucket,
-                Key=execution.report_key,
-                Body=body,
-                ContentType="application/json",
+            body = (
+                json.dumps({"violations": execution.violations}, indent=4).encode()
+                if execution.report == "written"
+                # malformed: cut off mid-document, as a truncated upload would be
+                else b'{"violations": [{"feature_name": '
+            )
+            host.put_object(
+                execution.bucket, execution.report_key, body, content_type="application/json"
             )
         host.events.emit(
             "aws.sagemaker",
@@ -249,7 +245,7 @@ class ModelMonitorSimulator(Simulator):
 
     def _detail(self, execution: MonitoringExecution, ended: datetime) -> dict[str, Any]:
         host = self.host
-        bucket = host.artifacts_bucket
+        bucket = execution.bucket
         endpoint, schedule = execution.endpoint, execution.schedule
         window_start = execution.scheduled - timedelta(hours=1)
         capture = f"{endpoint}/AllTraffic/{_hour_path(window_start)}"
@@ -301,12 +297,12 @@ class ModelMonitorSimulator(Simulator):
                 "baseline_statistics": "/opt/ml/processing/baseline/stats/statistics.json",
                 "dataset_format": _DATASET_FORMAT,
                 "dataset_source": "/opt/ml/processing/endpointdata",
-                "end_time": _iso(execution.scheduled),
+                "end_time": iso(execution.scheduled),
                 "output_path": "/opt/ml/processing/resultdata",
                 "publish_cloudwatch_metrics": "Enabled",
                 "sagemaker_endpoint_name": endpoint,
                 "sagemaker_monitoring_schedule_name": schedule,
-                "start_time": _iso(window_start),
+                "start_time": iso(window_start),
             },
             "NetworkConfig": {
                 "EnableInterContainerTrafficEncryption": False,

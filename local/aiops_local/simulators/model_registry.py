@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from aiops_local.clock import iso
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, register
 
@@ -35,7 +36,7 @@ _DETAIL_FIELDS = (
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(value)
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -61,7 +62,7 @@ class ModelRegistrySimulator(Simulator):
         arn = call.params["ModelPackageArn"]
         package = self.host.client("sagemaker").describe_model_package(ModelPackageName=arn)
         detail = {k: _jsonable(package[k]) for k in _DETAIL_FIELDS if k in package}
-        detail["LastModifiedTime"] = self.host.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        detail["LastModifiedTime"] = iso(self.host.clock.now())
         detail["UpdatedModelPackageFields"] = updated
         self.host.events.emit(
             "aws.sagemaker", "SageMaker Model Package State Change", detail, resources=[arn]

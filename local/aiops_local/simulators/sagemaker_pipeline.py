@@ -23,9 +23,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from aiops.units import duration_seconds
+from aiops_local.clock import iso
 from aiops_local.patches import sagemaker_pipelines
 from aiops_local.patches.botocore_calls import ApiCall
-from aiops_local.simulators.base import Simulator, register
+from aiops_local.simulators.base import Simulator, SimulatorHost, register
 
 _XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 _RUN_ID_PARAMETERS = ("RunId", "run_id", "RunID", "runId")
@@ -43,10 +44,6 @@ class _Run:
     settings: dict[str, Any]
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @register
 class SageMakerPipelineSimulator(Simulator):
     name = "sagemaker_pipeline"
@@ -54,7 +51,7 @@ class SageMakerPipelineSimulator(Simulator):
         {("sagemaker", "StartPipelineExecution")}
     )
 
-    def __init__(self, host: Any) -> None:
+    def __init__(self, host: SimulatorHost) -> None:
         super().__init__(host)
         self.defaults: dict[str, Any] = {
             "outcome": "succeeded",
@@ -130,8 +127,8 @@ class SageMakerPipelineSimulator(Simulator):
                 "pipelineExecutionDisplayName": run.display_name,
                 "currentPipelineExecutionStatus": status,
                 "previousPipelineExecutionStatus": "Executing",
-                "executionStartTime": _iso(run.started),
-                "executionEndTime": _iso(ended),
+                "executionStartTime": iso(run.started),
+                "executionEndTime": iso(ended),
                 "pipelineExecutionDescription": run.description,
                 "pipelineArn": pipeline_arn,
                 "pipelineExecutionArn": run.arn,
@@ -147,11 +144,11 @@ class SageMakerPipelineSimulator(Simulator):
         execution_id = run.arn.split("/")[-1]
         prefix = f"pipelines/{run.pipeline}/{execution_id}"
         evaluation_key = f"{prefix}/EvaluateModel/output/evaluation/evaluation.json"
-        host.client("s3").put_object(
-            Bucket=bucket,
-            Key=evaluation_key,
-            Body=json.dumps({"metrics": run.settings["metrics"]}).encode(),
-            ContentType="application/json",
+        host.put_object(
+            bucket,
+            evaluation_key,
+            json.dumps({"metrics": run.settings["metrics"]}).encode(),
+            content_type="application/json",
         )
         host.client("sagemaker").create_model_package(
             ModelPackageGroupName=group,

@@ -11,8 +11,9 @@ Pure functions over `LedgerEntry`: no AWS here (the lookups live in `aiops.adapt
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +29,8 @@ _GATES = {
     "gate_dry_run": "dry run",
 }
 _ENDS = frozenset({"run_succeeded", "run_failed"})
+# Steps only the retrain workflow records: a run with one of them had an execution.
+_WORKFLOW_STEPS = frozenset({"run_started", "trigger_coalesced", *_ENDS})
 _STAGE = {
     "run_started": 1,
     "trigger_coalesced": 1,
@@ -40,10 +43,15 @@ _UNKNOWN_STAGE = 6  # after the known steps of the same instant, before the run'
 _END_STAGE = 7
 
 
-class LiveStatus(BaseModel):
-    """A status read from AWS now: its value, or why it could not be read."""
+class _Record(BaseModel):
+    """The audit's records are values: built once, never changed."""
 
     model_config = ConfigDict(frozen=True)
+
+
+class LiveStatus(_Record):
+    """A status read from AWS now: its value, or why it could not be read."""
+
     value: str | None = None
     unknown: str | None = None
 
@@ -65,16 +73,14 @@ class StatusLookup(Protocol):
         ...
 
 
-class Decision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Decision(_Record):
     at: datetime
     action: str
     reason: str
     cause: dict[str, Any] = Field(default_factory=dict)
 
 
-class Trigger(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Trigger(_Record):
     kind: str
     reason: str
     action: str | None = None
@@ -84,22 +90,19 @@ class Trigger(BaseModel):
     after_run: str | None = None
 
 
-class Execution(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Execution(_Record):
     name: str
     arn: str | None = None
     status: LiveStatus | None = None
 
 
-class Package(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Package(_Record):
     arn: str
     name: str
     approval: LiveStatus | None = None
 
 
-class GateResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class GateResult(_Record):
     outcome: str
     action: str
     reason: str
@@ -107,15 +110,13 @@ class GateResult(BaseModel):
     champion: str | None = None
 
 
-class RunEnd(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class RunEnd(_Record):
     outcome: str
     reason: str
     at: datetime
 
 
-class Chain(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Chain(_Record):
     run_id: str
     outcome: str  # succeeded, failed, coalesced, dry run, open (no end recorded yet)
     started_at: datetime
@@ -131,8 +132,7 @@ class Chain(BaseModel):
     coalesced_into: str | None = None
 
 
-class Audit(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Audit(_Record):
     model: str
     entries: int  # the model's ledger entries read, before filters
     since: datetime | None = None
@@ -180,22 +180,20 @@ def _decision(entry: LedgerEntry) -> Decision:
 
 
 def _trigger_kind(trigger: LedgerEntry | None, trigger_id: str | None, event_id: str | None) -> str:
-    source = trigger.cause if trigger is not None else {}
-    explicit = _text(source, "kind") or _text(source, "trigger_kind")
-    if explicit:
-        return explicit
-    if trigger is not None and trigger.action == "follow_up_started":
+    action = trigger.action if trigger is not None else "unknown"
+    trigger_id = trigger_id or ""
+    if action == "follow_up_started":
         return "follow_up"
-    if trigger is not None and trigger.action.startswith("drift_"):
+    if action.startswith("drift_"):
         return "drift"
-    if trigger_id and trigger_id.startswith("follow-up:"):
+    if trigger_id.startswith("follow-up:"):
         return "follow_up"
-    if trigger_id and trigger_id.startswith("drift:"):
+    if trigger_id.startswith("drift:"):
         return "drift"
-    if (trigger_id and trigger_id.startswith("window:")) or "window" in source:
+    if trigger_id.startswith("window:") or (trigger is not None and "window" in trigger.cause):
         # A window closed by an upload names its event; one closed by the sweep does not.
         return "new_data" if event_id else "window_age"
-    return trigger.action if trigger is not None else "unknown"
+    return action
 
 
 def _trigger(ordered: list[LedgerEntry]) -> Trigger | None:
@@ -239,58 +237,71 @@ def _last(ordered: list[LedgerEntry], key: str) -> str | None:
     return None
 
 
+def _latest(ordered: list[LedgerEntry], actions: Container[str]) -> LedgerEntry | None:
+    return next((e for e in reversed(ordered) if e.action in actions), None)
+
+
+def _execution(run_id: str, ordered: list[LedgerEntry], actions: set[str]) -> Execution | None:
+    arn = _last(ordered, "execution")
+    if arn:
+        return Execution(name=_execution_name(arn), arn=arn)
+    if actions & _WORKFLOW_STEPS:
+        # The workflow ran (its steps are recorded); the run id is its execution name.
+        return Execution(name=run_id)
+    return None
+
+
+def _gate(ordered: list[LedgerEntry]) -> GateResult | None:
+    entry = _latest(ordered, _GATES)
+    if entry is None:
+        return None
+    return GateResult(
+        outcome=_GATES[entry.action],
+        action=entry.action,
+        reason=entry.reason,
+        at=_utc(entry.at),
+        champion=_text(entry.cause, "champion"),
+    )
+
+
+def _end(ordered: list[LedgerEntry]) -> RunEnd | None:
+    entry = _latest(ordered, _ENDS)
+    if entry is None:
+        return None
+    return RunEnd(outcome=entry.action.removeprefix("run_"), reason=entry.reason, at=_utc(entry.at))
+
+
+def _outcome(end: RunEnd | None, actions: set[str]) -> str:
+    if end is not None:
+        return end.outcome
+    if "run_started" in actions:
+        return "open"
+    if "trigger_coalesced" in actions:
+        return "coalesced"
+    if "retrain_dry_run" in actions:
+        return "dry run"
+    return "open"
+
+
 def _chain(run_id: str, ordered: list[LedgerEntry]) -> Chain:
     actions = {e.action for e in ordered}
-    execution_arn = _last(ordered, "execution")
-    execution = None
-    if execution_arn:
-        execution = Execution(name=_execution_name(execution_arn), arn=execution_arn)
-    elif actions & {"run_started", "trigger_coalesced"} or actions & _ENDS:
-        # The workflow ran (its steps are recorded); the run id is its execution name.
-        execution = Execution(name=run_id)
     package_arn = _last(ordered, "model_package")
-    gate_entry = next((e for e in reversed(ordered) if e.action in _GATES), None)
-    gate = None
-    if gate_entry is not None:
-        gate = GateResult(
-            outcome=_GATES[gate_entry.action],
-            action=gate_entry.action,
-            reason=gate_entry.reason,
-            at=_utc(gate_entry.at),
-            champion=_text(gate_entry.cause, "champion"),
-        )
-    end_entry = next((e for e in reversed(ordered) if e.action in _ENDS), None)
-    end = None
-    if end_entry is not None:
-        end = RunEnd(
-            outcome=end_entry.action.removeprefix("run_"),
-            reason=end_entry.reason,
-            at=_utc(end_entry.at),
-        )
+    end = _end(ordered)
     coalesced = next((e for e in ordered if e.action == "trigger_coalesced"), None)
-    coalesced_into = _text(coalesced.cause, "holder") if coalesced is not None else None
-    if end is not None:
-        outcome = end.outcome
-    elif coalesced is not None and "run_started" not in actions:
-        outcome = "coalesced"
-    elif "retrain_dry_run" in actions and "run_started" not in actions:
-        outcome = "dry run"
-    else:
-        outcome = "open"
     return Chain(
         run_id=run_id,
-        outcome=outcome,
+        outcome=_outcome(end, actions),
         started_at=_utc(ordered[0].at),
         last_at=_utc(ordered[-1].at),
         trigger=_trigger(ordered),
         decisions=[_decision(e) for e in ordered],
-        execution=execution,
+        execution=_execution(run_id, ordered, actions),
         pipeline_execution=_last(ordered, "pipeline_execution"),
         manifest=_last(ordered, "manifest"),
         package=Package(arn=package_arn, name=_package_name(package_arn)) if package_arn else None,
-        gate=gate,
+        gate=_gate(ordered),
         end=end,
-        coalesced_into=coalesced_into,
+        coalesced_into=_text(coalesced.cause, "holder") if coalesced is not None else None,
     )
 
 
@@ -359,27 +370,23 @@ def with_state_machine(audit: Audit, state_machine_arn: str) -> Audit:
 def enrich(
     audit: Audit, executions: StatusLookup | None = None, packages: StatusLookup | None = None
 ) -> Audit:
-    """Add each chain's live execution status and its package's current approval status."""
-    seen: dict[tuple[str, str], LiveStatus] = {}
-
-    def look(kind: str, lookup: StatusLookup, arn: str) -> LiveStatus:
-        if (kind, arn) not in seen:
-            seen[(kind, arn)] = lookup.status(arn)
-        return seen[(kind, arn)]
-
+    """Add each chain's live execution status and its package's current approval status; each
+    ARN is looked up once."""
+    execution_status = cache(executions.status) if executions is not None else None
+    package_status = cache(packages.status) if packages is not None else None
     chains = []
     for chain in audit.chains:
         update: dict[str, Any] = {}
-        if executions is not None and chain.execution is not None:
+        if execution_status is not None and chain.execution is not None:
             arn = chain.execution.arn
             status = (
-                look("execution", executions, arn)
+                execution_status(arn)
                 if arn
                 else LiveStatus.unavailable("execution ARN not recorded")
             )
             update["execution"] = chain.execution.model_copy(update={"status": status})
-        if packages is not None and chain.package is not None:
-            approval = look("package", packages, chain.package.arn)
+        if package_status is not None and chain.package is not None:
+            approval = package_status(chain.package.arn)
             update["package"] = chain.package.model_copy(update={"approval": approval})
         chains.append(chain.model_copy(update=update) if update else chain)
     return audit.model_copy(update={"chains": chains})

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiops.adapters.aws import AwsAdapter, error_code
-from aiops.adapters.aws import client as default_client
-from aiops.adapters.dynamodb import Table
+from aiops.adapters.ledger_store import DynamoLedger
 from aiops.audit import LiveStatus
 from aiops.ledger import LedgerEntry
 
@@ -28,6 +27,12 @@ def _reason(exc: Exception) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
+def _regional_client(service: str, region: str) -> Any:
+    import boto3  # deferred, as in aiops.adapters.aws
+
+    return boto3.client(service, region_name=region)
+
+
 class _Adapter(AwsAdapter):
     """An adapter whose lazily created client may be for a given region."""
 
@@ -37,14 +42,9 @@ class _Adapter(AwsAdapter):
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            if self.region is None:
-                self._client = default_client(self.service)
-            else:
-                import boto3  # deferred, as in aiops.adapters.aws
-
-                self._client = boto3.client(self.service, region_name=self.region)
-        return self._client
+        if self._client is None and self.region is not None:
+            self._client = _regional_client(self.service, self.region)
+        return super().client
 
 
 class StackOutputs(_Adapter):
@@ -66,55 +66,65 @@ class StackOutputs(_Adapter):
         }
 
 
-class LedgerHistory(_Adapter):
-    """A model's whole ledger, every page of it, oldest first."""
-
-    service = "dynamodb"
+class LedgerHistory(DynamoLedger):
+    """The ledger table read whole: a model's every entry, every page, oldest first
+    (`for_model` reads the latest page only)."""
 
     def __init__(self, table_name: str, client: Any | None = None, region: str | None = None):
-        super().__init__(client, region)
-        self.table_name = table_name
+        if client is None and region is not None:
+            client = _regional_client("dynamodb", region)
+        super().__init__(table_name, client)
 
     def entries(self, model: str) -> list[LedgerEntry]:
-        table = Table(self.table_name, self.client)
         try:
-            items = table.query_all(
+            items = self.table.query_all(
                 KeyConditionExpression="#m = :m",
                 ExpressionAttributeNames={"#m": "model"},
                 ExpressionAttributeValues={":m": {"S": model}},
             )
         except Exception as exc:
             if error_code(exc) == "ResourceNotFoundException":
-                raise LedgerTableNotFound(f"ledger table {self.table_name} not found") from exc
+                raise LedgerTableNotFound(f"ledger table {self.table.name} not found") from exc
             raise
         return [LedgerEntry.model_validate(item) for item in items]
 
 
-class ExecutionStatuses(_Adapter):
+class _Statuses(_Adapter):
+    """A resource's status now, from one Describe call: `STATUS (detail)` when it has a detail,
+    or unknown with the reason the call failed."""
+
+    status_key: str
+    detail_key: str
+    no_status = ""
+
+    def _describe(self, arn: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def status(self, arn: str) -> LiveStatus:
+        try:
+            described = self._describe(arn)
+        except Exception as exc:  # noqa: BLE001 - not found, denied, offline: shown, not fatal
+            return LiveStatus.unavailable(_reason(exc))
+        status = str(described.get(self.status_key) or self.no_status)
+        detail = described.get(self.detail_key)
+        return LiveStatus.of(f"{status} ({detail})" if detail else status)
+
+
+class ExecutionStatuses(_Statuses):
     """A Step Functions execution's status now (RUNNING, SUCCEEDED, …), via DescribeExecution."""
 
     service = "stepfunctions"
+    status_key, detail_key = "status", "error"
 
-    def status(self, arn: str) -> LiveStatus:
-        try:
-            described = self.client.describe_execution(executionArn=arn)
-        except Exception as exc:  # noqa: BLE001 - not found, denied, offline: shown, not fatal
-            return LiveStatus.unavailable(_reason(exc))
-        status = str(described.get("status") or "")
-        error = described.get("error")
-        return LiveStatus.of(f"{status} ({error})" if error else status)
+    def _describe(self, arn: str) -> dict[str, Any]:
+        return dict(self.client.describe_execution(executionArn=arn))
 
 
-class PackageStatuses(_Adapter):
+class PackageStatuses(_Statuses):
     """A model package's current ModelApprovalStatus, via DescribeModelPackage."""
 
     service = "sagemaker"
+    status_key, detail_key, no_status = "ModelApprovalStatus", "ApprovalDescription", "unset"
 
-    def status(self, arn: str) -> LiveStatus:
-        try:
-            package = self.client.describe_model_package(ModelPackageName=arn)
-        except Exception as exc:  # noqa: BLE001 - not found, denied, offline: shown, not fatal
-            return LiveStatus.unavailable(_reason(exc))
-        status = str(package.get("ModelApprovalStatus") or "unset")
-        description = package.get("ApprovalDescription")
-        return LiveStatus.of(f"{status} ({description})" if description else status)
+    def _describe(self, arn: str) -> dict[str, Any]:
+        return dict(self.client.describe_model_package(ModelPackageName=arn))
