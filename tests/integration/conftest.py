@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -8,6 +9,13 @@ import pytest
 from moto import mock_aws
 
 from tests.support.template import create_tables
+from tests.support.toy_project import write_toy_project
+
+
+@pytest.fixture
+def toy_project(tmp_path: Path) -> Path:
+    """A small SAM project (tests/support/toy_project.py) for the runtime's tests."""
+    return write_toy_project(tmp_path / "toy")
 
 
 @pytest.fixture

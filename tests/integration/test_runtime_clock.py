@@ -13,13 +13,6 @@ import pytest
 from aiops_local import LocalCloud
 from aiops_local.clock import TIMER, VirtualClock, set_current_clock
 from aiops_local.virtual_threading import VirtualEvent, VirtualThread
-from tests.integration.test_runtime_toy import write_toy_project
-
-
-@pytest.fixture
-def toy_project(tmp_path: Path) -> Path:
-    return write_toy_project(tmp_path / "toy")
-
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 

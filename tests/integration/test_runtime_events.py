@@ -6,16 +6,8 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from aiops_local import LocalCloud
 from aiops_local.timeline import KINDS, render
-from tests.integration.test_runtime_toy import write_toy_project
-
-
-@pytest.fixture
-def toy_project(tmp_path: Path) -> Path:
-    return write_toy_project(tmp_path / "toy")
 
 
 def test_an_object_put_becomes_the_event_s3_sends(toy_project: Path) -> None:

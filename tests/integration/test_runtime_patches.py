@@ -27,13 +27,6 @@ from moto import mock_aws
 from aiops_local import LocalCloud
 from aiops_local.patches import sfn_clock
 from aiops_local.patches.base import Patcher, PatchError
-from tests.integration.test_runtime_toy import write_toy_project
-
-
-@pytest.fixture
-def toy_project(tmp_path: Path) -> Path:
-    return write_toy_project(tmp_path / "toy")
-
 
 MOTO_PARSER = Path(moto.__file__).parent / "stepfunctions" / "parser"
 

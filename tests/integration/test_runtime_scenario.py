@@ -12,12 +12,6 @@ import yaml
 from aiops_cli.main import main
 from aiops_local import LocalCloud
 from aiops_local.expect import check, matches
-from tests.integration.test_runtime_toy import write_toy_project
-
-
-@pytest.fixture
-def toy_project(tmp_path: Path) -> Path:
-    return write_toy_project(tmp_path / "toy")
 
 
 def write_scenario(toy_project: Path, steps: list[dict[str, Any]]) -> Path:
