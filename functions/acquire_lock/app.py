@@ -18,5 +18,5 @@ STACK = Stack(Settings())
 @lambda_entry()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(StepInput, event)
-    outcome = take_run_lock(step.request, STACK.policy.load(), STACK.locks, STACK.ledger, now())
+    outcome = take_run_lock(step.request, STACK.policy.load(), STACK.retrain_workflow, now())
     return outcome.model_dump()

@@ -19,12 +19,6 @@ STACK = Stack(Settings())
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(GateInput, event)
     outcome = gate_candidate(
-        step.request,
-        step.candidate,
-        STACK.policy.load(),
-        STACK.registry,
-        STACK.alerts,
-        STACK.ledger,
-        now(),
+        step.request, step.candidate, STACK.policy.load(), STACK.retrain_workflow, now()
     )
     return outcome.model_dump()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiops.adapters.stack import Stack
+from aiops.clock import now
 from aiops.events import PipelineExecutionStatusChange, parse_event
 from aiops.observability import lambda_entry, logger
 from aiops.retrain import on_pipeline_status
@@ -16,6 +17,6 @@ STACK = Stack(Settings())
 @lambda_entry(correlation_id_path="id", emits_metrics=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     change = parse_event(PipelineExecutionStatusChange, event)
-    decision = on_pipeline_status(change, STACK.rendezvous, STACK.resumer)
+    decision = on_pipeline_status(change, STACK.policy.load(), STACK.retrain_workflow, now())
     logger.info("pipeline status", extra=decision.model_dump())
     return decision.model_dump()

@@ -22,8 +22,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         step.request,
         step.pipeline_execution_arn,
         STACK.policy.load(),
-        STACK.registry,
-        STACK.ledger,
+        STACK.retrain_workflow,
         now(),
     )
     return candidate.model_dump()

@@ -24,11 +24,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         step.outcome,
         error,
         STACK.policy.load(),
-        STACK.locks,
-        STACK.windows,
-        STACK.runs,
-        STACK.alerts,
-        STACK.ledger,
+        STACK.retrain_workflow,
         now(),
+        timed_out=step.timed_out,
     )
     return ended.model_dump()

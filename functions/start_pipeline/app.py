@@ -19,15 +19,6 @@ STACK = Stack(Settings())
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(StartTrainingInput, event)
     started = start_training(
-        step.request,
-        step.task_token,
-        STACK.policy.load(),
-        STACK.windows,
-        STACK.manifests,
-        STACK.pipelines,
-        STACK.rendezvous,
-        STACK.resumer,
-        STACK.ledger,
-        now(),
+        step.request, step.task_token, STACK.policy.load(), STACK.retrain_workflow, now()
     )
     return started.model_dump()

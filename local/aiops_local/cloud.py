@@ -41,6 +41,7 @@ from aiops_local.patches import (
     events_pattern,
     lambda_invoke,
     s3_eventbridge,
+    sagemaker_pipelines,
     sfn_clock,
     sfn_history,
     sfn_task_failure,
@@ -162,6 +163,7 @@ class LocalCloud:
         events_bus.install(self._patcher, self.events)
         events_pattern.install(self._patcher)
         s3_eventbridge.install(self._patcher, self.events)
+        sagemaker_pipelines.install(self._patcher)
         self._set_control_plane_clock(self.clock.now)
         for name, cls in REGISTRY.items():
             simulator = cls(self)
@@ -443,6 +445,11 @@ class LocalCloud:
                 if d is not None
             ]
             next_at = min(candidates) if candidates else None
+            timeout = self.clock.next_deadline((TIMEOUT,))
+            if until is None and next_at is not None and timeout is not None:
+                # Time that passes on its way to a machine deadline passes every timeout before
+                # it too: they fire first, in order, as they would on AWS.
+                next_at = min(next_at, timeout)
             if until is None:
                 if next_at is None:
                     return

@@ -93,7 +93,9 @@ def test_an_expired_claim_can_be_claimed_again(tables):
 
 def test_the_outcome_arriving_after_the_waiter_resumes_it(tables):
     rendezvous = DynamoRendezvousStore(tables["ControlTable"])
-    assert rendezvous.register_waiter("exec-1", "token-1", {"manifest_uri": "s3://m"}) is None
+    assert (
+        rendezvous.register_waiter("exec-1", "token-1", {"manifest_uri": "s3://m"}, "run-1") is None
+    )
 
     first, resumption = rendezvous.record_outcome("exec-1", JobOutcome(status="Succeeded"))
     duplicate, again = rendezvous.record_outcome("exec-1", JobOutcome(status="Succeeded"))
@@ -107,8 +109,39 @@ def test_the_outcome_arriving_before_the_waiter_is_handed_to_the_waiter(tables):
     rendezvous = DynamoRendezvousStore(tables["ControlTable"])
     first, resumption = rendezvous.record_outcome("exec-2", JobOutcome(status="Failed"))
 
-    parked = rendezvous.register_waiter("exec-2", "token-2", {})
+    parked = rendezvous.register_waiter("exec-2", "token-2", {}, "run-2")
 
     assert first and resumption is None
     assert parked is not None and parked.outcome.status == "Failed"
     assert parked.task_token == "token-2"
+
+
+def test_a_run_that_gives_up_waiting_finds_its_job_and_a_later_outcome_resumes_nothing(tables):
+    # Given a run parked on its pipeline
+    rendezvous = DynamoRendezvousStore(tables["ControlTable"])
+    rendezvous.register_waiter("exec-3", "token-3", {"model": "churn"}, "run-3")
+
+    # When the run times out, then the pipeline ends
+    abandoned = rendezvous.abandon("run-3", "timed out")
+    first, late = rendezvous.record_outcome("exec-3", JobOutcome(status="Succeeded"))
+
+    # Then the run learnt which job to stop, and the outcome comes back as abandoned, tokenless
+    assert abandoned is not None and abandoned.key == "exec-3" and abandoned.outcome is None
+    assert first and late is not None
+    assert late.task_token is None and late.abandoned == "timed out"
+    assert late.context == {"model": "churn"}
+
+
+def test_a_run_giving_up_after_its_job_ended_gets_the_outcome_to_settle(tables):
+    # Given a pipeline that ended just as its run timed out (the resume found no task)
+    rendezvous = DynamoRendezvousStore(tables["ControlTable"])
+    rendezvous.register_waiter("exec-4", "token-4", {}, "run-4")
+    rendezvous.record_outcome("exec-4", JobOutcome(status="Succeeded"))
+
+    # When the run gives up
+    abandoned = rendezvous.abandon("run-4", "timed out")
+
+    # Then it holds the outcome (its end settles it); a run that parked nothing gets None
+    assert abandoned is not None and abandoned.outcome is not None
+    assert abandoned.outcome.status == "Succeeded"
+    assert rendezvous.abandon("run-never-parked", "timed out") is None

@@ -1,11 +1,17 @@
-"""In-memory stand-ins for the domain's ports (unit tests only; moto covers the adapters)."""
+"""In-memory stand-ins for the domain's ports (unit tests only; moto covers the adapters).
+
+tests/contracts runs every port's contract on these fakes and on the adapters (moto): a fake
+behaves like its adapter, down to the edges the domain may meet.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlparse
 
 from aiops.drift import CooldownClaim
 from aiops.ledger import LedgerEntry
+from aiops.storage import ObjectUnreadable
 from aiops.triggers import RunRequest
 from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
 
@@ -38,7 +44,8 @@ class MemoryWindows:
         owner: str,
         force_reason: str | None = None,
     ) -> ClosedWindow | None:
-        objs = list(self.pending.get(model, {}).values())
+        # In the adapter's order: its pending objects are read back by natural key.
+        objs = sorted(self.pending.get(model, {}).values(), key=lambda o: o.natural_key)
         reason = (
             (force_reason if objs else None)
             if force_reason
@@ -73,6 +80,9 @@ class MemoryWindows:
         return [w for (m, s), w in self.closed.items() if m == model and (m, s) not in self.started]
 
     def mark_started(self, model: str, seq: int) -> None:
+        # Like the adapter's conditional update: only a closed window can be marked started.
+        window = self.closed[(model, seq)]
+        self.closed[(model, seq)] = window.model_copy(update={"run_started": True})
         self.started.add((model, seq))
 
     def carry(self, model: str, seqs: list[int]) -> None:
@@ -83,7 +93,10 @@ class MemoryWindows:
 
     def claim_carried(self, model: str, run_id: str) -> list[int]:
         if (model, run_id) not in self.claims:
-            self.claims[(model, run_id)] = sorted(self.carried_windows.pop(model, set()))
+            carried = sorted(self.carried_windows.pop(model, set()))
+            if not carried:
+                return []  # like the adapter: an empty claim is not recorded
+            self.claims[(model, run_id)] = carried
         return self.claims[(model, run_id)]
 
     def claimed(self, model: str, run_id: str) -> list[int]:
@@ -95,13 +108,16 @@ class MemoryLedger:
         self.entries: list[LedgerEntry] = []
 
     def append(self, entry: LedgerEntry) -> bool:
-        if any(e.seq == entry.seq for e in self.entries):
+        # The table's key is (model, seq).
+        if any(e.model == entry.model and e.seq == entry.seq for e in self.entries):
             return False
         self.entries.append(entry)
         return True
 
     def for_model(self, model: str, limit: int = 100) -> list[LedgerEntry]:
-        return [e for e in self.entries if e.model == model][:limit]
+        """Like the adapter: the newest `limit` entries by seq, oldest first."""
+        entries = sorted((e for e in self.entries if e.model == model), key=lambda e: e.seq)
+        return entries[-limit:] if limit > 0 else []
 
 
 class RecordingRunStarter:
@@ -116,30 +132,61 @@ class RecordingRunStarter:
 
 
 class MemoryReports:
-    """S3 objects by URI (a missing one reads as None, like the adapter)."""
+    """S3 objects by URI, read like the adapter (aiops.adapters.s3.S3Objects.read): a missing
+    object reads as None; a missing bucket or an object larger than a document is
+    `ObjectUnreadable`; a URI that is not s3:// is a ValueError.
 
-    def __init__(self) -> None:
+    Without `buckets`, every bucket exists (as the stack's buckets do); with them, only those
+    named and those holding an object."""
+
+    MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+    def __init__(self, buckets: set[str] | None = None) -> None:
         self.objects: dict[str, str] = {}
+        self.buckets = buckets
+
+    def put(self, uri: str, body: str | bytes) -> None:
+        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+        self.objects[uri] = text
 
     def read(self, uri: str) -> str | None:
-        return self.objects.get(uri)
+        bucket = _bucket_of(uri)
+        text = self.objects.get(uri)
+        if text is None:
+            known = self.buckets is None or bucket in self.buckets
+            if not known and all(_bucket_of(u) != bucket for u in self.objects):
+                raise ObjectUnreadable(uri, "cannot be read (NoSuchBucket)")
+            return None
+        if len(text.encode()) > self.MAX_DOCUMENT_BYTES:
+            raise ObjectUnreadable(uri, f"larger than {self.MAX_DOCUMENT_BYTES} bytes")
+        return text
+
+
+def _bucket_of(uri: str) -> str:
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    return parsed.netloc
 
 
 class MemoryClaims:
-    """The idempotency store: claims with expiry."""
+    """The idempotency store: claims with expiry, kept like the adapter's in epoch seconds (a
+    claim holds through the second its ttl ends in)."""
 
     def __init__(self) -> None:
-        self.claims: dict[str, datetime] = {}
+        self.claims: dict[str, int] = {}
         self.confirmed: set[str] = set()
 
     def claim(self, key: str, now: datetime, ttl: timedelta) -> bool:
-        if key in self.claims and self.claims[key] > now:
+        if key in self.claims and self.claims[key] >= _epoch(now):
             return False
-        self.claims[key] = now + ttl
+        # A new claim replaces the expired one whole: it is not done.
+        self.claims[key] = _epoch(now + ttl)
+        self.confirmed.discard(key)
         return True
 
     def confirm(self, key: str, now: datetime, ttl: timedelta) -> None:
-        self.claims[key] = now + ttl
+        self.claims[key] = _epoch(now + ttl)
         self.confirmed.add(key)
 
     def done(self, key: str) -> bool:
@@ -148,6 +195,10 @@ class MemoryClaims:
     def forget(self, key: str) -> None:
         self.claims.pop(key, None)
         self.confirmed.discard(key)
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 class MemoryCooldowns:

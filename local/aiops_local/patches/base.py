@@ -24,6 +24,15 @@ class Patcher:
         setattr(owner, name, value)
         return original
 
+    def add(self, owner: Any, name: str, value: Any) -> None:
+        """Set `owner.name = value` where moto lacks it; refuses once moto has its own."""
+        if hasattr(owner, name):
+            raise PatchError(
+                f"{getattr(owner, '__name__', owner)}.{name} exists now: use moto's own"
+            )
+        self._undo.append((owner, name, _MISSING))
+        setattr(owner, name, value)
+
     def restore(self) -> None:
         while self._undo:
             owner, name, previous = self._undo.pop()

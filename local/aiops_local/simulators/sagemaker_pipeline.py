@@ -10,7 +10,8 @@ Settings (scenario `simulators.sagemaker_pipeline`, or a `configure` step):
   outcome: succeeded | failed      (default succeeded)
   duration: 20m                    (virtual time from start to end)
   metrics: {auc: 0.81}             (written to evaluation.json)
-  failure_reason: "..."            (when failed)
+  failure_reason: "..."            (when failed: the execution's and its failed step's reason)
+  failed_step: TrainModel          (the step that failed)
   next: [{outcome: failed}, ...]   (per-run overrides, used in order by the next executions)
 """
 
@@ -30,7 +31,9 @@ from aiops_local.simulators.base import Simulator, SimulatorHost, register
 
 _XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 _RUN_ID_PARAMETERS = ("RunId", "run_id", "RunID", "runId")
-_SETTINGS = ("outcome", "duration", "metrics", "failure_reason")
+_SETTINGS = ("outcome", "duration", "metrics", "failure_reason", "failed_step")
+# How long a stopped execution takes to reach `Stopped` (SageMaker stops its running steps).
+_STOP_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class _Run:
 class SageMakerPipelineSimulator(Simulator):
     name = "sagemaker_pipeline"
     watches: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {("sagemaker", "StartPipelineExecution")}
+        {("sagemaker", "StartPipelineExecution"), ("sagemaker", "StopPipelineExecution")}
     )
 
     def __init__(self, host: SimulatorHost) -> None:
@@ -58,7 +61,9 @@ class SageMakerPipelineSimulator(Simulator):
             "duration": "20m",
             "metrics": {"auc": 0.81},
             "failure_reason": "AlgorithmError: training step failed (simulated)",
+            "failed_step": "TrainModel",
         }
+        self.stopped: set[str] = set()
         self.next_runs: deque[dict[str, Any]] = deque()
         self.runs: list[_Run] = []
 
@@ -83,6 +88,9 @@ class SageMakerPipelineSimulator(Simulator):
 
     def on_call(self, call: ApiCall) -> None:
         if call.error is not None or call.result is None:
+            return
+        if call.operation == "StopPipelineExecution":
+            self._stop(call.result["PipelineExecutionArn"])
             return
         arn = call.result["PipelineExecutionArn"]
         pipeline = arn.split(":pipeline/")[1].split("/")[0]
@@ -110,15 +118,30 @@ class SageMakerPipelineSimulator(Simulator):
         )
 
     # ------------------------------------------------------------------ the end of a run
-    def _finish(self, run: _Run) -> None:
+    def _stop(self, arn: str) -> None:
+        run = next((r for r in self.runs if r.arn == arn), None)
+        if run is None or arn in self.stopped:
+            return
+        self.stopped.add(arn)
+        self.host.agenda.after(
+            _STOP_SECONDS, f"pipeline {run.pipeline} stops", lambda: self._finish(run, "Stopped")
+        )
+
+    def _finish(self, run: _Run, forced: str | None = None) -> None:
+        if forced is None and run.arn in self.stopped:
+            return  # stopped before its natural end: the stop ends it
         host = self.host
         ended = host.clock.now()
-        succeeded = run.settings["outcome"] == "succeeded"
+        succeeded = forced is None and run.settings["outcome"] == "succeeded"
         if succeeded:
             self._register_candidate(run)
-        status = "Succeeded" if succeeded else "Failed"
-        reason = None if succeeded else str(run.settings["failure_reason"])
+        status = forced or ("Succeeded" if succeeded else "Failed")
+        reason = None if status != "Failed" else str(run.settings["failure_reason"])
         sagemaker_pipelines.set_status(host.account, host.region, run.arn, status, ended, reason)
+        if status == "Failed":
+            sagemaker_pipelines.set_failed_step(
+                host.account, host.region, run.arn, str(run.settings["failed_step"]), str(reason)
+            )
         pipeline_arn = run.arn.split("/execution/")[0]
         host.events.emit(
             "aws.sagemaker",
@@ -126,7 +149,7 @@ class SageMakerPipelineSimulator(Simulator):
             {
                 "pipelineExecutionDisplayName": run.display_name,
                 "currentPipelineExecutionStatus": status,
-                "previousPipelineExecutionStatus": "Executing",
+                "previousPipelineExecutionStatus": "Stopping" if forced else "Executing",
                 "executionStartTime": iso(run.started),
                 "executionEndTime": iso(ended),
                 "pipelineExecutionDescription": run.description,

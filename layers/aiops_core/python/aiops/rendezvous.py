@@ -23,34 +23,63 @@ class JobOutcome(BaseModel):
 
 
 class Resumption(BaseModel):
-    """A waiting task to resume with an outcome."""
+    """A waiting task to resume with an outcome; or, when its run gave up waiting
+    (`abandoned` says why), an outcome that arrived too late for anyone to resume."""
 
     model_config = ConfigDict(frozen=True)
-    task_token: str
+    task_token: str | None
     outcome: JobOutcome
     context: dict[str, Any] = Field(default_factory=dict)
+    abandoned: str | None = None
+
+
+class AbandonedWait(BaseModel):
+    """A run that stopped waiting for its job: the job's key, what the run parked with it,
+    and the job's outcome when it had already arrived."""
+
+    model_config = ConfigDict(frozen=True)
+    key: str
+    context: dict[str, Any] = Field(default_factory=dict)
+    outcome: JobOutcome | None = None
 
 
 class RendezvousStore(Protocol):
     def register_waiter(
-        self, key: str, task_token: str, context: dict[str, Any]
+        self, key: str, task_token: str, context: dict[str, Any], run_id: str
     ) -> Resumption | None:
-        """Park `task_token`; returns the resumption when the outcome is already there."""
+        """Park `task_token` of run `run_id`; returns the resumption when the outcome is
+        already there."""
         ...
 
     def record_outcome(self, key: str, outcome: JobOutcome) -> tuple[bool, Resumption | None]:
         """Record the job's outcome once: (first time?, the resumption when a waiter is
-        parked). A duplicate outcome is (False, None)."""
+        parked or abandoned). A duplicate outcome is (False, None)."""
+        ...
+
+    def abandon(self, run_id: str, reason: str) -> AbandonedWait | None:
+        """The run stops waiting (timed out): its token is dropped, so a later outcome is
+        handed back as abandoned instead of resuming. None when the run parked nothing."""
         ...
 
 
 class TaskResumer(Protocol):
-    def succeed(self, task_token: str, output: dict[str, Any]) -> None: ...
+    def succeed(self, task_token: str, output: dict[str, Any]) -> None:
+        """Resume with success; `TaskNoLongerWaiting` when the task already ended."""
+        ...
 
-    def fail(self, task_token: str, error: str, cause: str) -> None: ...
+    def fail(self, task_token: str, error: str, cause: str) -> None:
+        """Resume with failure; `TaskNoLongerWaiting` when the task already ended."""
+        ...
+
+
+class TaskNoLongerWaiting(RuntimeError):
+    """The task ended before it could be resumed (timed out, or resumed already)."""
 
 
 def resume(resumer: TaskResumer, resumption: Resumption) -> None:
+    """Resume the parked task (`TaskNoLongerWaiting` when it ended meanwhile)."""
+    if resumption.task_token is None:
+        raise TaskNoLongerWaiting(resumption.abandoned or "no task is waiting")
     outcome = resumption.outcome
     if outcome.succeeded:
         resumer.succeed(

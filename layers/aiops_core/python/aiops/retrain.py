@@ -5,7 +5,8 @@ Pure orchestration over protocols (window store, lock store, ledger, starters): 
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,8 +16,16 @@ from aiops.gate import GateResult, evaluate_gate
 from aiops.ledger import Ledger, LedgerEntry
 from aiops.lock import LockOutcome, LockStore
 from aiops.policy import CONTROL_PLANE_PREFIXES, Policy, SageMakerModelPolicy
-from aiops.rendezvous import JobOutcome, RendezvousStore, TaskResumer, resume
+from aiops.rendezvous import (
+    JobOutcome,
+    RendezvousStore,
+    Resumption,
+    TaskNoLongerWaiting,
+    TaskResumer,
+    resume,
+)
 from aiops.triggers import RunRequest, run_for_window
+from aiops.units import format_duration
 from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, WindowStore
 
 
@@ -35,6 +44,16 @@ class ManifestWriter(Protocol):
 class PipelineStarter(Protocol):
     def start(self, pipeline: str, run_id: str, parameters: dict[str, str]) -> str:
         """Start a pipeline execution (idempotent on run_id); returns its ARN."""
+        ...
+
+
+class Pipelines(PipelineStarter, Protocol):
+    def stop(self, pipeline_execution_arn: str) -> bool:
+        """Stop the execution; False when it had already ended."""
+        ...
+
+    def failure_reason(self, pipeline_execution_arn: str) -> str | None:
+        """Why the execution failed (its own reason and its failed steps')."""
         ...
 
 
@@ -235,15 +254,53 @@ def sweep_windows(
 
 # ------------------------------------------------------------------ workflow steps
 
+# Time the run's lease keeps for the steps around its one wait (start, read, gate, release,
+# each with its retries): the wait for the pipeline ends this much before the lease does, so a
+# run never holds its lock after the lease and two runs never hold it at once.
+STEPS_MARGIN = timedelta(minutes=15)
+
+
+def wait_budget(run_timeout: timedelta) -> timedelta:
+    """How long a run may wait for its pipeline: the lease less the steps' margin."""
+    if run_timeout > 2 * STEPS_MARGIN:
+        return run_timeout - STEPS_MARGIN
+    return run_timeout / 2
+
+
+@dataclass(frozen=True)
+class RetrainWorkflow:
+    """What the retrain workflow's steps act through, built once by the composition root."""
+
+    windows: WindowStore
+    locks: LockStore
+    manifests: ManifestWriter
+    pipelines: Pipelines
+    registry: ModelRegistry
+    rendezvous: RendezvousStore
+    resumer: TaskResumer
+    runs: RunStarter
+    alerts: Alerts
+    ledger: Ledger
+
+
+class RunLock(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    acquired: bool
+    holder: str | None
+    # The longest the run may wait for its job (whole seconds, for the state's timeout).
+    wait_seconds: int
+
 
 def take_run_lock(
-    request: RunRequest, policy: Policy, locks: LockStore, ledger: Ledger, now: datetime
-) -> LockOutcome:
+    request: RunRequest, policy: Policy, flow: RetrainWorkflow, now: datetime
+) -> RunLock:
     model = policy.sagemaker_model(request.model)
-    outcome = locks.acquire(request.model, request.run_id, request.trigger, now, model.run_timeout)
+    outcome: LockOutcome = flow.locks.acquire(
+        request.model, request.run_id, request.trigger, now, model.run_timeout
+    )
     if outcome.acquired:
         _record(
-            ledger,
+            flow.ledger,
             request.model,
             now,
             "run_started",
@@ -256,7 +313,7 @@ def take_run_lock(
         )
     else:
         _record(
-            ledger,
+            flow.ledger,
             request.model,
             now,
             "trigger_coalesced",
@@ -267,7 +324,11 @@ def take_run_lock(
                 "trigger": request.trigger.trigger_id,
             },
         )
-    return outcome
+    return RunLock(
+        acquired=outcome.acquired,
+        holder=outcome.holder,
+        wait_seconds=max(1, int(wait_budget(model.run_timeout).total_seconds())),
+    )
 
 
 def collect_manifest(
@@ -301,46 +362,42 @@ class TrainingStarted(BaseModel):
 
 
 def start_training(
-    request: RunRequest,
-    task_token: str,
-    policy: Policy,
-    windows: WindowStore,
-    manifests: ManifestWriter,
-    pipelines: PipelineStarter,
-    rendezvous: RendezvousStore,
-    resumer: TaskResumer,
-    ledger: Ledger,
-    now: datetime,
+    request: RunRequest, task_token: str, policy: Policy, flow: RetrainWorkflow, now: datetime
 ) -> TrainingStarted:
     """Write the run's manifest, start its pipeline and park the workflow until it ends."""
     model = policy.sagemaker_model(request.model)
-    carried = windows.claim_carried(request.model, request.run_id)
+    carried = flow.windows.claim_carried(request.model, request.run_id)
     if carried:
         _record(
-            ledger,
+            flow.ledger,
             request.model,
             now,
             "windows_carried_in",
             f"{len(carried)} window(s) of failed runs included",
             {"run_id": request.run_id, "windows": carried},
         )
-    manifest = collect_manifest(request, windows, now, carried)
-    uri = manifests.write(manifest)
-    execution = pipelines.start(
+    manifest = collect_manifest(request, flow.windows, now, carried)
+    uri = flow.manifests.write(manifest)
+    execution = flow.pipelines.start(
         model.pipeline, request.run_id, {"DataManifest": uri, "RunId": request.run_id}
     )
     _record(
-        ledger,
+        flow.ledger,
         request.model,
         now,
         "pipeline_started",
         f"{model.pipeline} on {len(manifest.objects)} objects",
         {"run_id": request.run_id, "pipeline_execution": execution, "manifest": uri},
     )
-    context = {"pipeline_execution_arn": execution, "manifest_uri": uri}
-    resumption = rendezvous.register_waiter(execution, task_token, context)
+    context = {
+        "pipeline_execution_arn": execution,
+        "manifest_uri": uri,
+        "model": request.model,
+        "run_id": request.run_id,
+    }
+    resumption = flow.rendezvous.register_waiter(execution, task_token, context, request.run_id)
     if resumption is not None:
-        resume(resumer, resumption)
+        resume(flow.resumer, resumption)
     return TrainingStarted(
         pipeline_execution_arn=execution,
         manifest_uri=uri,
@@ -351,33 +408,94 @@ def start_training(
 
 class PipelineStatusDecision(BaseModel):
     model_config = ConfigDict(frozen=True)
-    action: Literal["resumed", "recorded", "duplicate", "ignored"]
+    action: Literal["resumed", "recorded", "duplicate", "ignored", "late"]
     pipeline_execution_arn: str
     status: str
+    reason: str = ""
 
 
 def on_pipeline_status(
-    event: PipelineExecutionStatusChange, rendezvous: RendezvousStore, resumer: TaskResumer
+    event: PipelineExecutionStatusChange, policy: Policy, flow: RetrainWorkflow, now: datetime
 ) -> PipelineStatusDecision:
     detail = event.detail
     arn, status = detail.pipeline_execution_arn, detail.current_status
     if status not in ("Succeeded", "Failed", "Stopped"):
         return PipelineStatusDecision(action="ignored", pipeline_execution_arn=arn, status=status)
+    reason = f"pipeline execution {arn} {status}"
+    if status == "Failed":
+        why = flow.pipelines.failure_reason(arn)
+        reason = f"{reason}: {why or 'SageMaker gave no failure reason'}"
     outcome = JobOutcome(
         status=status,
-        detail={
-            "pipeline_execution_arn": arn,
-            "event_id": event.id,
-            "reason": f"pipeline execution {arn} {status}",
-        },
+        detail={"pipeline_execution_arn": arn, "event_id": event.id, "reason": reason},
     )
-    first, resumption = rendezvous.record_outcome(arn, outcome)
+    first, resumption = flow.rendezvous.record_outcome(arn, outcome)
     if not first:
         return PipelineStatusDecision(action="duplicate", pipeline_execution_arn=arn, status=status)
     if resumption is None:
         return PipelineStatusDecision(action="recorded", pipeline_execution_arn=arn, status=status)
-    resume(resumer, resumption)
-    return PipelineStatusDecision(action="resumed", pipeline_execution_arn=arn, status=status)
+    if resumption.abandoned is None:
+        try:
+            resume(flow.resumer, resumption)
+        except TaskNoLongerWaiting:
+            # The run timed out a moment ago; its end step finds this outcome and settles it.
+            return PipelineStatusDecision(
+                action="recorded",
+                pipeline_execution_arn=arn,
+                status=status,
+                reason="the run stopped waiting; its end settles this result",
+            )
+        return PipelineStatusDecision(
+            action="resumed",
+            pipeline_execution_arn=arn,
+            status=status,
+            reason=f"run {resumption.context.get('run_id', '?')} resumed",
+        )
+    late = settle_late_outcome(resumption, policy, flow, now)
+    return PipelineStatusDecision(
+        action="late", pipeline_execution_arn=arn, status=status, reason=late
+    )
+
+
+def settle_late_outcome(
+    resumption: Resumption, policy: Policy, flow: RetrainWorkflow, now: datetime
+) -> str:
+    """A pipeline that ended after its run gave up: recorded, alerted, and what it registered
+    rejected, so a result nobody gated can never pass for a candidate."""
+    context = resumption.context
+    name, run_id = str(context.get("model", "")), str(context.get("run_id", ""))
+    arn = str(context.get("pipeline_execution_arn", ""))
+    status = resumption.outcome.status
+    why = f"run {run_id} stopped waiting ({resumption.abandoned})"
+    rejected = None
+    if resumption.outcome.succeeded:
+        model = policy.sagemaker_model(name)
+        candidate = flow.registry.find_candidate(model.package_group, arn)
+        if candidate is not None and candidate.approval_status == "PendingManualApproval":
+            flow.registry.set_status(
+                candidate.package_arn,
+                "Rejected",
+                f"aiops: {why} before its pipeline finished; never gated"[:1024],
+            )
+            rejected = candidate
+    reason = f"pipeline execution {status} after {why}" + (
+        f"; its package v{rejected.version} rejected" if rejected else ""
+    )
+    _record(
+        flow.ledger,
+        name,
+        now,
+        "late_pipeline_outcome",
+        reason,
+        {
+            "run_id": run_id,
+            "pipeline_execution": arn,
+            "model_package": rejected.package_arn if rejected else None,
+        },
+    )
+    if status != "Stopped":  # a stop is what the run asked for; anything else needs a person
+        flow.alerts.publish(f"[aiops] {name}: pipeline ended after its run gave up", reason + ".")
+    return reason
 
 
 class CandidateMissing(LookupError):
@@ -388,12 +506,11 @@ def read_candidate(
     request: RunRequest,
     pipeline_execution_arn: str,
     policy: Policy,
-    registry: ModelRegistry,
-    ledger: Ledger,
+    flow: RetrainWorkflow,
     now: datetime,
 ) -> Candidate:
     model = policy.sagemaker_model(request.model)
-    candidate = registry.find_candidate(model.package_group, pipeline_execution_arn)
+    candidate = flow.registry.find_candidate(model.package_group, pipeline_execution_arn)
     if candidate is None:
         raise CandidateMissing(
             f"{request.model}: pipeline execution {pipeline_execution_arn} "
@@ -403,7 +520,7 @@ def read_candidate(
     value = candidate.metrics.get(metric)
     shown = f"{metric}={value}" if value is not None else f"no {metric} in its evaluation"
     _record(
-        ledger,
+        flow.ledger,
         request.model,
         now,
         "candidate_registered",
@@ -429,14 +546,12 @@ def gate_candidate(
     request: RunRequest,
     candidate: Candidate,
     policy: Policy,
-    registry: ModelRegistry,
-    alerts: Alerts,
-    ledger: Ledger,
+    flow: RetrainWorkflow,
     now: datetime,
 ) -> GateOutcome:
     """Apply the automatic gate: reject with the reason, approve, or hand off to a human."""
     model = policy.sagemaker_model(request.model)
-    champion = registry.champion(model.package_group)
+    champion = flow.registry.champion(model.package_group)
     if champion is not None and champion.package_arn == candidate.package_arn:
         champion = None
     result: GateResult = evaluate_gate(
@@ -449,7 +564,7 @@ def gate_candidate(
     }
     if model.dry_run:
         _record(
-            ledger,
+            flow.ledger,
             request.model,
             now,
             "gate_dry_run",
@@ -457,24 +572,24 @@ def gate_candidate(
             cause,
         )
     elif result.decision == "reject":
-        registry.set_status(
+        flow.registry.set_status(
             candidate.package_arn, "Rejected", f"aiops gate: {result.summary}"[:1024]
         )
-        _record(ledger, request.model, now, "gate_rejected", result.summary, cause)
-        alerts.publish(
+        _record(flow.ledger, request.model, now, "gate_rejected", result.summary, cause)
+        flow.alerts.publish(
             f"[aiops] {request.model}: candidate v{candidate.version} rejected",
             f"Run {request.run_id}: model package {candidate.package_arn} was "
             f"rejected by the automatic gate: {result.summary}.",
         )
     elif result.decision == "approve":
-        registry.set_status(
+        flow.registry.set_status(
             candidate.package_arn, "Approved", f"aiops gate: {result.summary}"[:1024]
         )
-        _record(ledger, request.model, now, "gate_approved", result.summary, cause)
+        _record(flow.ledger, request.model, now, "gate_approved", result.summary, cause)
     else:
         # Hand-off: the package stays PendingManualApproval for the approval workflow.
         _record(
-            ledger,
+            flow.ledger,
             request.model,
             now,
             "awaiting_approval",
@@ -496,44 +611,78 @@ class RunEnded(BaseModel):
     follow_up_run_id: str | None = None
 
 
+def _give_up_waiting(
+    request: RunRequest, error: str | None, policy: Policy, flow: RetrainWorkflow, now: datetime
+) -> str:
+    """A run that timed out stops its pipeline (nothing outlives the lease), or settles the
+    result that arrived as it gave up."""
+    abandoned = flow.rendezvous.abandon(request.run_id, error or "timed out")
+    if abandoned is None:
+        return "no pipeline was waiting"
+    if abandoned.outcome is not None:
+        late = Resumption(
+            task_token=None,
+            outcome=abandoned.outcome,
+            context=abandoned.context,
+            abandoned=error or "timed out",
+        )
+        return settle_late_outcome(late, policy, flow, now)
+    stopped = flow.pipelines.stop(abandoned.key)
+    note = "stop requested" if stopped else "it had already ended"
+    _record(
+        flow.ledger,
+        request.model,
+        now,
+        "pipeline_stopped",
+        f"run {request.run_id} timed out waiting for its pipeline: {note}",
+        {"run_id": request.run_id, "pipeline_execution": abandoned.key},
+    )
+    return f"pipeline {abandoned.key}: {note}"
+
+
 def end_run(
     request: RunRequest,
     outcome: Literal["succeeded", "failed"],
     error: str | None,
     policy: Policy,
-    locks: LockStore,
-    windows: WindowStore,
-    starter: RunStarter,
-    alerts: Alerts,
-    ledger: Ledger,
+    flow: RetrainWorkflow,
     now: datetime,
+    timed_out: bool = False,
 ) -> RunEnded:
     """Record the run's end, alert on failure (its windows carried into the model's next run),
-    release the lock, start the follow-up run."""
+    stop what a timed-out run left running, release the lock, start the follow-up run."""
     model = policy.sagemaker_model(request.model)
+    if timed_out:
+        error = (
+            f"{error}: the pipeline did not finish within the "
+            f"{format_duration(wait_budget(model.run_timeout))} the run's lease allows "
+            f"(run_timeout {format_duration(model.run_timeout)})"
+        )
     reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
     cause: dict[str, Any] = {"run_id": request.run_id}
+    if timed_out:
+        cause["pipeline"] = _give_up_waiting(request, "timed out", policy, flow, now)
     if outcome == "failed":
         # Nothing is lost: the failed run's data (own and carried-in windows) trains next time.
         carry = sorted(
-            set(request.trigger.windows) | set(windows.claimed(request.model, request.run_id))
+            set(request.trigger.windows) | set(flow.windows.claimed(request.model, request.run_id))
         )
-        windows.carry(request.model, carry)
+        flow.windows.carry(request.model, carry)
         cause["carried_windows"] = carry
-    _record(ledger, request.model, now, f"run_{outcome}", reason, cause)
+    _record(flow.ledger, request.model, now, f"run_{outcome}", reason, cause)
     if outcome == "failed":
-        alerts.publish(
+        flow.alerts.publish(
             f"[aiops] {request.model}: retrain run failed",
             f"Run {request.run_id} failed: {error or 'unknown error'}. The lock is "
             f"released; its data ({len(cause['carried_windows'])} window(s)) is carried into "
             "the model's next run.",
         )
-    follow_up = locks.release(request.model, request.run_id, now, model.run_timeout)
+    follow_up = flow.locks.release(request.model, request.run_id, now, model.run_timeout)
     if follow_up is None:
         return RunEnded(run_id=request.run_id, outcome=outcome)
-    execution = starter.start(follow_up)
+    execution = flow.runs.start(follow_up)
     _record(
-        ledger,
+        flow.ledger,
         request.model,
         now,
         "follow_up_started",

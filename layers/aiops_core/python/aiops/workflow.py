@@ -49,6 +49,11 @@ class EndRunInput(StepInput):
     def cause(self) -> str | None:
         return self.failure.Cause if self.failure else None
 
+    @property
+    def timed_out(self) -> bool:
+        """The run's wait for its job reached the lease's end (`States.Timeout`)."""
+        return self.error == "States.Timeout"
+
 
 def failure_summary(error: str | None, cause: str | None) -> str | None:
     """A Catch's error and cause as one readable line (a Lambda error's cause is its JSON

@@ -26,9 +26,12 @@ class DynamoDriftCooldowns:
                 TableName=self.table.name,
                 Key=to_item(self._key(model)),
                 UpdateExpression="SET last_run_at = :now, last_signal = :key, last_run_id = :run",
-                # One condition, evaluated atomically: concurrent signals get one slot.
+                # One condition, evaluated atomically: concurrent signals get one slot. An item
+                # without `last_run_at` holds no slot (a release by an older version of this
+                # adapter left such items behind instead of deleting them).
                 ConditionExpression=(
-                    "attribute_not_exists(pk) OR last_run_at <= :cutoff OR last_signal = :key"
+                    "attribute_not_exists(last_run_at) OR last_run_at <= :cutoff "
+                    "OR last_signal = :key"
                 ),
                 ExpressionAttributeValues=to_values(
                     {
@@ -49,11 +52,12 @@ class DynamoDriftCooldowns:
         return CooldownClaim(granted=True)
 
     def release(self, model: str, run_id: str) -> None:
+        # Delete the item, so the slot is as free as if never claimed; only while `run_id` still
+        # holds it (a late release must not free a later run's slot).
         try:
-            self.table.client.update_item(
+            self.table.client.delete_item(
                 TableName=self.table.name,
                 Key=to_item(self._key(model)),
-                UpdateExpression="REMOVE last_run_at, last_signal, last_run_id",
                 ConditionExpression="last_run_id = :run",
                 ExpressionAttributeValues=to_values({":run": run_id}),
             )

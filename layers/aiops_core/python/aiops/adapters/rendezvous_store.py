@@ -1,4 +1,6 @@
-"""Task-token rendezvous items in the control table (`WAIT#<job key> / WAIT`)."""
+"""Task-token rendezvous items in the control table (`WAIT#<job key> / WAIT`), and for each
+waiting run the job it waits on (`RUNWAIT#<run id> / WAIT`), so a run that times out can
+give up its wait and stop its job."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 from aiops.adapters.aws import error_code
 from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
 from aiops.clock import now
-from aiops.rendezvous import JobOutcome, Resumption
+from aiops.rendezvous import AbandonedWait, JobOutcome, Resumption
 
 WAIT_TTL = timedelta(days=30)
 
@@ -21,12 +23,21 @@ class DynamoRendezvousStore:
     def _key(key: str) -> dict[str, Any]:
         return to_item({"pk": f"WAIT#{key}", "sk": "WAIT"})
 
+    @staticmethod
+    def _run_key(run_id: str) -> dict[str, str]:
+        return {"pk": f"RUNWAIT#{run_id}", "sk": "WAIT"}
+
     def _ttl(self) -> int:
         return int((now() + WAIT_TTL).timestamp())
 
     def register_waiter(
-        self, key: str, task_token: str, context: dict[str, Any]
+        self, key: str, task_token: str, context: dict[str, Any], run_id: str
     ) -> Resumption | None:
+        # The run → job pointer first: a run that times out must always find its job.
+        self.table.client.put_item(
+            TableName=self.table.name,
+            Item=to_item({**self._run_key(run_id), "job_key": key, "ttl": self._ttl()}),
+        )
         response = self.table.client.update_item(
             TableName=self.table.name,
             Key=self._key(key),
@@ -64,8 +75,41 @@ class DynamoRendezvousStore:
                 return False, None
             raise
         item = from_item(response.get("Attributes"))
+        if "abandoned" in item:
+            return True, Resumption(
+                task_token=None,
+                outcome=outcome,
+                context=item.get("context", {}),
+                abandoned=str(item["abandoned"]),
+            )
         if "task_token" not in item:
             return True, None
         return True, Resumption(
             task_token=item["task_token"], outcome=outcome, context=item.get("context", {})
+        )
+
+    def abandon(self, run_id: str, reason: str) -> AbandonedWait | None:
+        pointer = self.table.get(self._run_key(run_id))
+        if not pointer.get("job_key"):
+            return None
+        key = str(pointer["job_key"])
+        try:
+            response = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=self._key(key),
+                UpdateExpression="SET abandoned = :why REMOVE task_token",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_values({":why": reason}),
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+        item = from_item(response.get("Attributes"))
+        outcome = item.get("outcome")
+        return AbandonedWait(
+            key=key,
+            context=item.get("context", {}),
+            outcome=JobOutcome.model_validate(outcome) if outcome else None,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Literal
 
-from aiops.adapters.aws import AwsAdapter
+from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.adapters.s3 import S3Objects
 from aiops.evaluation import flatten_metrics
 from aiops.retrain import Candidate
@@ -27,6 +27,40 @@ class SageMakerPipelines(AwsAdapter):
             ClientRequestToken=token,
         )
         return str(response["PipelineExecutionArn"])
+
+    def stop(self, pipeline_execution_arn: str) -> bool:
+        """Ask SageMaker to stop the execution; False when it had already ended."""
+        token = hashlib.sha256(f"stop/{pipeline_execution_arn}".encode()).hexdigest()[:40]
+        try:
+            self.client.stop_pipeline_execution(
+                PipelineExecutionArn=pipeline_execution_arn, ClientRequestToken=token
+            )
+        except Exception as exc:
+            # An execution that already ended cannot be stopped: nothing is left running.
+            if error_code(exc) in ("ValidationException", "ConflictException"):
+                return False
+            raise
+        return True
+
+    def failure_reason(self, pipeline_execution_arn: str) -> str | None:
+        """Why the execution failed: its FailureReason and each failed step's reason."""
+        execution = self.client.describe_pipeline_execution(
+            PipelineExecutionArn=pipeline_execution_arn
+        )
+        reasons = [str(execution["FailureReason"])] if execution.get("FailureReason") else []
+        try:
+            pages = self.client.get_paginator("list_pipeline_execution_steps").paginate(
+                PipelineExecutionArn=pipeline_execution_arn
+            )
+            for page in pages:
+                for step in page.get("PipelineExecutionSteps", []):
+                    if step.get("StepStatus") == "Failed" and step.get("FailureReason"):
+                        reasons.append(f"step {step.get('StepName')}: {step['FailureReason']}")
+        except Exception as exc:
+            # The steps add detail; without the permission the execution's reason stands.
+            if error_code(exc) not in ("AccessDeniedException", "ResourceNotFound"):
+                raise
+        return "; ".join(dict.fromkeys(reasons)) or None
 
     def manifest_uri(self, pipeline_execution_arn: str) -> str | None:
         """The DataManifest parameter our retrain runs start every execution with."""

@@ -19,7 +19,9 @@ from aiops.settings import Settings
 
 if TYPE_CHECKING:
     from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
+    from aiops.drift import DriftReports
     from aiops.drift_check import DriftChecker
+    from aiops.retrain import RetrainWorkflow
 
 
 class Stack:
@@ -62,6 +64,13 @@ class Stack:
         return S3Objects()
 
     @cached_property
+    def drift_reports(self) -> DriftReports:
+        # Our drift check's reports, trusted only in the artifacts bucket (aiops.drift).
+        from aiops.drift import DriftReports
+
+        return DriftReports(bucket=self.settings.artifacts_bucket, objects=self.objects)
+
+    @cached_property
     def drift_checker(self) -> DriftChecker:
         # Imported here: only the drift check pays for its statistics modules at cold start.
         from aiops.adapters.eventbridge import DriftCheckEvents
@@ -95,6 +104,23 @@ class Stack:
     @cached_property
     def manifests(self) -> S3ManifestWriter:
         return S3ManifestWriter(self.settings.artifacts_bucket)
+
+    @cached_property
+    def retrain_workflow(self) -> RetrainWorkflow:
+        from aiops.retrain import RetrainWorkflow
+
+        return RetrainWorkflow(
+            windows=self.windows,
+            locks=self.locks,
+            manifests=self.manifests,
+            pipelines=self.pipelines,
+            registry=self.registry,
+            rendezvous=self.rendezvous,
+            resumer=self.resumer,
+            runs=self.runs,
+            alerts=self.alerts,
+            ledger=self.ledger,
+        )
 
     @cached_property
     def alerts(self) -> SnsAlerts:

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.observability import logger
+from aiops.rendezvous import TaskNoLongerWaiting
 from aiops.triggers import RunRequest
 
 
@@ -62,8 +63,9 @@ class StepFunctionsResumer(AwsAdapter):
         try:
             method(**kwargs)
         except Exception as exc:
-            # The task already ended (resumed by a duplicate, timed out): nothing to resume.
+            # The task already ended (timed out, stopped): the caller decides what a result
+            # nobody waits for means; it must not vanish here.
             if error_code(exc) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
                 logger.warning("task no longer waiting", extra={"error": error_code(exc)})
-                return
+                raise TaskNoLongerWaiting(error_code(exc)) from exc
             raise
