@@ -218,6 +218,17 @@ class Invoker:
                 text += f" → {action}: {reason}"
                 decision["action"] = action
             entry.update(status="ok", api_calls=actor.api_calls, text=text, **decision)
+            queue = _dead_lettered(result.payload)
+            if queue is not None:
+                self._timeline.add(
+                    "dlq",
+                    f"{binding.logical_id}: event sent to {queue} by the handler, not retried: "
+                    f"{result.payload['reason']}",
+                    function=binding.logical_id,
+                    queue=queue,
+                    error=result.payload["reason"],
+                    event_id=event.get("id") if isinstance(event, dict) else None,
+                )
         else:
             entry.update(
                 status="error",
@@ -227,6 +238,13 @@ class Invoker:
                 text=f"{binding.logical_id} ← {via}: {result.error_type}: {result.error}",
             )
         return result
+
+
+def _dead_lettered(payload: Any) -> str | None:
+    """The queue's name when the handler itself dead-lettered the event (an invalid one)."""
+    if isinstance(payload, dict) and isinstance(payload.get("dead_letter_queue"), str):
+        return str(payload["dead_letter_queue"]).rstrip("/").split("/")[-1]
+    return None
 
 
 def _outcome(payload: Any) -> tuple[Any, Any] | None:

@@ -136,6 +136,12 @@ def _parameter(env: Environment, logical_id: str, prop: Callable[[str], Any]) ->
     return Physical(name, {"Type": prop("Type"), "Value": prop("Value")})
 
 
+def _managed_policy(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:
+    # Offline nothing enforces IAM: a managed policy only needs the ARN its roles refer to.
+    name = prop("ManagedPolicyName") or _default_name(env, logical_id, 128)
+    return Physical(env.arn("iam", f"policy/{name}", region=False))
+
+
 def _alarm(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:
     name = prop("AlarmName") or _default_name(env, logical_id, 255)
     return Physical(name, {"Arn": env.arn("cloudwatch", f"alarm:{name}")})
@@ -154,6 +160,7 @@ _MAKERS: dict[str, Callable[[Environment, str, Callable[[str], Any]], Physical]]
     "AWS::SQS::Queue": _queue,
     "AWS::Lambda::Function": _function,
     "AWS::IAM::Role": _role,
+    "AWS::IAM::ManagedPolicy": _managed_policy,
     "AWS::StepFunctions::StateMachine": _state_machine,
     "AWS::Events::Rule": _rule,
     "AWS::Scheduler::Schedule": _schedule,

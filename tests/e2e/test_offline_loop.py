@@ -63,19 +63,25 @@ def test_make_demo_command_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "candidate_registered" in out and "expectations hold" in out
 
 
-def test_a_malformed_event_is_an_error_naming_the_field_and_a_dead_letter() -> None:
+def test_a_malformed_event_is_dead_lettered_once_with_the_field_and_never_retried() -> None:
+    # Given an S3 event without its object key: it can never succeed, however often retried
     sample = ROOT / "events" / "malformed" / "s3_object_created_missing_key.json"
     event = json.loads(sample.read_text())
     with LocalCloud(ROOT / "template.yaml") as cloud:
+        # When it is delivered
         cloud.send_event(event)
         cloud.run_until_quiet()
         attempts = cloud.timeline.find("invoke", function="NewDataFunction")
-        (dead,) = cloud.timeline.find("dlq")
+        dead = cloud.timeline.find("dlq")
         messages = cloud.dead_letters("NewDataDeadLetterQueue")
-    assert attempts and all(a["status"] == "error" for a in attempts)
-    assert "detail.object.key" in attempts[0]["error"]
-    assert dead["function"] == "NewDataFunction"
+    # Then one invocation rejects it naming the field, and it is kept once with the reason
+    assert [a["action"] for a in attempts] == ["rejected"]
+    assert "detail.object.key" in attempts[0]["text"]
+    assert [d["function"] for d in dead] == ["NewDataFunction"]
     assert [json.loads(m["Body"])["id"] for m in messages] == [event["id"]]
+    attributes = {k: v["StringValue"] for k, v in messages[0]["MessageAttributes"].items()}
+    assert attributes["ErrorCode"] == "InvalidEvent"
+    assert "detail.object.key" in attributes["ErrorMessage"]
 
 
 def test_every_sample_event_goes_through_send(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from aiops.events import InvalidEvent
 
 logger = Logger()
 tracer = Tracer()
@@ -14,13 +16,43 @@ metrics = Metrics()
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+class DeadLetterSink(Protocol):
+    def send(self, event: Any, reason: str, request_id: str) -> str:
+        """Keep the event with the reason; returns where it went."""
+        ...
+
+
+def _rejecting_invalid(handler: Handler, dead_letters: Callable[[], DeadLetterSink]) -> Handler:
+    """An event that fails validation will never succeed: it goes to the dead-letter queue once,
+    with the field and the reason, and the invocation ends without Lambda's retries (which are
+    kept for transient errors)."""
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return handler(event, context)
+        except InvalidEvent as invalid:
+            reason = str(invalid)
+            queue = dead_letters().send(event, reason, getattr(context, "aws_request_id", ""))
+            logger.warning("invalid event dead-lettered", extra={"reason": reason})
+            metrics.add_metric(name="InvalidEvents", unit="Count", value=1)
+            return {"action": "rejected", "reason": reason, "dead_letter_queue": queue}
+
+    return handle
+
+
 def lambda_entry(
-    correlation_id_path: str | None = None, emits_metrics: bool = False
+    correlation_id_path: str | None = None,
+    emits_metrics: bool = False,
+    dead_letters: Callable[[], DeadLetterSink] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Every handler's instrumentation: Lambda context and correlation id in each log line, an
-    X-Ray segment, and (for handlers that emit metrics) one EMF flush per invocation."""
+    X-Ray segment, and (for handlers that emit metrics) one EMF flush per invocation. Handlers of
+    asynchronous events pass `dead_letters` (built on first use): an invalid event is kept there
+    once, never retried."""
 
     def instrument(handler: Handler) -> Handler:
+        if dead_letters is not None:
+            handler = _rejecting_invalid(handler, dead_letters)
         wrapped = metrics.log_metrics(handler) if emits_metrics else handler
         wrapped = tracer.capture_lambda_handler(wrapped)
         return logger.inject_lambda_context(correlation_id_path=correlation_id_path)(wrapped)

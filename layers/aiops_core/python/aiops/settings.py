@@ -20,3 +20,5 @@ class Settings(BaseSettings):
     retrain_state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
     policy_parameter: str = Field(pattern=r"^/")
     policy_cache_seconds: int = Field(default=60, ge=0)
+    # Set on asynchronously invoked functions: where they keep events that can never succeed.
+    dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https://")

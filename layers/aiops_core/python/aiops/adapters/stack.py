@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from aiops.adapters.dead_letters import SqsDeadLetters
 from aiops.adapters.idempotency_store import DynamoIdempotencyStore
 from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.lock_store import DynamoLockStore
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 class Stack:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._dead_letters: SqsDeadLetters | None = None
 
     @cached_property
     def policy(self) -> SsmPolicySource:
@@ -121,6 +123,14 @@ class Stack:
             alerts=self.alerts,
             ledger=self.ledger,
         )
+
+    def dead_letters(self) -> SqsDeadLetters:
+        """The function's dead-letter queue (a method: handlers' decorators call it lazily)."""
+        if self.settings.dead_letter_queue_url is None:
+            raise RuntimeError("DEAD_LETTER_QUEUE_URL is not set for this function")
+        if self._dead_letters is None:
+            self._dead_letters = SqsDeadLetters(self.settings.dead_letter_queue_url)
+        return self._dead_letters
 
     @cached_property
     def alerts(self) -> SnsAlerts:
