@@ -15,13 +15,14 @@ from aiops.settings import Settings
 STACK = Stack(Settings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True)
+@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     drift = parse_event(DriftEvent, event)
     decision = on_drift(
         drift,
         STACK.policy.load(),
         reports=STACK.objects,
+        drift_reports=STACK.drift_reports,
         cooldowns=STACK.drift_cooldowns,
         signals=STACK.idempotency,
         windows=STACK.windows,

@@ -25,4 +25,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         STACK.retrain_workflow,
         now(),
     )
-    return candidate.model_dump()
+    return candidate.as_payload()

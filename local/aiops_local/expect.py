@@ -7,7 +7,9 @@ a model package, an execution) when every field matches:
 * a mapping matches a mapping with at least those keys, recursively;
 * a key ending in `~` matches when the record's value contains the text (`error~: size`).
 
-`count: N` asks for exactly N matching records; without it, at least one.
+`count: N` asks for exactly N matching records; without it, at least one. An empty list asks for
+no records at all (`registry: {churn: []}`: the group has no package; `dead_letters: {Q: []}`: the
+queue is empty); `count: 0` asks that none matches an item.
 """
 
 from __future__ import annotations
@@ -53,11 +55,20 @@ def matches(expected: dict[str, Any], record: dict[str, Any]) -> bool:
 
 def _check(
     what: str,
-    items: list[dict[str, Any]],
+    items: Any,  # a list of items, as the scenario gives it (anything else is reported)
     records: list[dict[str, Any]],
     show: Callable[[dict[str, Any]], str],
 ) -> list[str]:
     failures: list[str] = []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return [f"{what}: expects a list of items (mappings), got {json.dumps(items, default=str)}"]
+    if not items:
+        # An empty list means none, not "nothing to check".
+        if not records:
+            return []
+        lines = [f"{what}: expected none: {len(records)} present"]
+        lines += [f"    {show(r)}" for r in records[-8:]]
+        return ["\n".join(lines)]
     for item in items:
         item = dict(item)
         count = item.pop("count", None)
@@ -100,6 +111,9 @@ def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
         failures += _check("timeline", spec["timeline"], cloud.timeline.entries(), _timeline_line)
     if "ledger" in spec:
         failures += _check("ledger", spec["ledger"], cloud.ledger(), _compact)
+    for kind in ("registry", "dead_letters"):
+        if kind in spec and not isinstance(spec[kind], dict):
+            return [f"{kind}: expects a mapping of names to lists of items"]
     if "registry" in spec:
         for group, items in spec["registry"].items():
             packages = [
@@ -126,12 +140,17 @@ def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
             for e in cloud.executions()
         ]
         aliases = cloud.state_machine_aliases()
-        items = [
-            {**i, "state_machine": aliases.get(i["state_machine"], i["state_machine"])}
-            if "state_machine" in i
-            else i
-            for i in spec["executions"]
-        ]
+        wanted = spec["executions"]
+        items = (
+            [
+                {**i, "state_machine": aliases.get(i["state_machine"], i["state_machine"])}
+                if isinstance(i, dict) and "state_machine" in i
+                else i
+                for i in wanted
+            ]
+            if isinstance(wanted, list)
+            else wanted
+        )
         failures += _check(
             "executions",
             items,

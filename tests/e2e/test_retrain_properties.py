@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from aiops.drift import drift_check_metadata
 from aiops_local import LocalCloud
 from aiops_local.simulators.model_monitor import ModelMonitorSimulator
 from aiops_local.simulators.sagemaker_pipeline import SageMakerPipelineSimulator
@@ -200,7 +201,13 @@ def _drift_check_report_written(cloud: LocalCloud) -> None:
     _new_training_data(cloud)
     uri = _drift_check_event()["detail"]["report_uri"]
     bucket, key = uri.removeprefix("s3://").split("/", 1)
-    cloud.put_object(bucket, key, body=json.dumps({"violations": TWO_DRIFTS}).encode())
+    # As the drift check writes it: with the metadata the drift handler verifies.
+    cloud.client("s3").put_object(
+        Bucket=cloud.bucket(bucket),
+        Key=key,
+        Body=json.dumps({"violations": TWO_DRIFTS}).encode(),
+        Metadata=drift_check_metadata("churn", cloud.clock.now()),
+    )
     cloud.run_until_quiet()
 
 
@@ -426,7 +433,8 @@ def test_given_a_run_in_flight_when_two_more_windows_fill_then_one_follow_up_run
     # The coalesced executions only recorded their trigger: they started no pipeline.
     for name in ("churn-w000002", "churn-w000003"):
         assert executions[name].status == "SUCCEEDED"
-        assert executions[name].output["lock"] == {"acquired": False, "holder": "churn-w000001"}
+        lock = executions[name].output["lock"]
+        assert (lock["acquired"], lock["holder"]) == (False, "churn-w000001")
     # After the follow-up ends, no further run.
     assert pipelines == 2
     assert actions["run_started"] == 2 and actions["follow_up_started"] == 1

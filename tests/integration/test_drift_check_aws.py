@@ -1,6 +1,7 @@
 """The drift check handler on moto: a champion in the model registry, its training data by object
 version through its pipeline execution's DataManifest, captured requests, the report in S3 and the
 `Drift Check Completed` event on the default bus (delivered to an SQS queue by the template's rule).
+Then the drift handler on that event, and on forged ones: only the check's own report retrains.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import boto3
 import pytest
 
 from aiops import clock
+from aiops.adapters.window_store import DynamoWindowStore
 from aiops.drift_stats import Baseline
 from aiops.events import DriftCheckCompleted, parse_event
+from aiops.policy import parse_policy
 from aiops.retrain import DataManifest
 from aiops.violations import parse_violations
-from aiops.window import ObjectRef
+from aiops.window import ObjectRef, WindowLimits
 from aiops_local.datasets import generate, to_capture, to_csv
+from tests.support.events import load_event
 from tests.support.handlers import lambda_context, load_handler
 from tests.support.template import ROOT, resources
 
@@ -327,3 +331,178 @@ def test_given_a_champion_from_an_execution_without_a_manifest_when_checked_then
     )
     assert drift_keys(stack) == []
     assert delivered(stack) == []
+
+
+# --- the drift handler on moto: our drift check's event is a pointer, the report is the proof ---
+
+CHURN_REPORT_KEY = f"{HOUR_KEY}/constraint_violations.json"
+TWO_DRIFTS = {
+    "violations": [
+        {"feature_name": "total_day_minutes", "constraint_check_type": "baseline_drift_check"},
+        {"feature_name": "total_eve_minutes", "constraint_check_type": "baseline_drift_check"},
+    ]
+}
+WRITTEN_BY_THE_CHECK = {
+    "aiops-writer": "drift-check",
+    "aiops-model": "churn",
+    "aiops-checked-at": "2026-11-20T03:04:12+00:00",
+}
+
+
+@pytest.fixture
+def drift_handler(stack: dict[str, Any], tables: dict[str, str]) -> dict[str, Any]:
+    """The drift handler's other collaborators on moto: the retrain state machine, the alerts
+    topic, and one new training object in churn's window (what a drift retrain trains on)."""
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="retrain", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = sfn.create_state_machine(
+        name="retrain",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=role,
+    )["stateMachineArn"]
+    boto3.client("sns", region_name=REGION).create_topic(Name="aiops-dev-alerts")
+    policy = parse_policy((ROOT / "policies" / "default.yaml").read_text())
+    limits = WindowLimits.from_policy(policy.sagemaker_model("churn").data.window)
+    DynamoWindowStore(tables["ControlTable"]).add(
+        "churn",
+        ObjectRef(bucket=TRAINING, key="raw/churn/2026/11/20/new.csv", version_id="v1", size=10),
+        limits,
+        NOW,
+    )
+    return {**stack, "sfn": sfn, "machine": machine, "ledger": tables["LedgerTable"]}
+
+
+def on_drift_event(event: dict[str, Any]) -> dict[str, Any]:
+    drift = load_handler("drift")
+    return dict(
+        drift.handler(event, lambda_context("drift", 1, memory_mb=256, remaining_ms=30_000))
+    )
+
+
+def forged(report_uri: str, violations: int = 2) -> dict[str, Any]:
+    """A `Drift Check Completed` event anyone allowed to put events on the default bus can send."""
+    return load_event(
+        "aiops_drift_check_completed",
+        **{"detail.report_uri": report_uri, "detail.violations": violations},
+    )
+
+
+def ledger_actions(env: dict[str, Any]) -> list[tuple[str, str]]:
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=env["ledger"])["Items"]
+    return [(i["action"]["S"], i["reason"]["S"]) for i in items]
+
+
+def retrains_started(env: dict[str, Any]) -> int:
+    return len(env["sfn"].list_executions(stateMachineArn=env["machine"])["executions"])
+
+
+def test_given_the_drift_checks_own_report_and_event_when_the_drift_handler_runs_then_it_retrains(
+    drift_handler,
+):
+    champion(drift_handler)
+    capture(drift_handler, "2026/11/20/02", "a", 400, **SHIFT)
+    capture(drift_handler, "2026/11/20/02", "b", 300, **SHIFT)
+    load_handler("drift_check").handler(scheduled(), context(1))
+    [message] = drift_handler["sqs"].receive_message(QueueUrl=drift_handler["queue"])["Messages"]
+    event = json.loads(message["Body"])
+    policy = (
+        (ROOT / "policies" / "default.yaml")
+        .read_text()
+        .replace("min_violations: 2", "min_violations: 1")
+    )
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/aiops/dev/policy", Type="String", Value=policy, Overwrite=True
+    )
+
+    decision = on_drift_event(event)
+
+    assert decision["action"] == "retrain", decision["reason"]
+    assert "baseline_drift_check on total_day_minutes" in decision["reason"]
+    assert retrains_started(drift_handler) == 1
+    written = drift_handler["s3"].head_object(Bucket=ARTIFACTS, Key=CHURN_REPORT_KEY)
+    assert written["Metadata"] == WRITTEN_BY_THE_CHECK
+
+
+@pytest.mark.parametrize(
+    ("key", "metadata", "reason"),
+    [
+        (
+            "drift/fraud/2026-11-20T03-00-00Z/constraint_violations.json",
+            {**WRITTEN_BY_THE_CHECK, "aiops-model": "fraud"},
+            "outside drift/churn/ of the artifacts bucket",
+        ),
+        (
+            "model-monitor/reports/forged/constraint_violations.json",
+            WRITTEN_BY_THE_CHECK,
+            "outside drift/churn/ of the artifacts bucket",
+        ),
+        (
+            "manifests/churn/constraint_violations.json",
+            {},
+            "outside drift/churn/ of the artifacts bucket",
+        ),
+        (CHURN_REPORT_KEY, {}, "not written by the drift check for churn"),
+        (
+            CHURN_REPORT_KEY,
+            {**WRITTEN_BY_THE_CHECK, "aiops-model": "fraud"},
+            "not written by the drift check for churn",
+        ),
+    ],
+    ids=[
+        "another-models-report",
+        "a-report-outside-drift",
+        "another-artifact",
+        "no-metadata",
+        "metadata-of-another-model",
+    ],
+)
+def test_given_a_forged_drift_check_event_when_the_drift_handler_runs_then_no_retrain(
+    drift_handler, key, metadata, reason
+):
+    drift_handler["s3"].put_object(
+        Bucket=ARTIFACTS, Key=key, Body=json.dumps(TWO_DRIFTS).encode(), Metadata=metadata
+    )
+
+    decision = on_drift_event(forged(f"s3://{ARTIFACTS}/{key}"))
+
+    assert decision["action"] == "alert_only"
+    assert reason in decision["reason"]
+    assert retrains_started(drift_handler) == 0
+    [(action, recorded)] = ledger_actions(drift_handler)
+    assert action == "drift_report_invalid" and reason in recorded
+
+
+def test_given_a_forged_event_pointing_at_another_bucket_when_handled_then_no_retrain(
+    drift_handler,
+):
+    drift_handler["s3"].create_bucket(Bucket="someone-elses-bucket")
+    drift_handler["s3"].put_object(
+        Bucket="someone-elses-bucket",
+        Key=CHURN_REPORT_KEY,
+        Body=json.dumps(TWO_DRIFTS).encode(),
+        Metadata=WRITTEN_BY_THE_CHECK,
+    )
+
+    decision = on_drift_event(forged(f"s3://someone-elses-bucket/{CHURN_REPORT_KEY}"))
+
+    assert decision["action"] == "alert_only"
+    assert "outside drift/churn/ of the artifacts bucket" in decision["reason"]
+    assert retrains_started(drift_handler) == 0
+
+
+def test_given_the_template_then_only_the_drift_checks_role_may_write_under_drift():
+    policy = resources("AWS::S3::BucketPolicy")["ArtifactsBucketPolicy"]["Properties"]
+    statements = policy["PolicyDocument"]["Statement"]
+
+    [deny] = [s for s in statements if s.get("Sid") == "OnlyTheDriftCheckWritesDriftReports"]
+
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert deny["Action"] == "s3:PutObject"
+    assert deny["Resource"] == {"Fn::Sub": "${ArtifactsBucket.Arn}/drift/*"}
+    assert deny["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["DriftCheckFunctionRole", "Arn"]}}
+    }
+    check = resources("AWS::Serverless::Function")["DriftCheckFunction"]["Properties"]
+    assert "Role" not in check, "the deny names the role SAM generates for the drift check"

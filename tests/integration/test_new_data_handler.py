@@ -9,7 +9,6 @@ from typing import Any
 import boto3
 import pytest
 
-from aiops.events import InvalidEvent
 from aiops.settings import Settings
 from tests.support.events import load_event
 from tests.support.handlers import lambda_context, load_handler
@@ -92,11 +91,25 @@ def test_a_full_window_starts_one_retrain_execution_named_after_the_window(stack
     assert request["model"] == "churn"
 
 
-def test_a_malformed_event_fails_naming_the_field(stack):
+def test_a_malformed_event_is_kept_in_the_dead_letter_queue_naming_the_field(stack, monkeypatch):
+    # Given the function's dead-letter queue, as the template wires it
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="new-data-dlq")["QueueUrl"]
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queue)
+    assert "DEAD_LETTER_QUEUE_URL" in str(
+        template()["Resources"]["NewDataFunction"]["Properties"]["Environment"]
+    )
     handler = load_handler("new_data").handler
 
-    with pytest.raises(InvalidEvent, match=r"detail\.object\.key: Field required"):
-        handler(load_event("malformed/s3_object_created_missing_key"), context(1))
+    # When an event without its object key arrives
+    result = handler(load_event("malformed/s3_object_created_missing_key"), context(1))
+
+    # Then the invocation ends (no retry) and the event is in the queue with the reason
+    assert result["action"] == "rejected"
+    assert "detail.object.key: Field required" in result["reason"]
+    (message,) = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(message["Body"])["detail-type"] == "Object Created"
+    assert "detail.object.key" in message["MessageAttributes"]["ErrorMessage"]["StringValue"]
 
 
 def test_the_handler_environment_comes_from_the_template_globals():

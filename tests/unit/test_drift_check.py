@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import pytest
 
+from aiops.drift import DriftReports
 from aiops.drift_check import (
     DriftChecker,
     DriftCheckFailed,
@@ -44,6 +45,7 @@ class MemoryObjects:
 
     def __init__(self) -> None:
         self.bodies: dict[str, bytes] = {}
+        self.metadata: dict[str, dict[str, str]] = {}
         self.streamed: list[str] = []
         self.written: list[str] = []
 
@@ -71,9 +73,16 @@ class MemoryObjects:
         body = self.bodies.get(uri)
         return body.decode() if body is not None else None
 
-    def write_json(self, bucket: str, key: str, document: Any) -> str:
+    def read_with_metadata(self, uri: str) -> tuple[str, dict[str, str]] | None:
+        text = self.read(uri)
+        return (text, self.metadata.get(uri, {})) if text is not None else None
+
+    def write_json(
+        self, bucket: str, key: str, document: Any, metadata: dict[str, str] | None = None
+    ) -> str:
         uri = f"s3://{bucket}/{key}"
         self.bodies[uri] = json.dumps(document, default=str).encode()
+        self.metadata[uri] = dict(metadata or {})
         self.written.append(uri)
         return uri
 
@@ -466,6 +475,37 @@ def test_given_a_shifted_capture_when_checked_then_the_shifted_feature_is_report
     ]
     # The drift handler's contract for this event's detail.
     assert DriftCheckDetail.model_validate(world.events.details[0]).report_uri == REPORT
+
+
+def test_given_a_report_when_written_then_its_metadata_names_the_drift_check_and_the_model(world):
+    world.champion()
+    world.capture(LAST_HOUR, shift=SHIFTED)
+
+    only(world.checker().run(CHURN, NOW))
+
+    assert world.objects.metadata[REPORT] == {
+        "aiops-writer": "drift-check",
+        "aiops-model": "churn",
+        "aiops-checked-at": NOW.isoformat(),
+    }
+    assert world.objects.metadata[STATISTICS] == world.objects.metadata[REPORT]
+
+
+def test_given_the_checks_report_and_event_when_the_drift_handler_verifies_them_then_they_agree(
+    world,
+):
+    world.champion()
+    world.capture(LAST_HOUR, shift=SHIFTED)
+    only(world.checker().run(CHURN, NOW))
+    (detail,) = world.events.details
+    reports = DriftReports(bucket=ARTIFACTS, objects=world.objects)
+
+    verified = reports.verified("churn", detail["report_uri"], detail["violations"], NOW)
+    for_fraud = reports.verified("fraud", detail["report_uri"], detail["violations"], NOW)
+
+    assert not isinstance(verified, str), verified
+    assert [v.feature_name for v in verified] == ["total_day_minutes"]
+    assert isinstance(for_fraud, str) and "outside drift/fraud/" in for_fraud
 
 
 def test_given_a_capture_like_the_training_data_when_checked_then_a_report_without_violations(

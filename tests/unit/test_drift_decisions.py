@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from aiops.drift import DriftDecision, DriftEvent, on_drift
+from aiops.drift import (
+    DriftDecision,
+    DriftEvent,
+    DriftReports,
+    drift_check_metadata,
+    on_drift,
+)
 from aiops.events import InvalidEvent, parse_event
 from aiops.policy import Policy, parse_policy
 from aiops.window import ObjectRef, WindowLimits
@@ -47,10 +53,42 @@ def monitor_event(job: str = "job-1", **overrides: Any) -> dict[str, Any]:
     return load_event(MONITOR, **{"detail.ProcessingJobArn": arn, **overrides})
 
 
+ARTIFACTS = "aiops-dev-artifacts-123456789012-us-east-1"
+CHECK = "aiops_drift_check_completed"
+CHECK_REPORT = load_event(CHECK)["detail"]["report_uri"]
+CHECKED_AT = datetime(2026, 11, 20, 3, 5, 11, tzinfo=UTC)
+
+
+class MemoryReportObjects:
+    """S3 objects by URI with their user metadata, as the drift handler reads our reports."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[str, dict[str, str]]] = {}
+
+    def put(self, uri: str, text: str, metadata: dict[str, str] | None = None) -> None:
+        self.objects[uri] = (text, dict(metadata or {}))
+
+    def put_check_report(
+        self, uri: str, text: str, model: str = "churn", checked_at: datetime = CHECKED_AT
+    ) -> None:
+        """A report as our drift check writes it for `model`."""
+        self.put(uri, text, drift_check_metadata(model, checked_at))
+
+    def read_with_metadata(self, uri: str) -> tuple[str, dict[str, str]] | None:
+        return self.objects.get(uri)
+
+
+def check_event(uri: str = CHECK_REPORT, violations: int = 2, **overrides: Any) -> dict[str, Any]:
+    return load_event(
+        CHECK, **{"detail.report_uri": uri, "detail.violations": violations, **overrides}
+    )
+
+
 class World:
     def __init__(self, policy: Policy = POLICY) -> None:
         self.policy = policy
         self.reports = MemoryReports()
+        self.check_reports = MemoryReportObjects()
         self.cooldowns = MemoryCooldowns()
         self.claims = MemoryClaims()
         self.windows = MemoryWindows()
@@ -76,6 +114,7 @@ class World:
             parse_event(DriftEvent, raw),
             self.policy,
             reports=self.reports,
+            drift_reports=DriftReports(bucket=ARTIFACTS, objects=self.check_reports),
             cooldowns=self.cooldowns,
             signals=self.claims,
             windows=self.windows,
@@ -225,10 +264,9 @@ def test_an_alarm_back_to_ok_or_not_on_model_monitor_is_not_drift():
 
 def test_our_drift_checks_report_is_read_from_its_uri():
     world = World()
-    uri = load_event("aiops_drift_check_completed")["detail"]["report_uri"]
-    world.reports.objects[uri] = report(violation("a"), violation("b"))
+    world.check_reports.put_check_report(CHECK_REPORT, report(violation("a"), violation("b")))
 
-    decision = world.deliver(load_event("aiops_drift_check_completed"))
+    decision = world.deliver(check_event())
 
     assert decision.action == "retrain"
 
@@ -292,3 +330,119 @@ def test_a_drift_event_missing_its_report_uri_is_rejected_naming_the_field():
 
     with pytest.raises(InvalidEvent, match=r"detail\.report_uri: Field required"):
         parse_event(DriftEvent, raw)
+
+
+# --- our drift check's event is only a pointer: the report itself must be the drift check's ---
+
+OTHER_MODEL_REPORT = f"s3://{ARTIFACTS}/drift/fraud/2026-11-20T03-00-00Z/constraint_violations.json"
+OUTSIDE_DRIFT = f"s3://{ARTIFACTS}/model-monitor/reports/churn-prod/x/constraint_violations.json"
+OTHER_BUCKET = (
+    "s3://someone-elses-bucket/drift/churn/2026-11-20T03-00-00Z/constraint_violations.json"
+)
+NESTED = f"s3://{ARTIFACTS}/drift/churn/baselines/x/constraint_violations.json"
+DRIFTED = report(violation("a"), violation("b"))
+
+
+def assert_invalid_without_retrain(world: World, decision: DriftDecision, reason: str) -> None:
+    assert decision.action == "alert_only"
+    assert reason in decision.reason
+    assert not world.runs.started
+    (entry,) = world.ledger.entries
+    assert entry.action == "drift_report_invalid" and reason in entry.reason
+    assert reason in world.alerts.sent[0][1]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [OTHER_MODEL_REPORT, OUTSIDE_DRIFT, OTHER_BUCKET, NESTED],
+    ids=["another-models-report", "outside-drift", "another-bucket", "not-a-report-key"],
+)
+def test_given_a_forged_check_event_pointing_outside_the_models_drift_prefix_then_no_retrain(uri):
+    world = World()
+    # Even a report the drift check did write (for another model) is not this model's drift.
+    world.check_reports.put_check_report(uri, DRIFTED, model="fraud")
+    world.check_reports.put_check_report(uri.replace("fraud", "churn"), DRIFTED)
+
+    decision = world.deliver(check_event(uri))
+
+    assert_invalid_without_retrain(world, decision, "outside drift/churn/ of the artifacts bucket")
+
+
+def test_given_a_forged_check_event_pointing_at_an_object_without_metadata_then_no_retrain():
+    world = World()
+    world.check_reports.put(CHECK_REPORT, DRIFTED)  # e.g. written by someone else
+
+    decision = world.deliver(check_event())
+
+    assert_invalid_without_retrain(world, decision, "not written by the drift check for churn")
+
+
+def test_given_a_report_whose_metadata_names_another_writer_or_model_then_no_retrain():
+    for metadata in (
+        {"aiops-writer": "someone", "aiops-model": "churn", "aiops-checked-at": "2026-11-20"},
+        drift_check_metadata("fraud", CHECKED_AT),
+    ):
+        world = World()
+        world.check_reports.put(CHECK_REPORT, DRIFTED, metadata)
+
+        decision = world.deliver(check_event())
+
+        assert_invalid_without_retrain(world, decision, "not written by the drift check")
+
+
+def test_given_a_count_that_disagrees_with_the_report_when_delivered_then_no_retrain():
+    world = World()
+    world.check_reports.put_check_report(CHECK_REPORT, DRIFTED)
+
+    decision = world.deliver(check_event(violations=5))
+
+    assert_invalid_without_retrain(world, decision, "has 2 violation(s); the event says 5")
+
+
+def test_given_an_old_genuine_report_replayed_after_the_signal_memory_then_no_retrain():
+    world = World()
+    world.check_reports.put_check_report(CHECK_REPORT, DRIFTED, checked_at=NOW - timedelta(days=3))
+
+    decision = world.deliver(check_event())
+
+    assert_invalid_without_retrain(world, decision, "a replay, not a new check")
+
+
+def test_given_a_check_event_whose_report_is_missing_then_an_alert_not_no_drift():
+    world = World()
+
+    decision = world.deliver(check_event(violations=0))
+
+    assert_invalid_without_retrain(world, decision, "violations report missing")
+
+
+def test_given_the_drift_checks_own_report_without_violations_then_nothing_happens():
+    world = World()
+    world.check_reports.put_check_report(CHECK_REPORT, report())
+
+    decision = world.deliver(check_event(violations=0))
+
+    assert decision.action == "ignored" and decision.reason == "no violations"
+    assert not world.alerts.sent and not world.runs.started
+
+
+def test_given_a_forged_event_sent_ahead_of_the_report_when_the_checks_own_arrives_it_retrains():
+    world = World()
+    ahead = world.deliver(check_event())  # the report it names does not exist yet
+    world.check_reports.put_check_report(CHECK_REPORT, DRIFTED)
+
+    genuine = world.deliver(check_event(), NOW + timedelta(minutes=1))
+
+    assert ahead.action == "alert_only" and "violations report missing" in ahead.reason
+    assert genuine.action == "retrain", "the forged event did not use up the report's signal"
+    assert world.actions() == ["drift_report_invalid", "drift_retrain"]
+
+
+def test_given_the_checks_own_event_delivered_three_times_then_it_acts_once():
+    world = World()
+    world.check_reports.put_check_report(CHECK_REPORT, DRIFTED)
+
+    decisions = [world.deliver(check_event()) for _ in range(3)]
+
+    assert [d.action for d in decisions] == ["retrain", "duplicate", "duplicate"]
+    assert len(world.runs.started) == 1

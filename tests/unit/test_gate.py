@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aiops.gate import evaluate_gate
 from aiops.policy import GatePolicy
 
@@ -83,3 +85,93 @@ def test_a_required_safety_result_that_is_missing_rejects():
     result = evaluate_gate(gate, {"rougeL": 0.4}, None)
 
     assert result.decision == "reject" and "no safety_pass_rate" in result.summary
+
+
+# --- results that are not finite numbers, and required results that are missing: fail closed ---
+
+NOT_FINITE = [float("nan"), float("inf"), float("-inf")]
+F1 = GatePolicy(metric="f1", higher_is_better=True, min_improvement=0.0, floor=0.6, human=False)
+
+
+@pytest.mark.parametrize("value", NOT_FINITE, ids=str)
+def test_given_no_champion_when_the_candidates_metric_is_not_finite_then_rejected_with_the_reason(
+    value,
+):
+    result = evaluate_gate(F1, {"f1": value}, None)
+
+    assert result.decision == "reject"
+    assert result.reasons == [f"the candidate's f1 is {value:g}, not a finite number"]
+
+
+@pytest.mark.parametrize("value", NOT_FINITE, ids=str)
+def test_given_a_champion_when_the_candidates_metric_is_not_finite_then_rejected(value):
+    result = evaluate_gate(F1, {"f1": value}, {"f1": 0.7})
+
+    assert result.decision == "reject"
+    assert result.reasons == [f"the candidate's f1 is {value:g}, not a finite number"]
+
+
+@pytest.mark.parametrize("value", NOT_FINITE, ids=str)
+def test_given_a_champion_whose_metric_is_not_finite_when_gated_then_rejected_not_unopposed(value):
+    result = evaluate_gate(F1, {"f1": 0.9}, {"f1": value})
+
+    assert result.decision == "reject"
+    assert f"the champion's f1 is {value:g}, not a finite number" in result.summary
+    assert "no champion to beat" not in result.summary
+
+
+def test_given_a_champion_without_the_metric_when_gated_then_rejected_as_not_comparable():
+    result = evaluate_gate(F1, {"f1": 0.9}, {})
+
+    assert result.decision == "reject"
+    assert result.reasons == ["the champion's evaluation has no f1: nothing to compare with"]
+
+
+@pytest.mark.parametrize("value", NOT_FINITE, ids=str)
+def test_given_a_required_safety_result_that_is_not_finite_when_gated_then_rejected(value):
+    gate = GatePolicy(metric="rougeL", safety_min_pass_rate=0.99, human=False)
+
+    result = evaluate_gate(gate, {"rougeL": 0.4, "safety_pass_rate": value}, None)
+
+    assert result.decision == "reject"
+    assert result.reasons == [
+        f"safety_pass_rate is {value:g}, not a finite number; the policy requires 0.99"
+    ]
+
+
+@pytest.mark.parametrize("value", NOT_FINITE, ids=str)
+def test_given_a_required_fairness_result_that_is_not_finite_when_gated_then_rejected(value):
+    gate = GatePolicy(metric="rougeL", fairness_max_gap=0.05, human=False)
+
+    result = evaluate_gate(gate, {"rougeL": 0.4, "fairness_gap": value}, None)
+
+    assert result.decision == "reject"
+    assert result.reasons == [
+        f"fairness_gap is {value:g}, not a finite number; the policy requires at most 0.05"
+    ]
+
+
+def test_given_a_required_fairness_result_that_is_missing_when_gated_then_rejected():
+    gate = GatePolicy(metric="rougeL", fairness_max_gap=0.05, human=False)
+
+    result = evaluate_gate(gate, {"rougeL": 0.4}, None)
+
+    assert result.decision == "reject"
+    assert result.reasons == ["no fairness_gap in the evaluation; the policy requires at most 0.05"]
+
+
+def test_given_finite_results_within_every_bound_when_gated_then_approved_with_each_check():
+    gate = GatePolicy(
+        metric="rougeL", safety_min_pass_rate=0.99, fairness_max_gap=0.05, human=False
+    )
+
+    result = evaluate_gate(
+        gate, {"rougeL": 0.4, "safety_pass_rate": 0.995, "fairness_gap": 0.01}, None
+    )
+
+    assert result.decision == "approve"
+    assert result.reasons == [
+        "no champion to beat: rougeL 0.4",
+        "safety_pass_rate 0.995",
+        "fairness_gap 0.01",
+    ]

@@ -9,7 +9,7 @@ cooldown atomically, so two different signals inside it start one run.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol
 
@@ -43,6 +43,105 @@ _METRIC_CHECKS = {
 # Deliveries are retried by EventBridge for up to 24 h: remember each signal for longer.
 SIGNAL_MEMORY = timedelta(days=2)
 
+# Our drift check's reports, s3://<artifacts>/drift/<model>/<time>/constraint_violations.json, are
+# written with this S3 user metadata (S3 gives the keys back in lowercase). Only the drift check's
+# role may write under `drift/` (the bucket policy), so a report there with this metadata is one
+# it wrote; the `Drift Check Completed` event itself is only a pointer anyone allowed to put
+# events on the bus could forge.
+REPORT_WRITER_KEY = "aiops-writer"
+REPORT_MODEL_KEY = "aiops-model"
+REPORT_CHECKED_AT_KEY = "aiops-checked-at"
+DRIFT_CHECK_WRITER = "drift-check"
+
+
+def drift_report_prefix(model: str) -> str:
+    """Where our drift check writes a model's reports in the artifacts bucket."""
+    return f"drift/{model}/"
+
+
+def drift_check_metadata(model: str, checked_at: datetime) -> dict[str, str]:
+    """The S3 user metadata our drift check writes with every object of a model."""
+    return {
+        REPORT_WRITER_KEY: DRIFT_CHECK_WRITER,
+        REPORT_MODEL_KEY: model,
+        REPORT_CHECKED_AT_KEY: checked_at.isoformat(),
+    }
+
+
+class ReportObjects(Protocol):
+    def read_with_metadata(self, uri: str) -> tuple[str, dict[str, str]] | None:
+        """The object's text and S3 user metadata (keys in lowercase), or None when there is no
+        such object (`ObjectUnreadable` when it cannot be read)."""
+        ...
+
+
+@dataclass(frozen=True)
+class DriftReports:
+    """Our drift check's reports: in `drift/<model>/` of the artifacts bucket, with the metadata
+    that names their writer and model. A report is trusted for what it is, not for what the
+    event pointing at it says."""
+
+    bucket: str
+    objects: ReportObjects
+
+    def verified(
+        self, model: str, uri: str, claimed: int | None, now: datetime
+    ) -> list[Violation] | str:
+        """The report's violations, or why it is not a report our drift check wrote for `model`
+        (outside the model's prefix, another writer or model, stale, or at odds with the
+        event's count)."""
+        prefix = drift_report_prefix(model)
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        stamp = key.removeprefix(prefix).removesuffix(f"/{REPORT_NAME}")
+        if (
+            not uri.startswith("s3://")
+            or bucket != self.bucket
+            or not key.startswith(prefix)
+            or not key.endswith(f"/{REPORT_NAME}")
+            or not stamp
+            or "/" in stamp
+        ):
+            return (
+                f"report {uri} is outside {prefix} of the artifacts bucket "
+                f"(s3://{self.bucket}/{prefix}<time>/{REPORT_NAME}): not the drift check's"
+            )
+        try:
+            stored = self.objects.read_with_metadata(uri)
+        except ObjectUnreadable as exc:
+            return str(InvalidReport(uri, exc.reason))
+        if stored is None:
+            return f"violations report missing: {uri}"
+        text, metadata = stored
+        writer, written_for = metadata.get(REPORT_WRITER_KEY), metadata.get(REPORT_MODEL_KEY)
+        if writer != DRIFT_CHECK_WRITER or written_for != model:
+            return (
+                f"report {uri} not written by the drift check for {model} "
+                f"(metadata {REPORT_WRITER_KEY}={writer!r}, {REPORT_MODEL_KEY}={written_for!r})"
+            )
+        checked_at = _aware_time(metadata.get(REPORT_CHECKED_AT_KEY))
+        if checked_at is None:
+            return f"report {uri} not written by the drift check: no valid {REPORT_CHECKED_AT_KEY}"
+        if now - checked_at > SIGNAL_MEMORY:
+            return (
+                f"report {uri} was written at {checked_at.isoformat()}, more than "
+                f"{format_duration(SIGNAL_MEMORY)} ago: a replay, not a new check"
+            )
+        try:
+            violations = parse_violations(text, uri)
+        except InvalidReport as exc:
+            return str(exc)
+        if claimed is not None and len(violations) != claimed:
+            return f"report {uri} has {len(violations)} violation(s); the event says {claimed}"
+        return violations
+
+
+def _aware_time(text: str | None) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
 
 class DriftEvent(
     RootModel[
@@ -68,6 +167,8 @@ class DriftSignal(BaseModel):
     violations: list[Violation] = Field(default_factory=list)
     # A report may legitimately be absent when the job says it found nothing.
     report_optional: bool = False
+    # Our drift check's event says how many violations its report holds; the report must agree.
+    claimed_violations: int | None = None
     problem: str | None = None
     not_drift: str | None = None
 
@@ -175,7 +276,8 @@ def _check_signal(event: DriftCheckCompleted) -> DriftSignal:
         endpoint=detail.endpoint,
         model=detail.model,
         report_uri=detail.report_uri,
-        report_optional=detail.violations == 0,
+        # The drift check always writes its report before the event: none is not "no drift".
+        claimed_violations=detail.violations,
     )
 
 
@@ -253,6 +355,7 @@ def on_drift(
     event: DriftEvent,
     policy: Policy,
     reports: ObjectReader,
+    drift_reports: DriftReports,
     cooldowns: DriftCooldowns,
     signals: IdempotencyStore,
     windows: WindowStore,
@@ -262,7 +365,11 @@ def on_drift(
     now: datetime,
     owner: str,
 ) -> DriftDecision:
-    """Apply the model's drift policy to one drift event; acts once per signal."""
+    """Apply the model's drift policy to one drift event; acts once per signal.
+
+    `reports` reads Model Monitor's reports (its events come from AWS); `drift_reports` reads and
+    verifies our own drift check's, whose event anyone allowed on the bus could forge.
+    """
     signal = read_signal(event, policy)
     if signal.model is None or signal.model not in policy.sagemaker_models():
         where = f"endpoint {signal.endpoint}" if signal.endpoint else "no endpoint"
@@ -276,6 +383,13 @@ def on_drift(
     decide = _Decider(
         name, model, signal, reports, cooldowns, windows, starter, alerts, ledger, now, owner
     )
+    if signal.source == "drift_check" and signal.report_uri is not None:
+        found = drift_reports.verified(name, signal.report_uri, signal.claimed_violations, now)
+        if isinstance(found, str):
+            # Decided outside `once`: a forged pointer must not use up the key of the report it
+            # names, or one sent ahead of the drift check would make the check's event a duplicate.
+            return decide.report_invalid(found)
+        decide = replace(decide, signal=signal.model_copy(update={"violations": found}))
     ran, decision = once(signals, f"drift:{signal.key}", now, SIGNAL_MEMORY, decide.run)
     if not ran or decision is None:
         return DriftDecision(
@@ -350,9 +464,13 @@ class _Decider:
             run_id=run_id,
         )
 
+    def report_invalid(self, reason: str) -> DriftDecision:
+        return self._decide("alert_only", "drift_report_invalid", reason, alert=True)
+
     def _violations(self) -> list[Violation] | DriftDecision:
         signal = self.signal
-        if signal.report_uri is None:
+        # Our drift check's report was read and verified before the signal was claimed (on_drift).
+        if signal.report_uri is None or signal.source == "drift_check":
             return list(signal.violations)
         try:
             text = self.reports.read(signal.report_uri)

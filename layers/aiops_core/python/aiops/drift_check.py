@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiops.drift import REPORT_NAME, drift_check_metadata, drift_report_prefix
 from aiops.drift_stats import (
     Baseline,
     BaselineError,
@@ -38,6 +39,14 @@ class TrainingData(Protocol):
 
 class CheckEvents(Protocol):
     def drift_check_completed(self, detail: dict[str, Any]) -> None: ...
+
+
+class CheckObjects(DataObjects, Protocol):
+    def write_json(
+        self, bucket: str, key: str, document: Any, metadata: dict[str, str] | None = None
+    ) -> str:
+        """Write `document` as JSON with `metadata` as the object's S3 user metadata."""
+        ...
 
 
 class DriftCheckResult(BaseModel):
@@ -100,7 +109,7 @@ class DriftChecker:
         self,
         registry: ModelRegistry,
         training: TrainingData,
-        objects: DataObjects,
+        objects: CheckObjects,
         windows: WindowStore,
         events: CheckEvents,
         artifacts_bucket: str,
@@ -134,7 +143,7 @@ class DriftChecker:
         champion = self.registry.champion(model.package_group)
         if champion is None:
             return _skipped(name, f"no approved package in {model.package_group} to compare with")
-        baseline = self._baseline(name, champion, monitor)
+        baseline = self._baseline(name, champion, monitor, now)
         if isinstance(baseline, DriftCheckResult):
             return baseline
         start, end = checked_period(now, monitor.lookback)
@@ -154,11 +163,15 @@ class DriftChecker:
                 skipped_records=skipped,
                 features=features,
             )
-        prefix = f"drift/{name}/{end:%Y-%m-%dT%H-%M-%SZ}"
+        # The drift handler trusts a report only under the model's prefix and with this metadata
+        # (the event that points at it could be forged; the bucket lets only this role write).
+        prefix = f"{drift_report_prefix(name)}{end:%Y-%m-%dT%H-%M-%SZ}"
+        written_by = drift_check_metadata(name, now)
         report = self.objects.write_json(
             self.bucket,
-            f"{prefix}/constraint_violations.json",
+            f"{prefix}/{REPORT_NAME}",
             violations_document(comparison.violations),
+            metadata=written_by,
         )
         self.objects.write_json(
             self.bucket,
@@ -169,6 +182,7 @@ class DriftChecker:
                 "current": described,
                 **comparison.model_dump(mode="json"),
             },
+            metadata=written_by,
         )
         self.events.drift_check_completed(
             {
@@ -193,9 +207,11 @@ class DriftChecker:
 
     # ------------------------------------------------------------------ baseline
     def _baseline(
-        self, name: str, champion: Candidate, monitor: DriftMonitorPolicy
+        self, name: str, champion: Candidate, monitor: DriftMonitorPolicy, now: datetime
     ) -> Baseline | DriftCheckResult:
-        cache_key = f"drift/{name}/baselines/{champion.package_group}-{champion.version}.json"
+        cache_key = (
+            f"{drift_report_prefix(name)}baselines/{champion.package_group}-{champion.version}.json"
+        )
         cached = self.objects.read(f"s3://{self.bucket}/{cache_key}")
         if cached is not None:
             try:
@@ -220,7 +236,12 @@ class DriftChecker:
             baseline = build_baseline(records, monitor.label, source=str(manifest_uri))
         except BaselineError as exc:
             return _skipped(name, f"cannot build a baseline from {manifest_uri}: {exc}")
-        self.objects.write_json(self.bucket, cache_key, baseline.model_dump(mode="json"))
+        self.objects.write_json(
+            self.bucket,
+            cache_key,
+            baseline.model_dump(mode="json"),
+            metadata=drift_check_metadata(name, now),
+        )
         return baseline
 
     # ------------------------------------------------------------------ current data

@@ -2,14 +2,88 @@
 
 Our own small pydantic models rather than Powertools' parser models: those build every AWS event
 model at import time (about 290 ms), which would dominate cold start.
+
+Every field is bounded by what AWS itself allows (S3 keys of at most 1,024 bytes, objects of at
+most 5 TiB, job names of at most 63 characters ...): a value no AWS service can send is rejected
+here, naming the field and the bound, instead of acting (a 2**64-byte object closing a window) or
+failing further on (a number DynamoDB cannot store, a key too long for a DynamoDB key). Integers
+are strict: `1e3` or `true` is not a size.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+)
+
+# --- what AWS allows -------------------------------------------------------------------------
+MAX_S3_OBJECT_BYTES = 5 * 2**40  # 5 TiB, S3's largest object
+MAX_S3_KEY_BYTES = 1024  # UTF-8 bytes
+MIN_BUCKET_NAME, MAX_BUCKET_NAME = 3, 63
+MAX_S3_URI_BYTES = len("s3://") + MAX_BUCKET_NAME + len("/") + MAX_S3_KEY_BYTES
+MAX_S3_TOKEN = 1024  # version id, ETag, sequencer: far shorter in practice
+MAX_EVENT_ID = 256
+MAX_ARN = 2048
+MAX_JOB_NAME = 63  # SageMaker processing job / endpoint names
+MAX_ALARM_NAME = 255
+MAX_TEXT = 1024  # free text AWS bounds at about 1 KB: exit messages, failure and state reasons
+MAX_NAME = 256  # other names and short values
+MAX_TIMESTAMP_TEXT = 64
+MAX_ITEMS = 100  # lists and maps in an event (AWS's own limits are lower)
+MAX_VIOLATIONS = 100_000  # a drift check reports one per feature and check
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+def _utf8_at_most(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        # pydantic has already refused text that is not valid Unicode (a lone surrogate).
+        size = len(value.encode("utf-8"))
+        if size > limit:
+            raise ValueError(f"is {size} bytes of UTF-8, more than the {limit} AWS allows")
+        return value
+
+    return AfterValidator(check)
+
+
+def _text_before_parsing(value: Any) -> Any:
+    # A time is ISO 8601 text in every event we consume: not a number of seconds, not unbounded.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 time as text")
+    if len(value) > MAX_TIMESTAMP_TEXT:
+        raise ValueError(f"is longer than {MAX_TIMESTAMP_TEXT} characters")
+    return value
+
+
+def _sane_year(value: datetime) -> datetime:
+    # The year as written: converting 9999-12-31T23:59-01:00 to UTC would overflow.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return value
+
+
+S3Key = Annotated[str, Field(min_length=1), _utf8_at_most(MAX_S3_KEY_BYTES)]
+S3Uri = Annotated[
+    str, Field(min_length=1, pattern=r"^s3://[^/]+/.+"), _utf8_at_most(MAX_S3_URI_BYTES)
+]
+S3Size = Annotated[StrictInt, Field(ge=0, le=MAX_S3_OBJECT_BYTES)]
+S3Token = Annotated[str, Field(max_length=MAX_S3_TOKEN)]
+Arn = Annotated[str, Field(min_length=1, max_length=MAX_ARN)]
+Name = Annotated[str, Field(max_length=MAX_NAME)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+EventTime = Annotated[
+    AwareDatetime, BeforeValidator(_text_before_parsing), AfterValidator(_sane_year)
+]
+NameMap = Annotated[dict[Name, Text], Field(max_length=MAX_ITEMS)]
 
 
 class InvalidEvent(ValueError):
@@ -27,31 +101,31 @@ class _AwsShape(BaseModel):
 
 
 class _Envelope(_AwsShape):
-    id: str = Field(min_length=1)
-    source: str
-    detail_type: str = Field(alias="detail-type")
-    time: datetime
-    account: str = ""
-    region: str = ""
-    resources: list[str] = Field(default_factory=list)
+    id: str = Field(min_length=1, max_length=MAX_EVENT_ID)
+    source: Name
+    detail_type: Name = Field(alias="detail-type")
+    time: EventTime
+    account: str = Field(default="", max_length=12)
+    region: str = Field(default="", max_length=32)
+    resources: list[Arn] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class S3Bucket(_AwsShape):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=MIN_BUCKET_NAME, max_length=MAX_BUCKET_NAME)
 
 
 class S3Object(_AwsShape):
-    key: str = Field(min_length=1)
-    size: int = Field(default=0, ge=0)
-    etag: str | None = None
-    version_id: str | None = Field(default=None, alias="version-id")
-    sequencer: str | None = None
+    key: S3Key
+    size: S3Size = 0
+    etag: S3Token | None = None
+    version_id: S3Token | None = Field(default=None, alias="version-id")
+    sequencer: S3Token | None = None
 
 
 class S3ObjectCreatedDetail(_AwsShape):
     bucket: S3Bucket
     object: S3Object
-    reason: str | None = None
+    reason: Name | None = None
 
 
 class S3ObjectCreated(_Envelope):
@@ -61,13 +135,13 @@ class S3ObjectCreated(_Envelope):
 
 
 class PipelineExecutionDetail(_AwsShape):
-    pipeline_arn: str = Field(alias="pipelineArn")
-    pipeline_execution_arn: str = Field(alias="pipelineExecutionArn", min_length=1)
+    pipeline_arn: Arn = Field(alias="pipelineArn")
+    pipeline_execution_arn: Arn = Field(alias="pipelineExecutionArn")
     current_status: Literal["Executing", "Stopping", "Stopped", "Failed", "Succeeded"] = Field(
         alias="currentPipelineExecutionStatus"
     )
-    previous_status: str | None = Field(default=None, alias="previousPipelineExecutionStatus")
-    display_name: str | None = Field(default=None, alias="pipelineExecutionDisplayName")
+    previous_status: Name | None = Field(default=None, alias="previousPipelineExecutionStatus")
+    display_name: Name | None = Field(default=None, alias="pipelineExecutionDisplayName")
 
 
 class PipelineExecutionStatusChange(_Envelope):
@@ -79,28 +153,30 @@ class PipelineExecutionStatusChange(_Envelope):
 
 
 class ProcessingS3Output(_AwsShape):
-    s3_uri: str = Field(alias="S3Uri", min_length=1)
+    s3_uri: S3Uri = Field(alias="S3Uri")
 
 
 class ProcessingOutput(_AwsShape):
-    output_name: str | None = Field(default=None, alias="OutputName")
+    output_name: Name | None = Field(default=None, alias="OutputName")
     s3_output: ProcessingS3Output | None = Field(default=None, alias="S3Output")
 
 
 class ProcessingOutputConfig(_AwsShape):
-    outputs: list[ProcessingOutput] = Field(default_factory=list, alias="Outputs")
+    outputs: list[ProcessingOutput] = Field(
+        default_factory=list, alias="Outputs", max_length=MAX_ITEMS
+    )
 
 
 class ProcessingJobDetail(_AwsShape):
-    job_name: str = Field(alias="ProcessingJobName", min_length=1)
-    job_arn: str = Field(alias="ProcessingJobArn", min_length=1)
+    job_name: str = Field(alias="ProcessingJobName", min_length=1, max_length=MAX_JOB_NAME)
+    job_arn: Arn = Field(alias="ProcessingJobArn")
     status: Literal["InProgress", "Completed", "Failed", "Stopping", "Stopped"] = Field(
         alias="ProcessingJobStatus"
     )
-    exit_message: str | None = Field(default=None, alias="ExitMessage")
-    failure_reason: str | None = Field(default=None, alias="FailureReason")
-    monitoring_schedule_arn: str | None = Field(default=None, alias="MonitoringScheduleArn")
-    environment: dict[str, str] = Field(default_factory=dict, alias="Environment")
+    exit_message: Text | None = Field(default=None, alias="ExitMessage")
+    failure_reason: Text | None = Field(default=None, alias="FailureReason")
+    monitoring_schedule_arn: Arn | None = Field(default=None, alias="MonitoringScheduleArn")
+    environment: NameMap = Field(default_factory=dict, alias="Environment")
     output_config: ProcessingOutputConfig | None = Field(
         default=None, alias="ProcessingOutputConfig"
     )
@@ -126,9 +202,9 @@ class ProcessingJobStateChange(_Envelope):
 
 
 class AlarmMetric(_AwsShape):
-    namespace: str = ""
-    name: str = ""
-    dimensions: dict[str, str] = Field(default_factory=dict)
+    namespace: Name = ""
+    name: Name = ""
+    dimensions: NameMap = Field(default_factory=dict)
 
 
 class AlarmMetricStat(_AwsShape):
@@ -136,23 +212,23 @@ class AlarmMetricStat(_AwsShape):
 
 
 class AlarmMetricQuery(_AwsShape):
-    id: str = ""
+    id: Name = ""
     metric_stat: AlarmMetricStat | None = Field(default=None, alias="metricStat")
 
 
 class AlarmConfiguration(_AwsShape):
-    description: str | None = None
-    metrics: list[AlarmMetricQuery] = Field(default_factory=list)
+    description: Text | None = None
+    metrics: list[AlarmMetricQuery] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class AlarmState(_AwsShape):
     value: Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
-    reason: str = ""
-    timestamp: str = Field(min_length=1)
+    reason: Text = ""
+    timestamp: str = Field(min_length=1, max_length=MAX_TIMESTAMP_TEXT)
 
 
 class AlarmDetail(_AwsShape):
-    alarm_name: str = Field(alias="alarmName", min_length=1)
+    alarm_name: str = Field(alias="alarmName", min_length=1, max_length=MAX_ALARM_NAME)
     state: AlarmState
     previous_state: AlarmState | None = Field(default=None, alias="previousState")
     configuration: AlarmConfiguration = AlarmConfiguration()
@@ -169,11 +245,11 @@ class AlarmStateChange(_Envelope):
 
 
 class DriftCheckDetail(_AwsShape):
-    model: str = Field(min_length=1)
-    endpoint: str | None = None
-    report_uri: str = Field(pattern=r"^s3://[^/]+/.+")
-    violations: int = Field(ge=0)
-    checked_at: datetime
+    model: str = Field(min_length=1, max_length=MAX_NAME)
+    endpoint: str | None = Field(default=None, min_length=1, max_length=MAX_JOB_NAME)
+    report_uri: S3Uri
+    violations: StrictInt = Field(ge=0, le=MAX_VIOLATIONS)
+    checked_at: EventTime
 
 
 class DriftCheckCompleted(_Envelope):

@@ -6,6 +6,7 @@ names the metric, both values and the rule, so the rejection explains itself.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,34 +35,58 @@ class GateResult(BaseModel):
         return "; ".join(self.reasons)
 
 
+def _not_finite(what: str, value: float) -> str | None:
+    """The reason `value` cannot be compared, or None when it is a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{what} is {value!r}, not a number"
+    if not math.isfinite(value):
+        return f"{what} is {value:g}, not a finite number"
+    return None
+
+
 def evaluate_gate(
     gate: GatePolicy, candidate: dict[str, float], champion: dict[str, float] | None
 ) -> GateResult:
-    """Every check runs, so a rejection lists all its reasons, not just the first."""
+    """Every check runs, so a rejection lists all its reasons, not just the first.
+
+    A result the policy needs that is missing or not a finite number (NaN, ±inf) fails its check:
+    the gate fails closed, whether or not there is a champion.
+    """
     metric = gate.metric
     value = candidate.get(metric)
-    best = champion.get(metric) if champion else None
+    # A champion (the latest approved package) exists whenever `champion` is not None, even with
+    # an evaluation that lacks the metric: then the comparison cannot be made, and fails.
+    best = champion.get(metric) if champion is not None else None
     failures: list[str] = []
     passes: list[str] = []
 
+    usable: float | None = None  # the candidate's metric, when it is a finite number
     if value is None:
         failures.append(f"the candidate's evaluation has no {metric}")
+    elif (bad := _not_finite(f"the candidate's {metric}", value)) is not None:
+        failures.append(bad)
     else:
-        if gate.floor is not None:
-            below = value < gate.floor if gate.higher_is_better else value > gate.floor
-            bound = "at least" if gate.higher_is_better else "at most"
-            (failures if below else passes).append(
-                f"{metric} {value:g} must be {bound} {gate.floor:g}"
-            )
-        if best is None:
-            passes.append(f"no champion to beat: {metric} {value:g}")
-        else:
-            gain = value - best if gate.higher_is_better else best - value
-            ok = gain >= gate.min_improvement
-            (passes if ok else failures).append(
-                f"{metric} {value:g} vs champion {best:g}: improvement {gain:+.4g}, "
-                f"required {gate.min_improvement:g}"
-            )
+        usable = value
+    if usable is not None and gate.floor is not None:
+        below = usable < gate.floor if gate.higher_is_better else usable > gate.floor
+        bound = "at least" if gate.higher_is_better else "at most"
+        (failures if below else passes).append(
+            f"{metric} {usable:g} must be {bound} {gate.floor:g}"
+        )
+    if champion is None:
+        if usable is not None:
+            passes.append(f"no champion to beat: {metric} {usable:g}")
+    elif best is None:
+        failures.append(f"the champion's evaluation has no {metric}: nothing to compare with")
+    elif (bad := _not_finite(f"the champion's {metric}", best)) is not None:
+        failures.append(f"{bad}: nothing to compare with")
+    elif usable is not None:
+        gain = usable - best if gate.higher_is_better else best - usable
+        ok = gain >= gate.min_improvement
+        (passes if ok else failures).append(
+            f"{metric} {usable:g} vs champion {best:g}: improvement {gain:+.4g}, "
+            f"required {gate.min_improvement:g}"
+        )
     if gate.safety_min_pass_rate is not None:
         safety = candidate.get(SAFETY_METRIC)
         if safety is None:
@@ -69,15 +94,24 @@ def evaluate_gate(
                 f"no {SAFETY_METRIC} in the evaluation; the policy requires "
                 f"{gate.safety_min_pass_rate:g}"
             )
+        elif (bad := _not_finite(SAFETY_METRIC, safety)) is not None:
+            failures.append(f"{bad}; the policy requires {gate.safety_min_pass_rate:g}")
         elif safety < gate.safety_min_pass_rate:
             failures.append(f"{SAFETY_METRIC} {safety:g} below {gate.safety_min_pass_rate:g}")
         else:
             passes.append(f"{SAFETY_METRIC} {safety:g}")
     if gate.fairness_max_gap is not None:
         gap = candidate.get(FAIRNESS_METRIC)
-        if gap is not None and gap > gate.fairness_max_gap:
+        if gap is None:
+            failures.append(
+                f"no {FAIRNESS_METRIC} in the evaluation; the policy requires at most "
+                f"{gate.fairness_max_gap:g}"
+            )
+        elif (bad := _not_finite(FAIRNESS_METRIC, gap)) is not None:
+            failures.append(f"{bad}; the policy requires at most {gate.fairness_max_gap:g}")
+        elif gap > gate.fairness_max_gap:
             failures.append(f"{FAIRNESS_METRIC} {gap:g} above {gate.fairness_max_gap:g}")
-        elif gap is not None:
+        else:
             passes.append(f"{FAIRNESS_METRIC} {gap:g}")
 
     if failures:

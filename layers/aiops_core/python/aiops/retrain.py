@@ -5,6 +5,7 @@ Pure orchestration over protocols (window store, lock store, ledger, starters): 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -58,13 +59,20 @@ class Pipelines(PipelineStarter, Protocol):
 
 
 class Candidate(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # A NaN or infinite metric must reach the gate (which rejects it), but JSON has no such
+    # numbers: between workflow steps they travel as the strings "NaN" / "Infinity".
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings")
     package_arn: str
     package_group: str
     version: int
     approval_status: str
     metrics: dict[str, float]
     pipeline_execution_arn: str | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        """The candidate as valid JSON for Step Functions (non-finite metrics as strings)."""
+        payload: dict[str, Any] = json.loads(self.model_dump_json())
+        return payload
 
 
 class ModelRegistry(Protocol):

@@ -34,6 +34,12 @@ class S3Objects(AwsAdapter):
 
     def read(self, uri: str) -> str | None:
         """The object's text, or None when it does not exist."""
+        found = self.read_with_metadata(uri)
+        return found[0] if found is not None else None
+
+    def read_with_metadata(self, uri: str) -> tuple[str, dict[str, str]] | None:
+        """The object's text and S3 user metadata (one GET: both of the same version), or None
+        when it does not exist."""
         bucket, key = split_uri(uri)
         try:
             response = self.client.get_object(Bucket=bucket, Key=key)
@@ -46,8 +52,11 @@ class S3Objects(AwsAdapter):
                 raise ObjectUnreadable(uri, f"cannot be read ({code})") from exc
             raise
         if int(response.get("ContentLength", 0)) > MAX_DOCUMENT_BYTES:
+            response["Body"].close()
             raise ObjectUnreadable(uri, f"larger than {MAX_DOCUMENT_BYTES} bytes")
-        return str(response["Body"].read().decode("utf-8", errors="replace"))
+        text = str(response["Body"].read().decode("utf-8", errors="replace"))
+        metadata = {str(k).lower(): str(v) for k, v in (response.get("Metadata") or {}).items()}
+        return text, metadata
 
     def lines(self, obj: ObjectRef) -> Iterator[bytes]:
         """Stream the object version line by line (bounded memory, whatever its size)."""
@@ -79,13 +88,19 @@ class S3Objects(AwsAdapter):
                 )
         return found
 
-    def write_json(self, bucket: str, key: str, document: Any) -> str:
-        self.client.put_object(
-            Bucket=bucket,
-            Key=key,
-            ContentType="application/json",
-            Body=json.dumps(document, indent=2, default=str).encode(),
-        )
+    def write_json(
+        self, bucket: str, key: str, document: Any, metadata: dict[str, str] | None = None
+    ) -> str:
+        """Write `document` as JSON, with `metadata` as the object's S3 user metadata."""
+        args: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": key,
+            "ContentType": "application/json",
+            "Body": json.dumps(document, indent=2, default=str).encode(),
+        }
+        if metadata:
+            args["Metadata"] = metadata
+        self.client.put_object(**args)
         return f"s3://{bucket}/{key}"
 
 
