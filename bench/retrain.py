@@ -29,6 +29,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from aiops.ledger import LedgerAction
 from bench import ROOT, policy_with_window
 
 MODEL = "churn"
@@ -176,14 +177,14 @@ def _replay(decisions: list[dict[str, Any]]) -> dict[str, int]:
         action = entry.get("action")
         cause = _cause(entry)
         run_id = str(cause.get("run_id"))
-        if action == "run_started":
+        if action == LedgerAction.RUN_STARTED:
             running.add(run_id)
             announced.discard(run_id)
-        elif action in ("run_succeeded", "run_failed"):
+        elif action in (LedgerAction.RUN_SUCCEEDED, LedgerAction.RUN_FAILED):
             running.discard(run_id)
-        elif action == "trigger_coalesced":
+        elif action == LedgerAction.TRIGGER_COALESCED:
             pending_triggers.add(str(cause.get("trigger")))
-        elif action == "follow_up_started":
+        elif action == LedgerAction.FOLLOW_UP_STARTED:
             pending_triggers.clear()
             announced.add(run_id)
         most["running"] = max(most["running"], len(running))
@@ -227,7 +228,7 @@ def _new_data_calls(timeline: list[dict[str, Any]]) -> dict[str, Any]:
             current = entry if entry.get("function") == "NewDataFunction" else None
             closing, calls = False, Counter()
         elif current is not None and entry["kind"] == "decision":
-            closing = closing or entry.get("action") == "retrain_requested"
+            closing = closing or entry.get("action") == LedgerAction.RETRAIN_REQUESTED
         elif current is not None and entry["kind"] == "api":
             calls[f"{entry['service']}.{entry['operation']}"] += 1
     done()
@@ -283,7 +284,9 @@ def _under_load(uploads: int, window: int, fast: bool) -> dict[str, Any]:
         decisions = [e for e in timeline if e["kind"] == "decision" and e.get("model") == MODEL]
         executions = cloud.executions("RetrainStateMachine")
         lock_holders = {
-            str(_cause(d).get("run_id")) for d in decisions if d.get("action") == "run_started"
+            str(_cause(d).get("run_id"))
+            for d in decisions
+            if d.get("action") == LedgerAction.RUN_STARTED
         }
         histories = {len(_history(cloud, e.arn)) for e in executions if e.name in lock_holders}
         manifests = _manifests(cloud)
@@ -304,12 +307,12 @@ def _under_load(uploads: int, window: int, fast: bool) -> dict[str, Any]:
         + (", moto TransactWriteItems rollback copy limited to touched items" if fast else ""),
         "seconds": round(seconds, 1),
         "uploads_per_second": round(uploads / upload_seconds, 1),
-        "windows_closed": actions["retrain_requested"],
+        "windows_closed": actions[LedgerAction.RETRAIN_REQUESTED],
         "retrain_executions": len(executions),
-        "runs_started": actions["run_started"],
-        "triggers_coalesced": actions["trigger_coalesced"],
-        "follow_ups_started": actions["follow_up_started"],
-        "runs_succeeded": actions["run_succeeded"],
+        "runs_started": actions[LedgerAction.RUN_STARTED],
+        "triggers_coalesced": actions[LedgerAction.TRIGGER_COALESCED],
+        "follow_ups_started": actions[LedgerAction.FOLLOW_UP_STARTED],
+        "runs_succeeded": actions[LedgerAction.RUN_SUCCEEDED],
         "max_runs_running": most["running"],
         "max_pipelines_running": pipelines_at_once,
         "max_pending_triggers": most["pending_triggers"],

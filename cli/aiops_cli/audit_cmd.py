@@ -31,7 +31,7 @@ from aiops.adapters.audit_sources import (
     StackNotFound,
     StackOutputs,
 )
-from aiops.audit import Audit, StatusLookup, build_audit, enrich, render, with_state_machine
+from aiops.audit.chains import Audit, StatusLookup, build_audit, enrich, render, with_state_machine
 from aiops.units import parse_duration
 
 if TYPE_CHECKING:

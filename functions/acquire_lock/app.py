@@ -8,9 +8,9 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.retrain import take_run_lock
+from aiops.retrain.workflow import take_run_lock
+from aiops.runs.steps import StepInput
 from aiops.settings import Settings
-from aiops.workflow import StepInput
 
 STACK = Stack(Settings())
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
-from aiops.drift import DriftEvent, on_drift
+from aiops.drift.decisions import DriftEvent, on_drift
 from aiops.events import parse_event
 from aiops.observability import lambda_entry, logger, metrics
 from aiops.settings import Settings
@@ -18,20 +18,7 @@ STACK = Stack(Settings())
 @lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     drift = parse_event(DriftEvent, event)
-    decision = on_drift(
-        drift,
-        STACK.policy.load(),
-        reports=STACK.objects,
-        drift_reports=STACK.drift_reports,
-        cooldowns=STACK.drift_cooldowns,
-        signals=STACK.idempotency,
-        windows=STACK.windows,
-        starter=STACK.runs,
-        alerts=STACK.alerts,
-        ledger=STACK.ledger,
-        now=now(),
-        owner=context.aws_request_id,
-    )
+    decision = on_drift(drift, STACK.policy.load(), STACK.drift, now(), context.aws_request_id)
     logger.info("drift", extra=decision.model_dump())
     metrics.add_metric(name=f"Drift_{decision.action}", unit="Count", value=1)
     return decision.model_dump()

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
+from aiops.drift.check import run_drift_checks
 from aiops.observability import lambda_entry, logger, metrics
 from aiops.settings import Settings
 
@@ -14,7 +15,7 @@ STACK = Stack(Settings())
 
 @lambda_entry(emits_metrics=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    results = STACK.drift_checker.run(STACK.policy.load(), now())
+    results = run_drift_checks(STACK.policy.load(), STACK.drift_check, now())
     for result in results:
         logger.info("drift check", extra=result.model_dump(exclude={"features"}))
         metrics.add_metric(name=f"DriftCheck_{result.outcome}", unit="Count", value=1)

@@ -7,10 +7,10 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import parse_event
+from aiops.gate.step import gate_candidate
 from aiops.observability import lambda_entry
-from aiops.retrain import gate_candidate
+from aiops.runs.steps import GateInput
 from aiops.settings import Settings
-from aiops.workflow import GateInput
 
 STACK = Stack(Settings())
 
@@ -18,7 +18,5 @@ STACK = Stack(Settings())
 @lambda_entry()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(GateInput, event)
-    outcome = gate_candidate(
-        step.request, step.candidate, STACK.policy.load(), STACK.retrain_workflow, now()
-    )
+    outcome = gate_candidate(step.request, step.candidate, STACK.policy.load(), STACK.gate, now())
     return outcome.model_dump()

@@ -8,7 +8,7 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import S3ObjectCreated, parse_event
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.retrain import record_training_object
+from aiops.retrain.new_data import record_training_object
 from aiops.settings import Settings
 
 STACK = Stack(Settings())
@@ -18,13 +18,7 @@ STACK = Stack(Settings())
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     created = parse_event(S3ObjectCreated, event)
     decision = record_training_object(
-        created,
-        STACK.policy.load(),
-        STACK.windows,
-        STACK.runs,
-        STACK.ledger,
-        now(),
-        owner=context.aws_request_id,
+        created, STACK.policy.load(), STACK.new_data, now(), owner=context.aws_request_id
     )
     logger.info("new data", extra=decision.model_dump())
     metrics.add_metric(name=f"NewData_{decision.action}", unit="Count", value=1)

@@ -8,7 +8,7 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import PipelineExecutionStatusChange, parse_event
 from aiops.observability import lambda_entry, logger
-from aiops.retrain import on_pipeline_status
+from aiops.retrain.workflow import on_pipeline_status
 from aiops.settings import Settings
 
 STACK = Stack(Settings())

@@ -8,9 +8,9 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.retrain import read_candidate
+from aiops.retrain.workflow import read_candidate
+from aiops.runs.steps import ReadCandidateInput
 from aiops.settings import Settings
-from aiops.workflow import ReadCandidateInput
 
 STACK = Stack(Settings())
 

@@ -8,9 +8,9 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.retrain import end_run
+from aiops.retrain.workflow import end_run
+from aiops.runs.steps import EndRunInput, failure_summary
 from aiops.settings import Settings
-from aiops.workflow import EndRunInput, failure_summary
 
 STACK = Stack(Settings())
 

@@ -8,9 +8,9 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.retrain import start_training
+from aiops.retrain.workflow import start_training
+from aiops.runs.steps import StartTrainingInput
 from aiops.settings import Settings
-from aiops.workflow import StartTrainingInput
 
 STACK = Stack(Settings())
 

@@ -7,7 +7,7 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.observability import lambda_entry, metrics
-from aiops.retrain import sweep_windows
+from aiops.retrain.new_data import sweep_windows
 from aiops.settings import Settings
 
 STACK = Stack(Settings())
@@ -15,13 +15,6 @@ STACK = Stack(Settings())
 
 @lambda_entry(emits_metrics=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    result = sweep_windows(
-        STACK.policy.load(),
-        STACK.windows,
-        STACK.runs,
-        STACK.ledger,
-        now(),
-        owner=context.aws_request_id,
-    )
+    result = sweep_windows(STACK.policy.load(), STACK.new_data, now(), owner=context.aws_request_id)
     metrics.add_metric(name="AgedWindowsClosed", unit="Count", value=len(result.started))
     return result.model_dump()

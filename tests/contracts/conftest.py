@@ -21,13 +21,13 @@ from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.s3 import S3Objects, split_uri
 from aiops.adapters.stepfunctions import StepFunctionsRunStarter
 from aiops.adapters.window_store import DynamoWindowStore
-from aiops.drift import DriftCooldowns
+from aiops.drift.decisions import DriftCooldowns
 from aiops.idempotency import IdempotencyStore
 from aiops.ledger import Ledger
-from aiops.retrain import RunStarter
+from aiops.runs.ports import RunStarter
+from aiops.runs.requests import RunRequest
+from aiops.runs.window import WindowStore
 from aiops.storage import ObjectReader
-from aiops.triggers import RunRequest
-from aiops.window import WindowStore
 from tests.support.template import ROOT, create_tables
 from tests.unit.fakes import (
     MemoryClaims,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
-from aiops.drift import CooldownClaim
+from aiops.drift.decisions import CooldownClaim
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 COOLDOWN = timedelta(hours=24)

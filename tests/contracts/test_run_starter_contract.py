@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiops.triggers import RunRequest, RunTrigger
+from aiops.runs.requests import RunRequest, RunTrigger
 from tests.contracts.conftest import STATE_MACHINE
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from aiops.window import AddOutcome, ObjectRef, WindowLimits
+from aiops.runs.window import AddOutcome, ObjectRef, WindowLimits
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 LIMITS = WindowLimits(objects=3, bytes=10_000, max_age=timedelta(hours=6))

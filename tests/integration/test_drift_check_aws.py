@@ -16,12 +16,12 @@ import pytest
 
 from aiops import clock
 from aiops.adapters.window_store import DynamoWindowStore
-from aiops.drift_stats import Baseline
+from aiops.drift.stats import Baseline
+from aiops.drift.violations import parse_violations
 from aiops.events import DriftCheckCompleted, parse_event
 from aiops.policy import parse_policy
-from aiops.retrain import DataManifest
-from aiops.violations import parse_violations
-from aiops.window import ObjectRef, WindowLimits
+from aiops.runs.manifest import DataManifest
+from aiops.runs.window import ObjectRef, WindowLimits
 from aiops_local.datasets import generate, to_capture, to_csv
 from tests.support.events import load_event
 from tests.support.handlers import lambda_context, load_handler

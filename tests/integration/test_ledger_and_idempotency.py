@@ -11,7 +11,7 @@ from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.rendezvous_store import DynamoRendezvousStore
 from aiops.idempotency import IN_PROGRESS, ActionInProgress, once
 from aiops.ledger import LedgerEntry
-from aiops.rendezvous import JobOutcome
+from aiops.runs.rendezvous import JobOutcome
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 

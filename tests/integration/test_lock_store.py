@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aiops.adapters.lock_store import DynamoLockStore
-from aiops.triggers import RunTrigger, follow_up_run
+from aiops.runs.requests import RunTrigger, follow_up_run
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 TTL = timedelta(hours=12)

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 
 from aiops.adapters.window_store import DynamoWindowStore
-from aiops.window import AddOutcome, ObjectRef, WindowLimits
+from aiops.runs.window import AddOutcome, ObjectRef, WindowLimits
 from tests.support.moto_server import serial_moto_server
 from tests.support.template import create_tables
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
-from aiops.drift import CooldownClaim
+from aiops.drift.decisions import CooldownClaim
 from aiops.ledger import LedgerEntry
+from aiops.runs.requests import RunRequest
+from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
 from aiops.storage import ObjectUnreadable
-from aiops.triggers import RunRequest
-from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
 
 
 class MemoryWindows:

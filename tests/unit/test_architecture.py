@@ -1,4 +1,5 @@
-"""Structural rules: domain code never imports boto3; state machines match the template."""
+"""Structural rules: domain code never imports boto3; a capability never imports another;
+state machines match the template."""
 
 from __future__ import annotations
 
@@ -34,6 +35,70 @@ def imported_modules(path: Path) -> set[str]:
 )
 def test_domain_modules_never_import_boto3(path):
     assert not imported_modules(path) & {"boto3", "botocore"}
+
+
+# One package per capability beside the shared kernel (aiops.runs, policy, events, ledger,
+# registry, …). A capability may import the kernel, never another capability.
+CAPABILITIES = sorted(
+    p.name
+    for p in PACKAGE.iterdir()
+    if p.is_dir() and (p / "__init__.py").exists() and p.name not in {"adapters", "runs"}
+)
+
+
+def aiops_imports(path: Path) -> set[str]:
+    """Every `aiops.…` module `path` imports, at any depth (lazy imports included)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.startswith("aiops"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("aiops"):
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def test_the_capabilities_are_packages_of_their_own():
+    assert {"retrain", "drift", "gate", "audit"} <= set(CAPABILITIES)
+    assert (PACKAGE / "runs" / "__init__.py").exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for c in CAPABILITIES for p in (PACKAGE / c).rglob("*.py")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_a_capability_imports_the_kernel_never_another_capability(path):
+    own = path.relative_to(PACKAGE).parts[0]
+    others = {f"aiops.{c}" for c in CAPABILITIES if c != own}
+
+    crossing = {
+        m
+        for m in aiops_imports(path)
+        if m in others or m.startswith(tuple(o + "." for o in others))
+    }
+
+    assert crossing == set()
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in PACKAGE.glob("*.py")) + sorted((PACKAGE / "runs").rglob("*.py")),
+    ids=lambda p: p.name,
+)
+def test_the_kernel_imports_no_capability(path):
+    capabilities = tuple(f"aiops.{c}" for c in CAPABILITIES)
+
+    assert {m for m in aiops_imports(path) if m.startswith(capabilities)} == set()
+
+
+def test_the_rule_catches_a_crossing_import(tmp_path):
+    # Given a drift module importing the retrain capability
+    module = tmp_path / "bad.py"
+    module.write_text("from aiops.retrain.workflow import end_run\n")
+
+    # Then the import is seen (the rule above would fail on it)
+    assert "aiops.retrain.workflow" in aiops_imports(module)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aiops.drift import DriftEvent
+from aiops.drift.decisions import DriftEvent
 from aiops.events import (
     AlarmStateChange,
     DriftCheckCompleted,

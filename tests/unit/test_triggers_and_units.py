@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from aiops.evaluation import flatten_metrics
-from aiops.triggers import RunTrigger, follow_up_run, run_for_window
+from aiops.runs.requests import RunTrigger, follow_up_run, run_for_window
 from aiops.units import parse_duration, parse_size
 
 
@@ -71,7 +71,7 @@ def test_bad_durations_are_refused(bad):
 
 
 def test_a_lambda_error_report_becomes_its_message_without_the_stack_trace():
-    from aiops.workflow import failure_summary
+    from aiops.runs.steps import failure_summary
 
     cause = '{"errorMessage": "no package", "errorType": "CandidateMissing", "stackTrace": ["x"]}'
 
@@ -85,7 +85,7 @@ def test_a_lambda_error_report_becomes_its_message_without_the_stack_trace():
 def test_a_caught_error_without_a_cause_still_ends_the_run_with_its_error():
     # A Catch's ResultPath object may lack Cause (SendTaskFailure without one): the release
     # step must still read it, or the lock would stay held until its timeout.
-    from aiops.workflow import EndRunInput
+    from aiops.runs.steps import EndRunInput
 
     request = {
         "model": "churn",

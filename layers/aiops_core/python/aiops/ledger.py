@@ -5,9 +5,47 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class LedgerAction(StrEnum):
+    """Every decision the control plane records: written by the capabilities, read by the
+    audit, the bench and the offline runtime — one vocabulary, in one place."""
+
+    # new data and windows
+    RETRAIN_REQUESTED = "retrain_requested"
+    RETRAIN_DRY_RUN = "retrain_dry_run"
+    # a retrain run
+    RUN_STARTED = "run_started"
+    TRIGGER_COALESCED = "trigger_coalesced"
+    WINDOWS_CARRIED_IN = "windows_carried_in"
+    PIPELINE_STARTED = "pipeline_started"
+    PIPELINE_STOPPED = "pipeline_stopped"
+    LATE_PIPELINE_OUTCOME = "late_pipeline_outcome"
+    CANDIDATE_REGISTERED = "candidate_registered"
+    RUN_SUCCEEDED = "run_succeeded"
+    RUN_FAILED = "run_failed"
+    FOLLOW_UP_STARTED = "follow_up_started"
+    # the gate
+    GATE_APPROVED = "gate_approved"
+    GATE_REJECTED = "gate_rejected"
+    GATE_DRY_RUN = "gate_dry_run"
+    AWAITING_APPROVAL = "awaiting_approval"
+    # drift
+    DRIFT_RETRAIN = "drift_retrain"
+    DRIFT_ALERT_ONLY = "drift_alert_only"
+    DRIFT_REPORT_INVALID = "drift_report_invalid"
+    DRIFT_IGNORED = "drift_ignored"
+    DRIFT_DRY_RUN = "drift_dry_run"
+
+
+
+def is_drift(action: LedgerAction | str) -> bool:
+    """A drift decision (whatever its outcome)."""
+    return str(action).startswith("drift_")
 
 
 class LedgerEntry(BaseModel):
@@ -19,7 +57,8 @@ class LedgerEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
     model: str
     at: datetime
-    action: str
+    # Written as a LedgerAction; an entry a newer control plane wrote still reads (as its text).
+    action: LedgerAction | str
     reason: str
     cause: dict[str, Any] = Field(default_factory=dict)
 
@@ -44,3 +83,15 @@ class Ledger(Protocol):
     def for_model(self, model: str, limit: int = 100) -> list[LedgerEntry]:
         """The model's decisions, oldest first."""
         ...
+
+
+def record(
+    ledger: Ledger,
+    model: str,
+    now: datetime,
+    action: LedgerAction,
+    reason: str,
+    cause: dict[str, Any],
+) -> None:
+    """Append one decision with its cause chain (a retried step records it once)."""
+    ledger.append(LedgerEntry(model=model, at=now, action=action, reason=reason, cause=cause))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from aiops.window import ObjectRef
+from aiops.runs.window import ObjectRef
 
 
 class ObjectUnreadable(ValueError):

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.adapters.ledger_store import DynamoLedger
-from aiops.audit import LiveStatus
+from aiops.audit.chains import LiveStatus
 from aiops.ledger import LedgerEntry
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiops.adapters.aws import error_code
 from aiops.adapters.dynamodb import Table, to_item, to_values
-from aiops.drift import CooldownClaim
+from aiops.drift.decisions import CooldownClaim
 
 
 class DynamoDriftCooldowns:

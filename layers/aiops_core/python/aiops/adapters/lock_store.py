@@ -7,8 +7,8 @@ from typing import Any
 
 from aiops.adapters.aws import error_code
 from aiops.adapters.dynamodb import Table, to_item, to_values
-from aiops.lock import LockOutcome
-from aiops.triggers import RunRequest, RunTrigger, follow_up_run
+from aiops.runs.lock import LockOutcome
+from aiops.runs.requests import RunRequest, RunTrigger, follow_up_run
 
 _ATTEMPTS = 10
 

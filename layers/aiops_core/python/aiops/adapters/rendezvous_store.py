@@ -10,7 +10,7 @@ from typing import Any
 from aiops.adapters.aws import error_code
 from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
 from aiops.clock import now
-from aiops.rendezvous import AbandonedWait, JobOutcome, Resumption
+from aiops.runs.rendezvous import AbandonedWait, JobOutcome, Resumption
 
 WAIT_TTL = timedelta(days=30)
 

@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from aiops.adapters.aws import AwsAdapter, error_code
-from aiops.retrain import DataManifest
+from aiops.runs.manifest import DataManifest
+from aiops.runs.window import ObjectRef
 from aiops.storage import ObjectUnreadable
-from aiops.window import ObjectRef
 
 # A document (report, manifest, evaluation) larger than this is not one we or SageMaker wrote.
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024

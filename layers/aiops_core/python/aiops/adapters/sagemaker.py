@@ -8,7 +8,7 @@ from typing import Any, Literal
 from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.adapters.s3 import S3Objects
 from aiops.evaluation import flatten_metrics
-from aiops.retrain import Candidate
+from aiops.registry import Candidate
 
 _RECENT_PACKAGES = 20
 

@@ -20,9 +20,11 @@ from aiops.settings import Settings
 
 if TYPE_CHECKING:
     from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
-    from aiops.drift import DriftReports
-    from aiops.drift_check import DriftChecker
-    from aiops.retrain import RetrainWorkflow
+    from aiops.drift.check import DriftCheckDependencies
+    from aiops.drift.decisions import DriftDependencies, DriftReports
+    from aiops.gate.step import GateDependencies
+    from aiops.retrain.new_data import NewDataDependencies
+    from aiops.retrain.workflow import RetrainWorkflow
 
 
 class Stack:
@@ -68,24 +70,51 @@ class Stack:
     @cached_property
     def drift_reports(self) -> DriftReports:
         # Our drift check's reports, trusted only in the artifacts bucket (aiops.drift).
-        from aiops.drift import DriftReports
+        from aiops.drift.decisions import DriftReports
 
         return DriftReports(bucket=self.settings.artifacts_bucket, objects=self.objects)
 
     @cached_property
-    def drift_checker(self) -> DriftChecker:
+    def drift_check(self) -> DriftCheckDependencies:
         # Imported here: only the drift check pays for its statistics modules at cold start.
         from aiops.adapters.eventbridge import DriftCheckEvents
-        from aiops.drift_check import DriftChecker
+        from aiops.drift.check import DriftCheckDependencies
 
-        return DriftChecker(
-            self.registry,
-            self.pipelines,
-            self.objects,
-            self.windows,
-            DriftCheckEvents(),
-            self.settings.artifacts_bucket,
+        return DriftCheckDependencies(
+            registry=self.registry,
+            training=self.pipelines,
+            objects=self.objects,
+            windows=self.windows,
+            events=DriftCheckEvents(),
+            artifacts_bucket=self.settings.artifacts_bucket,
         )
+
+    @cached_property
+    def drift(self) -> DriftDependencies:
+        from aiops.drift.decisions import DriftDependencies
+
+        return DriftDependencies(
+            reports=self.objects,
+            drift_reports=self.drift_reports,
+            cooldowns=self.drift_cooldowns,
+            signals=self.idempotency,
+            windows=self.windows,
+            runs=self.runs,
+            alerts=self.alerts,
+            ledger=self.ledger,
+        )
+
+    @cached_property
+    def new_data(self) -> NewDataDependencies:
+        from aiops.retrain.new_data import NewDataDependencies
+
+        return NewDataDependencies(windows=self.windows, runs=self.runs, ledger=self.ledger)
+
+    @cached_property
+    def gate(self) -> GateDependencies:
+        from aiops.gate.step import GateDependencies
+
+        return GateDependencies(registry=self.registry, alerts=self.alerts, ledger=self.ledger)
 
     @cached_property
     def runs(self) -> StepFunctionsRunStarter:
@@ -109,7 +138,7 @@ class Stack:
 
     @cached_property
     def retrain_workflow(self) -> RetrainWorkflow:
-        from aiops.retrain import RetrainWorkflow
+        from aiops.retrain.workflow import RetrainWorkflow
 
         return RetrainWorkflow(
             windows=self.windows,

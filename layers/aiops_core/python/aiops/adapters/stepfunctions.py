@@ -7,8 +7,8 @@ from typing import Any
 
 from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.observability import logger
-from aiops.rendezvous import TaskNoLongerWaiting
-from aiops.triggers import RunRequest
+from aiops.runs.rendezvous import TaskNoLongerWaiting
+from aiops.runs.requests import RunRequest
 
 
 class StepFunctionsRunStarter(AwsAdapter):

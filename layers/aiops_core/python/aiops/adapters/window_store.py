@@ -17,7 +17,7 @@ from typing import Any
 
 from aiops.adapters.aws import error_code
 from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
-from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
+from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
 
 SEEN_TTL = timedelta(days=90)
 CLOSE_LEASE = timedelta(minutes=5)

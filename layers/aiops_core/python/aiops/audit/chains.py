@@ -18,25 +18,27 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiops.ledger import LedgerEntry
+from aiops.ledger import LedgerAction, LedgerEntry, is_drift
 
 # Actions that start a run (or stand for its start), in the order a run records its steps.
-_TRIGGERS = frozenset({"retrain_requested", "retrain_dry_run", "follow_up_started"})
-_GATES = {
-    "gate_rejected": "rejected",
-    "gate_approved": "approved",
-    "awaiting_approval": "awaiting approval",
-    "gate_dry_run": "dry run",
+_TRIGGERS = frozenset(
+    {LedgerAction.RETRAIN_REQUESTED, LedgerAction.RETRAIN_DRY_RUN, LedgerAction.FOLLOW_UP_STARTED}
+)
+_GATES: dict[LedgerAction | str, str] = {
+    LedgerAction.GATE_REJECTED: "rejected",
+    LedgerAction.GATE_APPROVED: "approved",
+    LedgerAction.AWAITING_APPROVAL: "awaiting approval",
+    LedgerAction.GATE_DRY_RUN: "dry run",
 }
-_ENDS = frozenset({"run_succeeded", "run_failed"})
+_ENDS = frozenset({LedgerAction.RUN_SUCCEEDED, LedgerAction.RUN_FAILED})
 # Steps only the retrain workflow records: a run with one of them had an execution.
-_WORKFLOW_STEPS = frozenset({"run_started", "trigger_coalesced", *_ENDS})
-_STAGE = {
-    "run_started": 1,
-    "trigger_coalesced": 1,
-    "windows_carried_in": 2,
-    "pipeline_started": 3,
-    "candidate_registered": 4,
+_WORKFLOW_STEPS = frozenset({LedgerAction.RUN_STARTED, LedgerAction.TRIGGER_COALESCED, *_ENDS})
+_STAGE: dict[LedgerAction | str, int] = {
+    LedgerAction.RUN_STARTED: 1,
+    LedgerAction.TRIGGER_COALESCED: 1,
+    LedgerAction.WINDOWS_CARRIED_IN: 2,
+    LedgerAction.PIPELINE_STARTED: 3,
+    LedgerAction.CANDIDATE_REGISTERED: 4,
     **dict.fromkeys(_GATES, 5),
 }
 _UNKNOWN_STAGE = 6  # after the known steps of the same instant, before the run's end
@@ -159,7 +161,7 @@ def _text(cause: dict[str, Any], key: str) -> str | None:
 
 
 def _is_trigger(entry: LedgerEntry) -> bool:
-    if entry.action in _TRIGGERS or entry.action.startswith("drift_"):
+    if entry.action in _TRIGGERS or is_drift(entry.action):
         return True
     # An action this module does not know that names the execution it started is a start.
     return entry.action not in _STAGE and entry.action not in _ENDS and "execution" in entry.cause
@@ -182,7 +184,7 @@ def _decision(entry: LedgerEntry) -> Decision:
 def _trigger_kind(trigger: LedgerEntry | None, trigger_id: str | None, event_id: str | None) -> str:
     action = trigger.action if trigger is not None else "unknown"
     trigger_id = trigger_id or ""
-    if action == "follow_up_started":
+    if action == LedgerAction.FOLLOW_UP_STARTED:
         return "follow_up"
     if action.startswith("drift_"):
         return "drift"
@@ -198,7 +200,7 @@ def _trigger_kind(trigger: LedgerEntry | None, trigger_id: str | None, event_id:
 
 def _trigger(ordered: list[LedgerEntry]) -> Trigger | None:
     first = next((e for e in ordered if _is_trigger(e)), None)
-    started = next((e for e in ordered if e.action == "run_started"), None)
+    started = next((e for e in ordered if e.action == LedgerAction.RUN_STARTED), None)
     source = first or started
     if source is None:
         return None
@@ -237,11 +239,15 @@ def _last(ordered: list[LedgerEntry], key: str) -> str | None:
     return None
 
 
-def _latest(ordered: list[LedgerEntry], actions: Container[str]) -> LedgerEntry | None:
+def _latest(
+    ordered: list[LedgerEntry], actions: Container[LedgerAction | str]
+) -> LedgerEntry | None:
     return next((e for e in reversed(ordered) if e.action in actions), None)
 
 
-def _execution(run_id: str, ordered: list[LedgerEntry], actions: set[str]) -> Execution | None:
+def _execution(
+    run_id: str, ordered: list[LedgerEntry], actions: set[LedgerAction | str]
+) -> Execution | None:
     arn = _last(ordered, "execution")
     if arn:
         return Execution(name=_execution_name(arn), arn=arn)
@@ -271,14 +277,14 @@ def _end(ordered: list[LedgerEntry]) -> RunEnd | None:
     return RunEnd(outcome=entry.action.removeprefix("run_"), reason=entry.reason, at=_utc(entry.at))
 
 
-def _outcome(end: RunEnd | None, actions: set[str]) -> str:
+def _outcome(end: RunEnd | None, actions: set[LedgerAction | str]) -> str:
     if end is not None:
         return end.outcome
-    if "run_started" in actions:
+    if LedgerAction.RUN_STARTED in actions:
         return "open"
-    if "trigger_coalesced" in actions:
+    if LedgerAction.TRIGGER_COALESCED in actions:
         return "coalesced"
-    if "retrain_dry_run" in actions:
+    if LedgerAction.RETRAIN_DRY_RUN in actions:
         return "dry run"
     return "open"
 
@@ -287,7 +293,7 @@ def _chain(run_id: str, ordered: list[LedgerEntry]) -> Chain:
     actions = {e.action for e in ordered}
     package_arn = _last(ordered, "model_package")
     end = _end(ordered)
-    coalesced = next((e for e in ordered if e.action == "trigger_coalesced"), None)
+    coalesced = next((e for e in ordered if e.action == LedgerAction.TRIGGER_COALESCED), None)
     return Chain(
         run_id=run_id,
         outcome=_outcome(end, actions),

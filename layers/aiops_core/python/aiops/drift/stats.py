@@ -45,8 +45,8 @@ from typing import Any, Literal, Protocol, TypeGuard, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiops.drift.violations import Violation
 from aiops.policy import DriftMonitorPolicy
-from aiops.violations import Violation
 
 Record = dict[str, str | None]
 Kind = Literal["numeric", "categorical"]

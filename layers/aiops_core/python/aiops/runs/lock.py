@@ -11,7 +11,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from aiops.triggers import RunRequest, RunTrigger
+from aiops.runs.requests import RunRequest, RunTrigger
 
 
 class LockOutcome(BaseModel):

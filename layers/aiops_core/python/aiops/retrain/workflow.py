@@ -1,23 +1,25 @@
-"""The retrain loop's decisions: new data → window → run; each workflow step's domain logic.
+"""The retrain workflow's steps: lock, manifest + pipeline (waits on its completion event),
+the registered candidate, the run's end (and its follow-up). The gate step is the gate's.
 
-Pure orchestration over protocols (window store, lock store, ledger, starters): no AWS here.
+Pure orchestration over ports: no AWS here.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from aiops.events import PipelineExecutionStatusChange, S3ObjectCreated
-from aiops.gate import GateResult, evaluate_gate
-from aiops.ledger import Ledger, LedgerEntry
-from aiops.lock import LockOutcome, LockStore
-from aiops.policy import CONTROL_PLANE_PREFIXES, Policy, SageMakerModelPolicy
-from aiops.rendezvous import (
+from aiops.events import PipelineExecutionStatusChange
+from aiops.ledger import Ledger, LedgerAction, record
+from aiops.policy import Policy
+from aiops.registry import Candidate, ModelRegistry
+from aiops.runs.lock import LockOutcome, LockStore
+from aiops.runs.manifest import DataManifest, ManifestWriter
+from aiops.runs.ports import Alerts, RunStarter
+from aiops.runs.rendezvous import (
     JobOutcome,
     RendezvousStore,
     Resumption,
@@ -25,21 +27,9 @@ from aiops.rendezvous import (
     TaskResumer,
     resume,
 )
-from aiops.triggers import RunRequest, run_for_window
+from aiops.runs.requests import RunRequest
+from aiops.runs.window import ObjectRef, WindowStore
 from aiops.units import format_duration
-from aiops.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, WindowStore
-
-
-class RunStarter(Protocol):
-    def start(self, request: RunRequest) -> str:
-        """Start the retrain workflow for `request`; idempotent on its run id."""
-        ...
-
-
-class ManifestWriter(Protocol):
-    def write(self, manifest: DataManifest) -> str:
-        """Store the manifest; returns its S3 URI."""
-        ...
 
 
 class PipelineStarter(Protocol):
@@ -56,208 +46,6 @@ class Pipelines(PipelineStarter, Protocol):
     def failure_reason(self, pipeline_execution_arn: str) -> str | None:
         """Why the execution failed (its own reason and its failed steps')."""
         ...
-
-
-class Candidate(BaseModel):
-    # A NaN or infinite metric must reach the gate (which rejects it), but JSON has no such
-    # numbers: between workflow steps they travel as the strings "NaN" / "Infinity".
-    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings")
-    package_arn: str
-    package_group: str
-    version: int
-    approval_status: str
-    metrics: dict[str, float]
-    pipeline_execution_arn: str | None = None
-
-    def as_payload(self) -> dict[str, Any]:
-        """The candidate as valid JSON for Step Functions (non-finite metrics as strings)."""
-        payload: dict[str, Any] = json.loads(self.model_dump_json())
-        return payload
-
-
-class ModelRegistry(Protocol):
-    def find_candidate(
-        self, package_group: str, pipeline_execution_arn: str
-    ) -> Candidate | None: ...
-
-    def champion(self, package_group: str) -> Candidate | None:
-        """The latest Approved package of the group: the model to beat."""
-        ...
-
-    def set_status(
-        self, package_arn: str, status: Literal["Approved", "Rejected"], description: str
-    ) -> None: ...
-
-
-class Alerts(Protocol):
-    def publish(self, subject: str, message: str) -> None: ...
-
-
-class DataManifest(BaseModel):
-    """The exact data a run trains on: every object version of its windows."""
-
-    model_config = ConfigDict(frozen=True)
-    model: str
-    run_id: str
-    windows: list[int]
-    objects: list[ObjectRef]
-    created_at: datetime
-
-
-class NewDataDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    action: Literal["ignored", "duplicate", "added", "retrain_started", "retrain_dry_run"]
-    reason: str
-    key: str
-    model: str | None = None
-    run_id: str | None = None
-
-
-def _record(
-    ledger: Ledger, model: str, now: datetime, action: str, reason: str, cause: dict[str, Any]
-) -> None:
-    ledger.append(LedgerEntry(model=model, at=now, action=action, reason=reason, cause=cause))
-
-
-# ------------------------------------------------------------------ trigger: new training data
-
-
-def record_training_object(
-    event: S3ObjectCreated,
-    policy: Policy,
-    windows: WindowStore,
-    starter: RunStarter,
-    ledger: Ledger,
-    now: datetime,
-    owner: str,
-) -> NewDataDecision:
-    """Add a new training object to its model's window; a window that fills starts a run."""
-    obj = event.detail.object
-    key = obj.key
-    if key.endswith("/"):
-        return NewDataDecision(action="ignored", key=key, reason="folder marker, not data")
-    if obj.size == 0:
-        return NewDataDecision(action="ignored", key=key, reason="zero-byte object")
-    if key.startswith(CONTROL_PLANE_PREFIXES):
-        return NewDataDecision(
-            action="ignored", key=key, reason="the control plane's own output, not training data"
-        )
-    match = policy.sagemaker_model_for_key(key)
-    if match is None:
-        return NewDataDecision(
-            action="ignored", key=key, reason="outside every model's training-data prefix"
-        )
-    name, model = match
-    ref = ObjectRef(
-        bucket=event.detail.bucket.name,
-        key=key,
-        version_id=obj.version_id,
-        etag=obj.etag,
-        size=obj.size,
-    )
-    limits = WindowLimits.from_policy(model.data.window)
-    added = windows.add(name, ref, limits, now)
-    if added is AddOutcome.DUPLICATE:
-        return NewDataDecision(
-            action="duplicate", key=key, model=name, reason="object version already counted"
-        )
-    if added is AddOutcome.ADDED:
-        return NewDataDecision(action="added", key=key, model=name, reason="window not full yet")
-    closed = windows.close(name, limits, now, owner)
-    if closed is None:
-        return NewDataDecision(
-            action="added",
-            key=key,
-            model=name,
-            reason="window already closed by a concurrent delivery",
-        )
-    return start_window_run(
-        closed, model, "new_data", starter, windows, ledger, now, event_id=event.id, key=key
-    )
-
-
-def start_window_run(
-    closed: ClosedWindow,
-    model: SageMakerModelPolicy,
-    kind: Literal["new_data", "window_age"],
-    starter: RunStarter,
-    windows: WindowStore,
-    ledger: Ledger,
-    now: datetime,
-    event_id: str | None = None,
-    key: str = "",
-) -> NewDataDecision:
-    request = run_for_window(closed.model, closed.seq, kind, closed.reason, event_id)
-    cause: dict[str, Any] = {
-        "event_id": event_id,
-        "window": closed.window_id,
-        "objects": len(closed.objects),
-        "bytes": closed.bytes,
-        "run_id": request.run_id,
-    }
-    if model.dry_run:
-        _record(
-            ledger,
-            closed.model,
-            now,
-            "retrain_dry_run",
-            f"{closed.reason}; dry_run: nothing started",
-            cause,
-        )
-        windows.mark_started(closed.model, closed.seq)
-        return NewDataDecision(
-            action="retrain_dry_run",
-            key=key,
-            model=closed.model,
-            reason=closed.reason,
-            run_id=request.run_id,
-        )
-    execution = starter.start(request)
-    windows.mark_started(closed.model, closed.seq)
-    _record(
-        ledger,
-        closed.model,
-        now,
-        "retrain_requested",
-        closed.reason,
-        {**cause, "execution": execution},
-    )
-    return NewDataDecision(
-        action="retrain_started",
-        key=key,
-        model=closed.model,
-        reason=closed.reason,
-        run_id=request.run_id,
-    )
-
-
-class SweepResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    started: list[NewDataDecision] = Field(default_factory=list)
-
-
-def sweep_windows(
-    policy: Policy,
-    windows: WindowStore,
-    starter: RunStarter,
-    ledger: Ledger,
-    now: datetime,
-    owner: str,
-) -> SweepResult:
-    """Close windows whose oldest object is too old, and start runs a crash left unstarted."""
-    started: list[NewDataDecision] = []
-    for name, model in policy.sagemaker_models().items():
-        for closed in windows.unstarted(name):
-            started.append(
-                start_window_run(closed, model, "window_age", starter, windows, ledger, now)
-            )
-        limits = WindowLimits.from_policy(model.data.window)
-        aged = windows.close(name, limits, now, owner)
-        if aged is not None:
-            started.append(
-                start_window_run(aged, model, "window_age", starter, windows, ledger, now)
-            )
-    return SweepResult(started=started)
 
 
 # ------------------------------------------------------------------ workflow steps
@@ -307,11 +95,11 @@ def take_run_lock(
         request.model, request.run_id, request.trigger, now, model.run_timeout
     )
     if outcome.acquired:
-        _record(
+        record(
             flow.ledger,
             request.model,
             now,
-            "run_started",
+            LedgerAction.RUN_STARTED,
             request.trigger.reason,
             {
                 "run_id": request.run_id,
@@ -320,11 +108,11 @@ def take_run_lock(
             },
         )
     else:
-        _record(
+        record(
             flow.ledger,
             request.model,
             now,
-            "trigger_coalesced",
+            LedgerAction.TRIGGER_COALESCED,
             f"run {outcome.holder} holds the lock; one follow-up run will include this trigger",
             {
                 "run_id": request.run_id,
@@ -376,11 +164,11 @@ def start_training(
     model = policy.sagemaker_model(request.model)
     carried = flow.windows.claim_carried(request.model, request.run_id)
     if carried:
-        _record(
+        record(
             flow.ledger,
             request.model,
             now,
-            "windows_carried_in",
+            LedgerAction.WINDOWS_CARRIED_IN,
             f"{len(carried)} window(s) of failed runs included",
             {"run_id": request.run_id, "windows": carried},
         )
@@ -389,11 +177,11 @@ def start_training(
     execution = flow.pipelines.start(
         model.pipeline, request.run_id, {"DataManifest": uri, "RunId": request.run_id}
     )
-    _record(
+    record(
         flow.ledger,
         request.model,
         now,
-        "pipeline_started",
+        LedgerAction.PIPELINE_STARTED,
         f"{model.pipeline} on {len(manifest.objects)} objects",
         {"run_id": request.run_id, "pipeline_execution": execution, "manifest": uri},
     )
@@ -489,11 +277,11 @@ def settle_late_outcome(
     reason = f"pipeline execution {status} after {why}" + (
         f"; its package v{rejected.version} rejected" if rejected else ""
     )
-    _record(
+    record(
         flow.ledger,
         name,
         now,
-        "late_pipeline_outcome",
+        LedgerAction.LATE_PIPELINE_OUTCOME,
         reason,
         {
             "run_id": run_id,
@@ -527,11 +315,11 @@ def read_candidate(
     metric = model.gate.metric
     value = candidate.metrics.get(metric)
     shown = f"{metric}={value}" if value is not None else f"no {metric} in its evaluation"
-    _record(
+    record(
         flow.ledger,
         request.model,
         now,
-        "candidate_registered",
+        LedgerAction.CANDIDATE_REGISTERED,
         f"version {candidate.version}, {shown}, {candidate.approval_status}",
         {
             "run_id": request.run_id,
@@ -540,76 +328,6 @@ def read_candidate(
         },
     )
     return candidate
-
-
-class GateOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    decision: Literal["approve", "await_human", "reject"]
-    reason: str
-    package_arn: str
-    champion_arn: str | None = None
-
-
-def gate_candidate(
-    request: RunRequest,
-    candidate: Candidate,
-    policy: Policy,
-    flow: RetrainWorkflow,
-    now: datetime,
-) -> GateOutcome:
-    """Apply the automatic gate: reject with the reason, approve, or hand off to a human."""
-    model = policy.sagemaker_model(request.model)
-    champion = flow.registry.champion(model.package_group)
-    if champion is not None and champion.package_arn == candidate.package_arn:
-        champion = None
-    result: GateResult = evaluate_gate(
-        model.gate, candidate.metrics, champion.metrics if champion else None
-    )
-    cause = {
-        "run_id": request.run_id,
-        "model_package": candidate.package_arn,
-        "champion": champion.package_arn if champion else None,
-    }
-    if model.dry_run:
-        _record(
-            flow.ledger,
-            request.model,
-            now,
-            "gate_dry_run",
-            f"would {result.decision}: {result.summary}",
-            cause,
-        )
-    elif result.decision == "reject":
-        flow.registry.set_status(
-            candidate.package_arn, "Rejected", f"aiops gate: {result.summary}"[:1024]
-        )
-        _record(flow.ledger, request.model, now, "gate_rejected", result.summary, cause)
-        flow.alerts.publish(
-            f"[aiops] {request.model}: candidate v{candidate.version} rejected",
-            f"Run {request.run_id}: model package {candidate.package_arn} was "
-            f"rejected by the automatic gate: {result.summary}.",
-        )
-    elif result.decision == "approve":
-        flow.registry.set_status(
-            candidate.package_arn, "Approved", f"aiops gate: {result.summary}"[:1024]
-        )
-        _record(flow.ledger, request.model, now, "gate_approved", result.summary, cause)
-    else:
-        # Hand-off: the package stays PendingManualApproval for the approval workflow.
-        _record(
-            flow.ledger,
-            request.model,
-            now,
-            "awaiting_approval",
-            f"automatic checks passed ({result.summary}); the policy asks for a human",
-            cause,
-        )
-    return GateOutcome(
-        decision=result.decision,
-        reason=result.summary,
-        package_arn=candidate.package_arn,
-        champion_arn=champion.package_arn if champion else None,
-    )
 
 
 class RunEnded(BaseModel):
@@ -637,11 +355,11 @@ def _give_up_waiting(
         return settle_late_outcome(late, policy, flow, now)
     stopped = flow.pipelines.stop(abandoned.key)
     note = "stop requested" if stopped else "it had already ended"
-    _record(
+    record(
         flow.ledger,
         request.model,
         now,
-        "pipeline_stopped",
+        LedgerAction.PIPELINE_STOPPED,
         f"run {request.run_id} timed out waiting for its pipeline: {note}",
         {"run_id": request.run_id, "pipeline_execution": abandoned.key},
     )
@@ -677,7 +395,14 @@ def end_run(
         )
         flow.windows.carry(request.model, carry)
         cause["carried_windows"] = carry
-    _record(flow.ledger, request.model, now, f"run_{outcome}", reason, cause)
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.RUN_SUCCEEDED if outcome == "succeeded" else LedgerAction.RUN_FAILED,
+        reason,
+        cause,
+    )
     if outcome == "failed":
         flow.alerts.publish(
             f"[aiops] {request.model}: retrain run failed",
@@ -689,11 +414,11 @@ def end_run(
     if follow_up is None:
         return RunEnded(run_id=request.run_id, outcome=outcome)
     execution = flow.runs.start(follow_up)
-    _record(
+    record(
         flow.ledger,
         request.model,
         now,
-        "follow_up_started",
+        LedgerAction.FOLLOW_UP_STARTED,
         follow_up.trigger.reason,
         {"run_id": follow_up.run_id, "after": request.run_id, "execution": execution},
     )

@@ -15,16 +15,16 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from aiops.drift.violations import InvalidReport, Violation, parse_violations
 from aiops.events import AlarmStateChange, DriftCheckCompleted, ProcessingJobStateChange
 from aiops.idempotency import IdempotencyStore, once
-from aiops.ledger import Ledger, LedgerEntry
+from aiops.ledger import Ledger, LedgerAction, LedgerEntry
 from aiops.policy import DriftPolicy, Policy, SageMakerModelPolicy
-from aiops.retrain import Alerts, RunStarter
+from aiops.runs.ports import Alerts, RunStarter
+from aiops.runs.requests import RunRequest, RunTrigger, execution_safe
+from aiops.runs.window import WindowLimits, WindowStore
 from aiops.storage import ObjectReader, ObjectUnreadable
-from aiops.triggers import RunRequest, RunTrigger, execution_safe
 from aiops.units import format_duration
-from aiops.violations import InvalidReport, Violation, parse_violations
-from aiops.window import WindowLimits, WindowStore
 
 REPORT_NAME = "constraint_violations.json"
 # The AWS pages disagree on Model Monitor's namespace (events/README.md): accept each form.
@@ -351,25 +351,26 @@ def drift_run(model: str, signal: DriftSignal, reason: str, windows: list[int]) 
     )
 
 
-def on_drift(
-    event: DriftEvent,
-    policy: Policy,
-    reports: ObjectReader,
-    drift_reports: DriftReports,
-    cooldowns: DriftCooldowns,
-    signals: IdempotencyStore,
-    windows: WindowStore,
-    starter: RunStarter,
-    alerts: Alerts,
-    ledger: Ledger,
-    now: datetime,
-    owner: str,
-) -> DriftDecision:
-    """Apply the model's drift policy to one drift event; acts once per signal.
+@dataclass(frozen=True)
+class DriftDependencies:
+    """What the drift trigger acts through. `reports` reads Model Monitor's reports (its events
+    come from AWS); `drift_reports` reads and verifies our own drift check's, whose event anyone
+    allowed on the bus could forge."""
 
-    `reports` reads Model Monitor's reports (its events come from AWS); `drift_reports` reads and
-    verifies our own drift check's, whose event anyone allowed on the bus could forge.
-    """
+    reports: ObjectReader
+    drift_reports: DriftReports
+    cooldowns: DriftCooldowns
+    signals: IdempotencyStore
+    windows: WindowStore
+    runs: RunStarter
+    alerts: Alerts
+    ledger: Ledger
+
+
+def on_drift(
+    event: DriftEvent, policy: Policy, deps: DriftDependencies, now: datetime, owner: str
+) -> DriftDecision:
+    """Apply the model's drift policy to one drift event; acts once per signal."""
     signal = read_signal(event, policy)
     if signal.model is None or signal.model not in policy.sagemaker_models():
         where = f"endpoint {signal.endpoint}" if signal.endpoint else "no endpoint"
@@ -380,17 +381,15 @@ def on_drift(
         )
     name = signal.model
     model = policy.sagemaker_model(name)
-    decide = _Decider(
-        name, model, signal, reports, cooldowns, windows, starter, alerts, ledger, now, owner
-    )
+    decide = _Decider(name, model, signal, deps, now, owner)
     if signal.source == "drift_check" and signal.report_uri is not None:
-        found = drift_reports.verified(name, signal.report_uri, signal.claimed_violations, now)
+        found = deps.drift_reports.verified(name, signal.report_uri, signal.claimed_violations, now)
         if isinstance(found, str):
             # Decided outside `once`: a forged pointer must not use up the key of the report it
             # names, or one sent ahead of the drift check would make the check's event a duplicate.
             return decide.report_invalid(found)
         decide = replace(decide, signal=signal.model_copy(update={"violations": found}))
-    ran, decision = once(signals, f"drift:{signal.key}", now, SIGNAL_MEMORY, decide.run)
+    ran, decision = once(deps.signals, f"drift:{signal.key}", now, SIGNAL_MEMORY, decide.run)
     if not ran or decision is None:
         return DriftDecision(
             action="duplicate",
@@ -408,12 +407,7 @@ class _Decider:
     name: str
     model: SageMakerModelPolicy
     signal: DriftSignal
-    reports: ObjectReader
-    cooldowns: DriftCooldowns
-    windows: WindowStore
-    starter: RunStarter
-    alerts: Alerts
-    ledger: Ledger
+    deps: DriftDependencies
     now: datetime
     owner: str
 
@@ -429,7 +423,7 @@ class _Decider:
     def _decide(
         self,
         action: Literal["retrain", "alert_only", "ignored", "dry_run"],
-        ledger_action: str,
+        ledger_action: LedgerAction,
         reason: str,
         counted: list[Violation] | None = None,
         run_id: str | None = None,
@@ -437,7 +431,7 @@ class _Decider:
         **cause: Any,
     ) -> DriftDecision:
         counted = counted or []
-        self.ledger.append(
+        self.deps.ledger.append(
             LedgerEntry(
                 model=self.name,
                 at=self.now,
@@ -451,7 +445,7 @@ class _Decider:
             )
         )
         if alert:
-            self.alerts.publish(
+            self.deps.alerts.publish(
                 f"[aiops] {self.name}: drift {'alert' if action != 'retrain' else 'retrain'}",
                 f"{self.signal.origin} ({self.signal.key}): {reason}",
             )
@@ -465,7 +459,7 @@ class _Decider:
         )
 
     def report_invalid(self, reason: str) -> DriftDecision:
-        return self._decide("alert_only", "drift_report_invalid", reason, alert=True)
+        return self._decide("alert_only", LedgerAction.DRIFT_REPORT_INVALID, reason, alert=True)
 
     def _violations(self) -> list[Violation] | DriftDecision:
         signal = self.signal
@@ -473,30 +467,36 @@ class _Decider:
         if signal.report_uri is None or signal.source == "drift_check":
             return list(signal.violations)
         try:
-            text = self.reports.read(signal.report_uri)
+            text = self.deps.reports.read(signal.report_uri)
         except ObjectUnreadable as exc:
             report = InvalidReport(signal.report_uri, exc.reason)
-            return self._decide("alert_only", "drift_report_invalid", str(report), alert=True)
+            return self._decide(
+                "alert_only", LedgerAction.DRIFT_REPORT_INVALID, str(report), alert=True
+            )
         if text is None:
             if signal.report_optional:
                 return []
             return self._decide(
                 "alert_only",
-                "drift_report_invalid",
+                LedgerAction.DRIFT_REPORT_INVALID,
                 f"violations report missing: {signal.report_uri}",
                 alert=True,
             )
         try:
             return parse_violations(text, signal.report_uri)
         except InvalidReport as exc:
-            return self._decide("alert_only", "drift_report_invalid", str(exc), alert=True)
+            return self._decide(
+                "alert_only", LedgerAction.DRIFT_REPORT_INVALID, str(exc), alert=True
+            )
 
     def run(self) -> DriftDecision:
         signal, drift = self.signal, self.model.drift
         if signal.not_drift:
-            return self._decide("ignored", "drift_ignored", signal.not_drift)
+            return self._decide("ignored", LedgerAction.DRIFT_IGNORED, signal.not_drift)
         if signal.problem:
-            return self._decide("alert_only", "drift_alert_only", signal.problem, alert=True)
+            return self._decide(
+                "alert_only", LedgerAction.DRIFT_ALERT_ONLY, signal.problem, alert=True
+            )
         found = self._violations()
         if isinstance(found, DriftDecision):
             return found
@@ -509,26 +509,28 @@ class _Decider:
                 f"(checks {', '.join(drift.checks)}"
                 + (f"; features {', '.join(drift.features)})" if drift.features else ")")
             )
-            return self._decide("ignored", "drift_ignored", reason)
+            return self._decide("ignored", LedgerAction.DRIFT_IGNORED, reason)
         summary = f"{len(counted)} violation(s): {describe(counted)}"
         if len(counted) < drift.min_violations:
             return self._decide(
                 "alert_only",
-                "drift_alert_only",
+                LedgerAction.DRIFT_ALERT_ONLY,
                 f"{summary}; below the policy's {drift.min_violations} to retrain",
                 counted,
                 alert=True,
             )
         reason = f"{signal.origin} found {summary}"
         if self.model.dry_run:
-            return self._decide("dry_run", "drift_dry_run", f"{reason}; dry_run: nothing started")
+            return self._decide(
+                "dry_run", LedgerAction.DRIFT_DRY_RUN, f"{reason}; dry_run: nothing started"
+            )
         run_id = drift_run_id(self.name, signal)
-        claim = self.cooldowns.claim(self.name, signal.key, run_id, self.now, drift.cooldown)
+        claim = self.deps.cooldowns.claim(self.name, signal.key, run_id, self.now, drift.cooldown)
         if not claim.granted:
             last = claim.last_run_at.isoformat() if claim.last_run_at else "recently"
             return self._decide(
                 "alert_only",
-                "drift_alert_only",
+                LedgerAction.DRIFT_ALERT_ONLY,
                 f"{summary}; within the {format_duration(drift.cooldown)} cooldown "
                 f"(last drift run {last})",
                 counted,
@@ -538,7 +540,7 @@ class _Decider:
             return self._retrain(reason, summary, counted, run_id)
         except BaseException:
             # Nothing started: the slot must not block the next signal for a whole cooldown.
-            self.cooldowns.release(self.name, run_id)
+            self.deps.cooldowns.release(self.name, run_id)
             raise
 
     def _retrain(
@@ -547,27 +549,30 @@ class _Decider:
         # The run trains on the freshest data: the open window (closed now), any window a
         # crash or an earlier attempt of this signal closed but did not start, carried windows.
         limits = WindowLimits.from_policy(self.model.data.window)
-        closed = self.windows.close(self.name, limits, self.now, self.owner, force_reason=reason)
-        seqs = sorted(
-            {w.seq for w in self.windows.unstarted(self.name)} | ({closed.seq} if closed else set())
+        closed = self.deps.windows.close(
+            self.name, limits, self.now, self.owner, force_reason=reason
         )
-        if not seqs and not self.windows.carried(self.name):
+        seqs = sorted(
+            {w.seq for w in self.deps.windows.unstarted(self.name)}
+            | ({closed.seq} if closed else set())
+        )
+        if not seqs and not self.deps.windows.carried(self.name):
             # Retraining on the very data the model already saw would not answer the drift.
-            self.cooldowns.release(self.name, run_id)
+            self.deps.cooldowns.release(self.name, run_id)
             return self._decide(
                 "alert_only",
-                "drift_alert_only",
+                LedgerAction.DRIFT_ALERT_ONLY,
                 f"{summary}; no new training data since the last run to retrain on",
                 counted,
                 alert=True,
             )
         request = drift_run(self.name, self.signal, reason, seqs)
-        execution = self.starter.start(request)
+        execution = self.deps.runs.start(request)
         for seq in seqs:
-            self.windows.mark_started(self.name, seq)
+            self.deps.windows.mark_started(self.name, seq)
         return self._decide(
             "retrain",
-            "drift_retrain",
+            LedgerAction.DRIFT_RETRAIN,
             reason,
             counted,
             run_id=request.run_id,

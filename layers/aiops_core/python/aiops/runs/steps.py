@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiops.retrain import Candidate
-from aiops.triggers import RunRequest
+from aiops.registry import Candidate
+from aiops.runs.requests import RunRequest
 
 
 class StepInput(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from aiops.audit import Audit, LiveStatus, build_audit, enrich, render, with_state_machine
+from aiops.audit.chains import Audit, LiveStatus, build_audit, enrich, render, with_state_machine
 from aiops.ledger import LedgerEntry
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

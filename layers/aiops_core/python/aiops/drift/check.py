@@ -9,13 +9,14 @@ schedule) rewrites the same report and the drift handler, keyed on it, acts once
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiops.drift import REPORT_NAME, drift_check_metadata, drift_report_prefix
-from aiops.drift_stats import (
+from aiops.drift.decisions import REPORT_NAME, drift_check_metadata, drift_report_prefix
+from aiops.drift.stats import (
     Baseline,
     BaselineError,
     RecordReader,
@@ -24,11 +25,12 @@ from aiops.drift_stats import (
     compare,
     csv_records,
 )
+from aiops.drift.violations import violations_document
 from aiops.policy import DriftMonitorPolicy, Policy, SageMakerModelPolicy
-from aiops.retrain import Candidate, DataManifest, ModelRegistry
+from aiops.registry import Candidate, ModelRegistry
+from aiops.runs.manifest import DataManifest
+from aiops.runs.window import WindowStore
 from aiops.storage import DataObjects
-from aiops.violations import violations_document
-from aiops.window import WindowStore
 
 
 class TrainingData(Protocol):
@@ -104,34 +106,44 @@ class _Chain(Iterator[dict[str, str | None]]):
                 self._current = None
 
 
-class DriftChecker:
-    def __init__(
-        self,
-        registry: ModelRegistry,
-        training: TrainingData,
-        objects: CheckObjects,
-        windows: WindowStore,
-        events: CheckEvents,
-        artifacts_bucket: str,
-    ) -> None:
-        self.registry, self.training, self.objects = registry, training, objects
-        self.windows, self.events, self.bucket = windows, events, artifacts_bucket
+@dataclass(frozen=True)
+class DriftCheckDependencies:
+    """What our drift check reads and writes through, built once by the composition root."""
 
-    def run(self, policy: Policy, now: datetime) -> list[DriftCheckResult]:
-        """Check every model with a monitor; one model's failure does not stop the others,
-        and is raised at the end (so the schedule retries and, at last, dead-letters it)."""
-        results: list[DriftCheckResult] = []
-        failures: list[str] = []
-        for name, model in policy.sagemaker_models().items():
-            if model.drift.monitor is None:
-                continue
-            try:
-                results.append(self.check(name, model, model.drift.monitor, now))
-            except Exception as exc:  # noqa: BLE001 - isolate models; re-raised below
-                failures.append(f"{name}: {type(exc).__name__}: {exc}")
-        if failures:
-            raise DriftCheckFailed(failures, results)
-        return results
+    registry: ModelRegistry
+    training: TrainingData
+    objects: CheckObjects
+    windows: WindowStore
+    events: CheckEvents
+    artifacts_bucket: str
+
+
+def run_drift_checks(
+    policy: Policy, deps: DriftCheckDependencies, now: datetime
+) -> list[DriftCheckResult]:
+    """Check every model with a monitor; one model's failure does not stop the others, and is
+    raised at the end (so the schedule retries and, at last, dead-letters it)."""
+    checker = DriftChecker(deps)
+    results: list[DriftCheckResult] = []
+    failures: list[str] = []
+    for name, model in policy.sagemaker_models().items():
+        if model.drift.monitor is None:
+            continue
+        try:
+            results.append(checker.check(name, model, model.drift.monitor, now))
+        except Exception as exc:  # noqa: BLE001 - isolate models; re-raised below
+            failures.append(f"{name}: {type(exc).__name__}: {exc}")
+    if failures:
+        raise DriftCheckFailed(failures, results)
+    return results
+
+
+class DriftChecker:
+    """One model's check: baseline, current data, comparison, report and event."""
+
+    def __init__(self, deps: DriftCheckDependencies) -> None:
+        self.registry, self.training, self.objects = deps.registry, deps.training, deps.objects
+        self.windows, self.events, self.bucket = deps.windows, deps.events, deps.artifacts_bucket
 
     def check(
         self,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from aiops.drift import drift_check_metadata
+from aiops.drift.decisions import drift_check_metadata
 from aiops_local import LocalCloud
 from aiops_local.simulators.model_monitor import ModelMonitorSimulator
 from aiops_local.simulators.sagemaker_pipeline import SageMakerPipelineSimulator
@@ -26,7 +26,7 @@ from tests.support.events import load_event
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MODEL = "churn"
 WINDOW = 5  # policies/default.yaml: churn's window closes at 5 objects (its bytes limit is far)
 SIZE = 1024

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from aiops.drift_stats import (
+from aiops.drift.stats import (
     Baseline,
     BaselineError,
     DriftComparison,

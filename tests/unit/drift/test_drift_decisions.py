@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from aiops.drift import (
+from aiops.drift.decisions import (
     DriftDecision,
+    DriftDependencies,
     DriftEvent,
     DriftReports,
     drift_check_metadata,
@@ -18,7 +19,7 @@ from aiops.drift import (
 )
 from aiops.events import InvalidEvent, parse_event
 from aiops.policy import Policy, parse_policy
-from aiops.window import ObjectRef, WindowLimits
+from aiops.runs.window import ObjectRef, WindowLimits
 from tests.support.events import load_event
 from tests.unit.fakes import (
     MemoryClaims,
@@ -30,7 +31,7 @@ from tests.unit.fakes import (
     RecordingRunStarter,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 POLICY = parse_policy((ROOT / "policies" / "default.yaml").read_text())
 NOW = datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
 MONITOR = "sagemaker_monitoring_job_completed_with_violations"
@@ -113,14 +114,16 @@ class World:
         return on_drift(
             parse_event(DriftEvent, raw),
             self.policy,
-            reports=self.reports,
-            drift_reports=DriftReports(bucket=ARTIFACTS, objects=self.check_reports),
-            cooldowns=self.cooldowns,
-            signals=self.claims,
-            windows=self.windows,
-            starter=self.runs,
-            alerts=self.alerts,
-            ledger=self.ledger,
+            DriftDependencies(
+                reports=self.reports,
+                drift_reports=DriftReports(bucket=ARTIFACTS, objects=self.check_reports),
+                cooldowns=self.cooldowns,
+                signals=self.claims,
+                windows=self.windows,
+                runs=self.runs,
+                alerts=self.alerts,
+                ledger=self.ledger,
+            ),
             now=now,
             owner="test",
         )

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from aiops.events import S3ObjectCreated, parse_event
 from aiops.policy import parse_policy
-from aiops.retrain import record_training_object, sweep_windows
+from aiops.retrain.new_data import NewDataDependencies, record_training_object, sweep_windows
 from tests.support.events import load_event
 from tests.unit.fakes import MemoryLedger, MemoryWindows, RecordingRunStarter
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 POLICY = parse_policy((ROOT / "policies" / "default.yaml").read_text())
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
@@ -31,11 +31,10 @@ class World:
         self.windows = MemoryWindows()
         self.runs = RecordingRunStarter()
         self.ledger = MemoryLedger()
+        self.deps = NewDataDependencies(windows=self.windows, runs=self.runs, ledger=self.ledger)
 
     def deliver(self, event: S3ObjectCreated, now: datetime = NOW):
-        return record_training_object(
-            event, POLICY, self.windows, self.runs, self.ledger, now, owner="test"
-        )
+        return record_training_object(event, POLICY, self.deps, now, owner="test")
 
 
 def test_objects_below_the_threshold_are_added_without_starting_a_run():
@@ -103,12 +102,8 @@ def test_the_sweep_closes_an_aged_window_so_data_is_never_stranded():
     world = World()
     world.deliver(upload(1))
 
-    early = sweep_windows(
-        POLICY, world.windows, world.runs, world.ledger, NOW + timedelta(hours=5), owner="sweep"
-    )
-    aged = sweep_windows(
-        POLICY, world.windows, world.runs, world.ledger, NOW + timedelta(hours=6), owner="sweep"
-    )
+    early = sweep_windows(POLICY, world.deps, NOW + timedelta(hours=5), owner="sweep")
+    aged = sweep_windows(POLICY, world.deps, NOW + timedelta(hours=6), owner="sweep")
 
     assert early.started == []
     assert [d.action for d in aged.started] == ["retrain_started"]
@@ -121,7 +116,7 @@ def test_the_sweep_starts_a_closed_window_whose_run_never_started():
         world.deliver(upload(n))
     world.windows.started.clear()  # as if the handler died between closing and starting
 
-    result = sweep_windows(POLICY, world.windows, world.runs, world.ledger, NOW, owner="sweep")
+    result = sweep_windows(POLICY, world.deps, NOW, owner="sweep")
 
     assert [d.run_id for d in result.started] == ["churn-w000001"]
     assert len(world.runs.started) == 1, "the restart is the same run, not a second one"
@@ -136,10 +131,7 @@ def test_a_dry_run_model_records_the_decision_and_starts_nothing():
     world = World()
 
     decisions = [
-        record_training_object(
-            upload(n), dry, world.windows, world.runs, world.ledger, NOW, owner="t"
-        )
-        for n in range(1, 6)
+        record_training_object(upload(n), dry, world.deps, NOW, owner="t") for n in range(1, 6)
     ]
 
     assert decisions[-1].action == "retrain_dry_run"

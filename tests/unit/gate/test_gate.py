@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiops.gate import evaluate_gate
+from aiops.gate.rules import evaluate_gate
 from aiops.policy import GatePolicy
 
 AUC = GatePolicy(metric="auc", higher_is_better=True, min_improvement=0.005, floor=0.70, human=True)

@@ -10,20 +10,22 @@ from typing import Any, Literal
 
 import pytest
 
-from aiops.drift import DriftReports
-from aiops.drift_check import (
-    DriftChecker,
+from aiops.drift.check import (
+    DriftCheckDependencies,
     DriftCheckFailed,
     DriftCheckResult,
     capture_prefixes,
     checked_period,
+    run_drift_checks,
 )
-from aiops.drift_stats import Baseline
+from aiops.drift.decisions import DriftReports
+from aiops.drift.stats import Baseline
+from aiops.drift.violations import parse_violations
 from aiops.events import DriftCheckDetail
 from aiops.policy import Policy
-from aiops.retrain import Candidate, DataManifest
-from aiops.violations import parse_violations
-from aiops.window import ObjectRef, WindowLimits
+from aiops.registry import Candidate
+from aiops.runs.manifest import DataManifest
+from aiops.runs.window import ObjectRef, WindowLimits
 from aiops_local.datasets import generate, to_capture, to_csv
 from tests.unit.fakes import MemoryWindows
 
@@ -141,9 +143,14 @@ class World:
         self.windows = MemoryWindows()
         self.events = RecordedEvents()
 
-    def checker(self) -> DriftChecker:
-        return DriftChecker(
-            self.registry, self.training, self.objects, self.windows, self.events, ARTIFACTS
+    def deps(self) -> DriftCheckDependencies:
+        return DriftCheckDependencies(
+            registry=self.registry,
+            training=self.training,
+            objects=self.objects,
+            windows=self.windows,
+            events=self.events,
+            artifacts_bucket=ARTIFACTS,
         )
 
     def champion(
@@ -328,7 +335,7 @@ def assert_nothing_reported(world: World) -> None:
 def test_given_no_approved_package_when_checked_then_skipped_naming_the_group(world):
     world.capture(LAST_HOUR)
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert "no approved package in churn" in result.reason
@@ -339,7 +346,7 @@ def test_given_a_champion_without_a_pipeline_execution_when_checked_then_skipped
     champion = world.champion(with_execution=False)
     world.capture(LAST_HOUR)
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert f"champion {champion.package_arn} names no pipeline execution" in result.reason
@@ -352,7 +359,7 @@ def test_given_a_champion_not_trained_by_a_retrain_run_when_checked_then_skipped
     world.training.manifests.clear()  # the execution had no DataManifest parameter
     world.capture(LAST_HOUR)
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert "no data manifest" in result.reason
@@ -364,7 +371,7 @@ def test_given_the_champions_manifest_object_is_gone_when_checked_then_skipped(w
     world.champion(with_manifest=False)
     world.capture(LAST_HOUR)
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert "no data manifest" in result.reason
@@ -375,7 +382,7 @@ def test_given_an_empty_manifest_when_checked_then_skipped_naming_the_manifest(w
     world.champion(parts=[])
     world.capture(LAST_HOUR)
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert result.reason == (
@@ -389,7 +396,7 @@ def test_given_training_data_without_the_label_when_checked_then_skipped_and_not
     world.capture(LAST_HOUR)
     misnamed = policy(churn=monitor(label="churn"))
 
-    result = only(world.checker().run(misnamed, NOW))
+    result = only(run_drift_checks(misnamed, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert "cannot build a baseline" in result.reason
@@ -402,7 +409,7 @@ def test_given_no_capture_files_in_the_period_when_checked_then_skipped(world):
     world.champion()
     world.capture(LAST_HOUR + HOUR)  # the current hour: still being written, not checked
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert result.reason.startswith(f"no captured requests under {CAPTURE_URI}")
@@ -413,7 +420,7 @@ def test_given_fewer_rows_than_the_policy_asks_when_checked_then_skipped_without
     world.champion()
     world.capture(LAST_HOUR, rows=MIN_ROWS - 1, shift=SHIFTED)
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert result.rows == MIN_ROWS - 1
@@ -426,7 +433,7 @@ def test_given_fewer_rows_than_the_policy_asks_when_checked_then_skipped_without
 def test_given_a_window_monitor_and_no_closed_window_when_checked_then_skipped(world):
     world.champion()
 
-    result = only(world.checker().run(policy(churn=monitor(source="window")), NOW))
+    result = only(run_drift_checks(policy(churn=monitor(source="window")), world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert result.reason == "no closed data window yet"
@@ -437,7 +444,7 @@ def test_given_a_model_without_a_monitor_when_checked_then_it_is_not_checked(wor
     world.champion()
     world.capture(LAST_HOUR)
 
-    results = world.checker().run(policy(churn=None), NOW)
+    results = run_drift_checks(policy(churn=None), world.deps(), NOW)
 
     assert results == []
     assert world.objects.streamed == []
@@ -450,7 +457,7 @@ def test_given_a_shifted_capture_when_checked_then_the_shifted_feature_is_report
     champion = world.champion()
     world.capture(LAST_HOUR, shift=SHIFTED)
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "reported"
     assert result.report_uri == REPORT
@@ -481,7 +488,7 @@ def test_given_a_report_when_written_then_its_metadata_names_the_drift_check_and
     world.champion()
     world.capture(LAST_HOUR, shift=SHIFTED)
 
-    only(world.checker().run(CHURN, NOW))
+    only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert world.objects.metadata[REPORT] == {
         "aiops-writer": "drift-check",
@@ -496,7 +503,7 @@ def test_given_the_checks_report_and_event_when_the_drift_handler_verifies_them_
 ):
     world.champion()
     world.capture(LAST_HOUR, shift=SHIFTED)
-    only(world.checker().run(CHURN, NOW))
+    only(run_drift_checks(CHURN, world.deps(), NOW))
     (detail,) = world.events.details
     reports = DriftReports(bucket=ARTIFACTS, objects=world.objects)
 
@@ -514,7 +521,7 @@ def test_given_a_capture_like_the_training_data_when_checked_then_a_report_witho
     world.champion()
     world.capture(LAST_HOUR)
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "reported"
     assert result.violations == 0
@@ -529,7 +536,7 @@ def test_given_captures_around_the_period_when_checked_then_only_its_whole_hours
     world.capture(LAST_HOUR + HOUR, shift=SHIFTED, seed="current-hour")
     world.capture(LAST_HOUR - HOUR, shift=SHIFTED, seed="before-the-lookback")
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.rows == 550
     assert result.violations == 0
@@ -545,7 +552,7 @@ def test_given_a_two_hour_lookback_when_checked_then_both_whole_hours_are_read(w
     world.capture(LAST_HOUR, rows=300, seed="last-hour")
     world.capture(LAST_HOUR - HOUR, rows=300, seed="hour-before", shift=SHIFTED)
 
-    result = only(world.checker().run(policy(churn=monitor(lookback="2h")), NOW))
+    result = only(run_drift_checks(policy(churn=monitor(lookback="2h")), world.deps(), NOW))
 
     assert result.rows == 600
     assert reported_checks(world, REPORT) == [("total_day_minutes", "baseline_drift_check")]
@@ -554,10 +561,8 @@ def test_given_a_two_hour_lookback_when_checked_then_both_whole_hours_are_read(w
 def test_given_the_same_hour_checked_twice_when_reported_then_the_report_uri_is_the_same(world):
     world.champion()
     world.capture(LAST_HOUR, shift=SHIFTED)
-    checker = world.checker()
-
-    first = only(checker.run(CHURN, NOW))
-    retried = only(checker.run(CHURN, NOW.replace(minute=55)))
+    first = only(run_drift_checks(CHURN, world.deps(), NOW))
+    retried = only(run_drift_checks(CHURN, world.deps(), NOW.replace(minute=55)))
 
     assert first.report_uri == retried.report_uri == REPORT
     assert [d["report_uri"] for d in world.events.details] == [REPORT, REPORT]
@@ -567,10 +572,8 @@ def test_given_the_next_hour_checked_when_reported_then_the_report_has_its_own_u
     world.champion()
     world.capture(LAST_HOUR, shift=SHIFTED)
     world.capture(LAST_HOUR + HOUR, shift=SHIFTED)
-    checker = world.checker()
-
-    first = only(checker.run(CHURN, NOW))
-    later = only(checker.run(CHURN, NOW + HOUR))
+    first = only(run_drift_checks(CHURN, world.deps(), NOW))
+    later = only(run_drift_checks(CHURN, world.deps(), NOW + HOUR))
 
     assert first.report_uri == REPORT
     assert later.report_uri == REPORT.replace("T03-00-00Z", "T04-00-00Z")
@@ -586,7 +589,7 @@ def test_given_skipped_capture_lines_when_checked_then_they_are_counted(world):
         extra_lines='{"captureData": {}}\n{"eventVersion": "0"}\n',
     )
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "reported"
     assert result.rows == 800
@@ -598,7 +601,7 @@ def test_given_skipped_lines_and_too_few_rows_when_checked_then_the_skip_still_c
     world.champion()
     world.capture(LAST_HOUR, rows=10, extra_lines="garbage\n")
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "skipped"
     assert result.skipped_records == 1
@@ -613,7 +616,7 @@ def test_given_a_first_check_when_run_then_the_baseline_is_built_from_the_manife
     world.champion()
     world.capture(LAST_HOUR)
 
-    world.checker().run(CHURN, NOW)
+    run_drift_checks(CHURN, world.deps(), NOW)
 
     assert sorted(world.training_reads()) == [
         f"s3://{TRAINING}/raw/churn/churn-v1/part-1.csv",
@@ -632,10 +635,10 @@ def test_given_a_cached_baseline_when_checked_again_then_the_training_data_is_no
     world.champion()
     world.capture(LAST_HOUR, shift=SHIFTED)
     world.capture(LAST_HOUR + HOUR, shift=SHIFTED)
-    world.checker().run(CHURN, NOW)
+    run_drift_checks(CHURN, world.deps(), NOW)
     world.objects.streamed.clear()
 
-    second = only(world.checker().run(CHURN, NOW + HOUR))  # a fresh checker: no memory of it
+    second = only(run_drift_checks(CHURN, world.deps(), NOW + HOUR))  # a fresh check: no memory
 
     assert world.training_reads() == []
     assert second.outcome == "reported"
@@ -647,11 +650,11 @@ def test_given_a_cached_baseline_when_the_training_data_is_gone_then_the_check_s
 ):
     world.champion()
     world.capture(LAST_HOUR, shift=SHIFTED)
-    world.checker().run(CHURN, NOW)
+    run_drift_checks(CHURN, world.deps(), NOW)
     for uri in [u for u in world.objects.bodies if u.startswith(f"s3://{TRAINING}/")]:
         del world.objects.bodies[uri]
 
-    retried = only(world.checker().run(CHURN, NOW))
+    retried = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert retried.outcome == "reported"
     assert retried.violations == 1
@@ -662,7 +665,7 @@ def test_given_a_cached_baseline_in_an_older_format_when_checked_then_it_is_rebu
     world.capture(LAST_HOUR)
     world.objects.put(BASELINE_CACHE, json.dumps({"format": 0, "columns": ["x"]}))
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert result.outcome == "reported"
     assert len(world.training_reads()) == 2
@@ -674,11 +677,11 @@ def test_given_a_cached_baseline_in_an_older_format_when_checked_then_it_is_rebu
 def test_given_a_new_champion_version_when_checked_then_it_gets_its_own_baseline(world):
     world.champion(version=1)
     world.capture(LAST_HOUR)
-    world.checker().run(CHURN, NOW)
+    run_drift_checks(CHURN, world.deps(), NOW)
     world.champion(version=2, parts=[to_csv(generate(700, seed="v2"))])
     world.objects.streamed.clear()
 
-    result = only(world.checker().run(CHURN, NOW))
+    result = only(run_drift_checks(CHURN, world.deps(), NOW))
 
     assert world.training_reads() == [f"s3://{TRAINING}/raw/churn/churn-v2/part-1.csv"]
     v2 = world.objects.read(f"s3://{ARTIFACTS}/drift/churn/baselines/churn-2.json")
@@ -696,7 +699,7 @@ def test_given_a_window_monitor_when_checked_then_the_latest_window_is_compared(
     world.window("churn", [to_csv(generate(250, seed=s, shift=SHIFTED)) for s in ("a", "b")])
     world.capture(LAST_HOUR)  # not read: the monitor's source is the window
 
-    result = only(world.checker().run(policy(churn=monitor(source="window")), NOW))
+    result = only(run_drift_checks(policy(churn=monitor(source="window")), world.deps(), NOW))
 
     assert result.outcome == "reported"
     assert result.rows == 500
@@ -721,7 +724,7 @@ def test_given_one_models_registry_call_fails_when_run_then_the_other_is_reporte
     world.capture(LAST_HOUR, shift=SHIFTED)
 
     with pytest.raises(DriftCheckFailed) as raised:
-        world.checker().run(two, NOW)
+        run_drift_checks(two, world.deps(), NOW)
 
     assert raised.value.failures == ["fraud: RuntimeError: ThrottlingException"]
     assert "fraud" in str(raised.value)
@@ -737,7 +740,7 @@ def test_given_two_healthy_models_when_run_then_each_has_its_own_report(world):
     world.capture(LAST_HOUR, shift=SHIFTED)
     world.capture(LAST_HOUR, uri=FRAUD_CAPTURE_URI)
 
-    results = world.checker().run(two, NOW)
+    results = run_drift_checks(two, world.deps(), NOW)
 
     assert [(r.model, r.outcome, r.violations) for r in results] == [
         ("churn", "reported", 1),

@@ -1,0 +1,1 @@
+"""Audit capability: decision chains from the ledger."""

@@ -1,0 +1,1 @@
+"""Drift capability: drift signals → policy → retrain or alert; our own drift check."""

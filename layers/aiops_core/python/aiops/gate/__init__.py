@@ -1,0 +1,1 @@
+"""Gate capability: the automatic checks and the gate step."""

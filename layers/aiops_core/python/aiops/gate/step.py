@@ -1,0 +1,95 @@
+"""The gate as a workflow step: apply the rules, then act on the registry, ledger and alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from aiops.gate.rules import GateResult, evaluate_gate
+from aiops.ledger import Ledger, LedgerAction, record
+from aiops.policy import Policy
+from aiops.registry import Candidate, ModelRegistry
+from aiops.runs.ports import Alerts
+from aiops.runs.requests import RunRequest
+
+
+@dataclass(frozen=True)
+class GateDependencies:
+    """What the gate acts through (retrain now; fine-tune next)."""
+
+    registry: ModelRegistry
+    alerts: Alerts
+    ledger: Ledger
+
+
+class GateOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    decision: Literal["approve", "await_human", "reject"]
+    reason: str
+    package_arn: str
+    champion_arn: str | None = None
+
+
+def gate_candidate(
+    request: RunRequest,
+    candidate: Candidate,
+    policy: Policy,
+    deps: GateDependencies,
+    now: datetime,
+) -> GateOutcome:
+    """Apply the automatic gate: reject with the reason, approve, or hand off to a human."""
+    model = policy.sagemaker_model(request.model)
+    champion = deps.registry.champion(model.package_group)
+    if champion is not None and champion.package_arn == candidate.package_arn:
+        champion = None
+    result: GateResult = evaluate_gate(
+        model.gate, candidate.metrics, champion.metrics if champion else None
+    )
+    cause = {
+        "run_id": request.run_id,
+        "model_package": candidate.package_arn,
+        "champion": champion.package_arn if champion else None,
+    }
+    if model.dry_run:
+        record(
+            deps.ledger,
+            request.model,
+            now,
+            LedgerAction.GATE_DRY_RUN,
+            f"would {result.decision}: {result.summary}",
+            cause,
+        )
+    elif result.decision == "reject":
+        deps.registry.set_status(
+            candidate.package_arn, "Rejected", f"aiops gate: {result.summary}"[:1024]
+        )
+        record(deps.ledger, request.model, now, LedgerAction.GATE_REJECTED, result.summary, cause)
+        deps.alerts.publish(
+            f"[aiops] {request.model}: candidate v{candidate.version} rejected",
+            f"Run {request.run_id}: model package {candidate.package_arn} was "
+            f"rejected by the automatic gate: {result.summary}.",
+        )
+    elif result.decision == "approve":
+        deps.registry.set_status(
+            candidate.package_arn, "Approved", f"aiops gate: {result.summary}"[:1024]
+        )
+        record(deps.ledger, request.model, now, LedgerAction.GATE_APPROVED, result.summary, cause)
+    else:
+        # Hand-off: the package stays PendingManualApproval for the approval workdeps.
+        record(
+            deps.ledger,
+            request.model,
+            now,
+            LedgerAction.AWAITING_APPROVAL,
+            f"automatic checks passed ({result.summary}); the policy asks for a human",
+            cause,
+        )
+    return GateOutcome(
+        decision=result.decision,
+        reason=result.summary,
+        package_arn=candidate.package_arn,
+        champion_arn=champion.package_arn if champion else None,
+    )

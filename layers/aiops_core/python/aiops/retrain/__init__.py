@@ -1,0 +1,1 @@
+"""Retrain capability: new data → window → run; the retrain workflow's steps."""

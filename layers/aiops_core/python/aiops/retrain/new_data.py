@@ -1,0 +1,166 @@
+"""Retrain trigger: new training data → the model's data window → a run when it fills.
+
+Pure orchestration over ports (window store, run starter, ledger): no AWS here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aiops.events import S3ObjectCreated
+from aiops.ledger import Ledger, LedgerAction, record
+from aiops.policy import CONTROL_PLANE_PREFIXES, Policy, SageMakerModelPolicy
+from aiops.runs.ports import RunStarter
+from aiops.runs.requests import run_for_window
+from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, WindowStore
+
+
+@dataclass(frozen=True)
+class NewDataDependencies:
+    """What the new-data trigger and the window sweep act through."""
+
+    windows: WindowStore
+    runs: RunStarter
+    ledger: Ledger
+
+
+class NewDataDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    action: Literal["ignored", "duplicate", "added", "retrain_started", "retrain_dry_run"]
+    reason: str
+    key: str
+    model: str | None = None
+    run_id: str | None = None
+
+
+# ------------------------------------------------------------------ trigger: new training data
+
+
+def record_training_object(
+    event: S3ObjectCreated,
+    policy: Policy,
+    deps: NewDataDependencies,
+    now: datetime,
+    owner: str,
+) -> NewDataDecision:
+    """Add a new training object to its model's window; a window that fills starts a run."""
+    obj = event.detail.object
+    key = obj.key
+    if key.endswith("/"):
+        return NewDataDecision(action="ignored", key=key, reason="folder marker, not data")
+    if obj.size == 0:
+        return NewDataDecision(action="ignored", key=key, reason="zero-byte object")
+    if key.startswith(CONTROL_PLANE_PREFIXES):
+        return NewDataDecision(
+            action="ignored", key=key, reason="the control plane's own output, not training data"
+        )
+    match = policy.sagemaker_model_for_key(key)
+    if match is None:
+        return NewDataDecision(
+            action="ignored", key=key, reason="outside every model's training-data prefix"
+        )
+    name, model = match
+    ref = ObjectRef(
+        bucket=event.detail.bucket.name,
+        key=key,
+        version_id=obj.version_id,
+        etag=obj.etag,
+        size=obj.size,
+    )
+    limits = WindowLimits.from_policy(model.data.window)
+    added = deps.windows.add(name, ref, limits, now)
+    if added is AddOutcome.DUPLICATE:
+        return NewDataDecision(
+            action="duplicate", key=key, model=name, reason="object version already counted"
+        )
+    if added is AddOutcome.ADDED:
+        return NewDataDecision(action="added", key=key, model=name, reason="window not full yet")
+    closed = deps.windows.close(name, limits, now, owner)
+    if closed is None:
+        return NewDataDecision(
+            action="added",
+            key=key,
+            model=name,
+            reason="window already closed by a concurrent delivery",
+        )
+    return start_window_run(closed, model, "new_data", deps, now, event_id=event.id, key=key)
+
+
+def start_window_run(
+    closed: ClosedWindow,
+    model: SageMakerModelPolicy,
+    kind: Literal["new_data", "window_age"],
+    deps: NewDataDependencies,
+    now: datetime,
+    event_id: str | None = None,
+    key: str = "",
+) -> NewDataDecision:
+    request = run_for_window(closed.model, closed.seq, kind, closed.reason, event_id)
+    cause: dict[str, Any] = {
+        "event_id": event_id,
+        "window": closed.window_id,
+        "objects": len(closed.objects),
+        "bytes": closed.bytes,
+        "run_id": request.run_id,
+    }
+    if model.dry_run:
+        record(
+            deps.ledger,
+            closed.model,
+            now,
+            LedgerAction.RETRAIN_DRY_RUN,
+            f"{closed.reason}; dry_run: nothing started",
+            cause,
+        )
+        deps.windows.mark_started(closed.model, closed.seq)
+        return NewDataDecision(
+            action="retrain_dry_run",
+            key=key,
+            model=closed.model,
+            reason=closed.reason,
+            run_id=request.run_id,
+        )
+    execution = deps.runs.start(request)
+    deps.windows.mark_started(closed.model, closed.seq)
+    record(
+        deps.ledger,
+        closed.model,
+        now,
+        LedgerAction.RETRAIN_REQUESTED,
+        closed.reason,
+        {**cause, "execution": execution},
+    )
+    return NewDataDecision(
+        action="retrain_started",
+        key=key,
+        model=closed.model,
+        reason=closed.reason,
+        run_id=request.run_id,
+    )
+
+
+class SweepResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    started: list[NewDataDecision] = Field(default_factory=list)
+
+
+def sweep_windows(
+    policy: Policy,
+    deps: NewDataDependencies,
+    now: datetime,
+    owner: str,
+) -> SweepResult:
+    """Close windows whose oldest object is too old, and start runs a crash left unstarted."""
+    started: list[NewDataDecision] = []
+    for name, model in policy.sagemaker_models().items():
+        for closed in deps.windows.unstarted(name):
+            started.append(start_window_run(closed, model, "window_age", deps, now))
+        limits = WindowLimits.from_policy(model.data.window)
+        aged = deps.windows.close(name, limits, now, owner)
+        if aged is not None:
+            started.append(start_window_run(aged, model, "window_age", deps, now))
+    return SweepResult(started=started)
