@@ -12,7 +12,7 @@ SAM_PATH := $(if $(PY312_DIR),$(PY312_DIR)/bin:,)$(PATH)
 STAGE ?= dev
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint bench build deploy policy-check constraints clean
+.PHONY: demo test lint bench build deploy policy-check publish-policy constraints clean
 
 # requirements/constraints.txt pins every transitive dependency to what was tested
 # (refresh it with `make constraints` after changing pyproject.toml).
@@ -55,6 +55,12 @@ deploy: build
 
 policy-check: $(VENV)/.installed
 	$(BIN)/aiops policy check $(or $(FILE),policies/default.yaml)
+
+# Checks the policy, then writes it to the SSM parameter the stack reads (PolicyParameterName);
+# an invalid policy is never written. make publish-policy [FILE=...] [PARAMETER=...] [REGION=...]
+publish-policy: $(VENV)/.installed
+	$(BIN)/aiops policy publish $(or $(FILE),policies/default.yaml) \
+		--parameter $(or $(PARAMETER),/aiops/$(STAGE)/policy) $(if $(REGION),--region $(REGION))
 
 constraints: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(BIN)/pip freeze --exclude-editable | grep -v '^aiops' > requirements/constraints.txt

@@ -44,6 +44,7 @@ LAMBDA_ENV = {
         "arn:aws:states:us-east-1:123456789012:stateMachine:aiops-dev-retrain"
     ),
     "POLICY_PARAMETER": "/aiops/dev/policy",
+    "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/aiops-dev-dlq",
 }
 
 

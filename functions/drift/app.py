@@ -10,9 +10,9 @@ from aiops.clock import now
 from aiops.drift.decisions import DriftEvent, on_drift
 from aiops.events import parse_event
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import Settings
+from aiops.settings import DriftSettings
 
-STACK = Stack(Settings())
+STACK = Stack(DriftSettings())
 
 
 @lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)

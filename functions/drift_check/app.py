@@ -8,9 +8,9 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.drift.check import run_drift_checks
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import Settings
+from aiops.settings import DriftCheckSettings
 
-STACK = Stack(Settings())
+STACK = Stack(DriftCheckSettings())
 
 
 @lambda_entry(emits_metrics=True)

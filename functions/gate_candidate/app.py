@@ -10,9 +10,9 @@ from aiops.events import parse_event
 from aiops.gate.step import gate_candidate
 from aiops.observability import lambda_entry
 from aiops.runs.steps import GateInput
-from aiops.settings import Settings
+from aiops.settings import GateSettings
 
-STACK = Stack(Settings())
+STACK = Stack(GateSettings())
 
 
 @lambda_entry()

@@ -9,9 +9,9 @@ from aiops.clock import now
 from aiops.events import S3ObjectCreated, parse_event
 from aiops.observability import lambda_entry, logger, metrics
 from aiops.retrain.new_data import record_training_object
-from aiops.settings import Settings
+from aiops.settings import NewDataSettings
 
-STACK = Stack(Settings())
+STACK = Stack(NewDataSettings())
 
 
 @lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)

@@ -9,9 +9,9 @@ from aiops.clock import now
 from aiops.events import PipelineExecutionStatusChange, parse_event
 from aiops.observability import lambda_entry, logger
 from aiops.retrain.workflow import on_pipeline_status
-from aiops.settings import Settings
+from aiops.settings import RetrainSettings
 
-STACK = Stack(Settings())
+STACK = Stack(RetrainSettings())
 
 
 @lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)

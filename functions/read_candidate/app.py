@@ -10,9 +10,9 @@ from aiops.events import parse_event
 from aiops.observability import lambda_entry
 from aiops.retrain.workflow import read_candidate
 from aiops.runs.steps import ReadCandidateInput
-from aiops.settings import Settings
+from aiops.settings import RetrainSettings
 
-STACK = Stack(Settings())
+STACK = Stack(RetrainSettings())
 
 
 @lambda_entry()

@@ -8,9 +8,9 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.observability import lambda_entry, metrics
 from aiops.retrain.new_data import sweep_windows
-from aiops.settings import Settings
+from aiops.settings import NewDataSettings
 
-STACK = Stack(Settings())
+STACK = Stack(NewDataSettings())
 
 
 @lambda_entry(emits_metrics=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from aiops.policy import PolicyError, load_yaml
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,12 @@ class PolicyInfo:
 
 def read_policy(path: Path) -> PolicyInfo:
     text = path.read_text(encoding="utf-8")
-    document: Any = yaml.safe_load(text) or {}
+    try:
+        # Read as the control plane reads it (YAML 1.2 core, bounded); a policy it would
+        # refuse provisions nothing here, and its handlers report why.
+        document: Any = load_yaml(text, str(path)) or {}
+    except PolicyError:
+        document = {}
     models: list[ModelInfo] = []
     raw_models = document.get("models", {}) if isinstance(document, dict) else {}
     for name, body in (raw_models or {}).items():

@@ -149,6 +149,8 @@ def load_events(path: Path) -> list[dict[str, Any]]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ScenarioError(f"{path}: {error}") from error
+    except RecursionError:  # json's parser recurses once per nested array or object
+        raise ScenarioError(f"{path}: not an event: JSON nested too deeply to read") from None
     events = document if isinstance(document, list) else [document]
     if not all(isinstance(e, dict) for e in events):
         raise ScenarioError(f"{path}: an event is a JSON object")

@@ -94,6 +94,7 @@ def stack(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[d
         "ARTIFACTS_BUCKET": ARTIFACTS,
         "RETRAIN_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:retrain",
         "POLICY_PARAMETER": "/aiops/dev/policy",
+        "DEAD_LETTER_QUEUE_URL": sqs.create_queue(QueueName="drift-dlq")["QueueUrl"],
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import boto3
@@ -112,11 +113,22 @@ def test_a_malformed_event_is_kept_in_the_dead_letter_queue_naming_the_field(sta
     assert "detail.object.key" in message["MessageAttributes"]["ErrorMessage"]["StringValue"]
 
 
-def test_the_handler_environment_comes_from_the_template_globals():
-    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+def test_each_function_gets_from_the_template_the_variables_its_settings_require():
+    import aiops.settings as settings_module
 
-    required = {
-        name.upper() for name, field in Settings.model_fields.items() if field.is_required()
-    }
-    assert required <= set(variables), "every required setting is set by the template"
+    globals_ = set(template()["Globals"]["Function"]["Environment"]["Variables"])
+    known = {name.upper() for name in Settings.model_fields} | {"STAGE"}
+    for logical_id, resource in template()["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        code = ROOT / resource["Properties"]["CodeUri"] / "app.py"
+        model_name = re.search(r"STACK = Stack\((\w+)\(\)\)", code.read_text())
+        assert model_name, f"{logical_id}: the handler validates a settings model at cold start"
+        model = getattr(settings_module, model_name.group(1))
+        own = set(resource["Properties"].get("Environment", {}).get("Variables", {}))
+        required = {n.upper() for n, f in model.model_fields.items() if f.is_required()}
+
+        assert required <= globals_ | own, f"{logical_id} misses {required - globals_ - own}"
+        unknown = {v for v in own | globals_ if not v.startswith("POWERTOOLS_")} - known
+        assert unknown == set(), f"{logical_id}: variables no setting reads: {unknown}"
     assert os.environ.get("AWS_ACCESS_KEY_ID") == "testing"

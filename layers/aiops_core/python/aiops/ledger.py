@@ -42,7 +42,6 @@ class LedgerAction(StrEnum):
     DRIFT_DRY_RUN = "drift_dry_run"
 
 
-
 def is_drift(action: LedgerAction | str) -> bool:
     """A drift decision (whatever its outcome)."""
     return str(action).startswith("drift_")

@@ -8,30 +8,71 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aiops.units import ByteSize, Duration
+from aiops.units import ByteSize, Duration, FiniteFloat, format_duration
 
 # A window's objects are kept in one DynamoDB item while it is open; 2,000 references fit well
 # under the 400 KB item limit. Larger batches should close on bytes or max_age instead.
 MAX_WINDOW_OBJECTS = 2000
+# S3's largest object is 5 TiB: a window of MAX_WINDOW_OBJECTS of them is the most bytes a window
+# can ever hold, so a larger `bytes` limit could never be the one that closes it.
+S3_MAX_OBJECT_BYTES = 5 * 2**40
+MAX_WINDOW_BYTES = MAX_WINDOW_OBJECTS * S3_MAX_OBJECT_BYTES
+# Gate metrics may be unbounded (RMSE, log loss), but a floor or margin beyond 10^12 is a typo
+# that makes the check impossible (or switches it off), not a threshold.
+MAX_METRIC = 1e12
+# Cost anomalies are reported in dollars; a billion-dollar threshold is no threshold.
+MAX_ANOMALY_USD = 1e9
+# Population stability index: 0.1-0.25 is the usual alarm; with the drift check's bin floor
+# (PSI_EPSILON, 1e-4) the PSI never exceeds 2·ln(10^4) ≈ 18.4, so a threshold near it never fires.
+MAX_PSI = 10.0
+# Counts (rows, records, violations) above a billion are typos: no drift check or fine-tuning
+# job sees that many in one go, and such a minimum would switch its check off for good.
+MAX_COUNT = 10**9
+# A policy is a few KB (an SSM Advanced parameter holds 8 KB); larger files are refused before
+# parsing, so a mistaken path or a generated monster cannot tie up the parser.
+MAX_POLICY_BYTES = 2**20
+# Deeper YAML nesting than any policy needs; Python's recursion would give out near 1,000.
+MAX_YAML_DEPTH = 64
+# Values in the document once aliases are expanded: bounds "billion laughs" alias bombs, which
+# are tiny as text and exponential once read.
+MAX_YAML_VALUES = 100_000
 # Where the control plane (and the jobs it starts) write: never training or labeled data, so its
 # own outputs can never trigger it (no recursion), whichever bucket they land in.
 CONTROL_PLANE_PREFIXES = ("manifests/", "drift/", "model-monitor/", "pipelines/", "datacapture/")
-_MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]+/$")
+_MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+# One name of a key prefix: S3's safe characters without '*' (a prefix is literal, not a glob).
+_PREFIX_PART = re.compile(r"[A-Za-z0-9!_.'()-]+")
+_S3_MAX_KEY_BYTES = 1024
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a value of the wrong YAML type is an error, not coerced ("yes" is no bool, 5.0 no
+    # int, "0.5" no float); ints are still accepted where a float is expected.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _is_key_prefix(value: str) -> bool:
+    """`raw/churn/`: names between single slashes, ending in one; no '.', '..' or wildcard."""
+    names = value.split("/")
+    return (
+        len(value) <= _S3_MAX_KEY_BYTES
+        and len(names) >= 2
+        and names[-1] == ""
+        and all(_PREFIX_PART.fullmatch(name) and name not in {".", ".."} for name in names[:-1])
+    )
 
 
 def _check_prefix(value: str) -> str:
-    if not _PREFIX.match(value):
-        raise ValueError("must be an S3 key prefix ending in '/', e.g. 'raw/churn/'")
+    if not _is_key_prefix(value):
+        raise ValueError(
+            "must be an S3 key prefix ending in '/', e.g. 'raw/churn/': names of letters, digits "
+            "and !_.'()- between single slashes; no leading '/', no '.' or '..', no wildcards"
+        )
     for reserved in CONTROL_PLANE_PREFIXES:
         if value.startswith(reserved) or reserved.startswith(value):
             raise ValueError(
@@ -44,7 +85,7 @@ class WindowPolicy(_Strict):
     """When a model's data window closes: whichever limit is reached first."""
 
     objects: int = Field(default=100, ge=1, le=MAX_WINDOW_OBJECTS)
-    bytes: ByteSize = Field(default=10**9)
+    bytes: ByteSize = Field(default=10**9, le=MAX_WINDOW_BYTES)
     max_age: Duration = Field(default=timedelta(hours=24))
 
 
@@ -74,30 +115,32 @@ class DriftMonitorPolicy(_Strict):
     label: str | None = Field(
         default=None, description="The training data's target column: not in captured requests."
     )
-    max_psi: float = Field(
+    max_psi: FiniteFloat = Field(
         default=0.2,
         gt=0,
+        le=MAX_PSI,
         description="Population stability index above which a numeric feature has drifted.",
     )
-    max_unseen_share: float = Field(
+    max_unseen_share: FiniteFloat = Field(
         default=0.1,
         gt=0,
         le=1,
         description="Share of a categorical feature's values never "
         "seen in the baseline above which it has drifted.",
     )
-    max_completeness_drop: float = Field(
+    max_completeness_drop: FiniteFloat = Field(
         default=0.05, gt=0, le=1, description="Drop of the non-missing share against the baseline."
     )
     # Below a few hundred rows, sampling noise alone pushes a 10-bin PSI over 0.2 too often.
-    min_rows: int = Field(default=500, ge=1, description="Fewer rows: no verdict.")
+    min_rows: int = Field(default=500, ge=1, le=MAX_COUNT, description="Fewer rows: no verdict.")
 
     @model_validator(mode="after")
     def _capture_needs_uri(self) -> DriftMonitorPolicy:
         if self.source == "data_capture":
             if self.capture_uri is None:
                 raise ValueError("capture_uri: required when source is data_capture")
-            if not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(\S+/)?$", self.capture_uri):
+            match = re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.*)", self.capture_uri)
+            if match is None or (match.group(1) and not _is_key_prefix(match.group(1))):
                 raise ValueError(
                     "capture_uri: must be s3://bucket/prefix/ ending in '/', "
                     f"not {self.capture_uri!r}"
@@ -111,7 +154,7 @@ class DriftPolicy(_Strict):
         description="Model Monitor constraint_check_type values that count.",
     )
     features: list[str] | None = Field(default=None, description="Only these features count.")
-    min_violations: int = Field(default=1, ge=1)
+    min_violations: int = Field(default=1, ge=1, le=MAX_COUNT)
     cooldown: Duration = Field(
         default=timedelta(hours=24),
         description="Least time between two drift-triggered runs; drift within it only alerts.",
@@ -120,12 +163,12 @@ class DriftPolicy(_Strict):
 
 
 class GatePolicy(_Strict):
-    metric: str
+    metric: str = Field(min_length=1)
     higher_is_better: bool = True
-    min_improvement: float = Field(default=0.0, ge=0)
-    floor: float | None = None
-    safety_min_pass_rate: float | None = Field(default=None, ge=0, le=1)
-    fairness_max_gap: float | None = Field(default=None, ge=0)
+    min_improvement: FiniteFloat = Field(default=0.0, ge=0, le=MAX_METRIC)
+    floor: FiniteFloat | None = Field(default=None, ge=-MAX_METRIC, le=MAX_METRIC)
+    safety_min_pass_rate: FiniteFloat | None = Field(default=None, ge=0, le=1)
+    fairness_max_gap: FiniteFloat | None = Field(default=None, ge=0, le=MAX_METRIC)
     human: bool = True
     approvers: list[str] = Field(default_factory=list)
     timeout: Duration = Field(default=timedelta(hours=72))
@@ -134,13 +177,14 @@ class GatePolicy(_Strict):
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
         for approver in value:
-            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", approver):
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", approver):
                 raise ValueError(f"{approver!r} is not an e-mail address")
         return value
 
 
 class SageMakerDeployPolicy(_Strict):
-    endpoint: str
+    # SageMaker's own rule for endpoint names: a typo here would never match an endpoint.
+    endpoint: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
     strategy: Literal["canary", "all_at_once"] = "canary"
     canary_percent: int = Field(default=10, ge=1, le=50)
     bake: Duration = Field(default=timedelta(minutes=15))
@@ -161,14 +205,14 @@ CostAction = Literal["notify", "pause_triggers", "scale_to_min", "stop_jobs"]
 
 
 class BudgetPolicy(_Strict):
-    anomaly_min_usd: float = Field(default=0, ge=0)
+    anomaly_min_usd: FiniteFloat = Field(default=0, ge=0, le=MAX_ANOMALY_USD)
     actions: list[CostAction] = Field(default_factory=lambda: list[CostAction](["notify"]))
 
 
 class LabelsPolicy(_Strict):
     prefix: str
     format: Literal["conversation", "prompt_completion"] = "conversation"
-    min_records: int = Field(default=1000, ge=1)
+    min_records: int = Field(default=1000, ge=1, le=MAX_COUNT)
 
     @field_validator("prefix")
     @classmethod
@@ -176,13 +220,25 @@ class LabelsPolicy(_Strict):
         return _check_prefix(value)
 
 
+MIN_RUN_TIMEOUT = timedelta(hours=1)
+
+
 class _ModelBase(_Strict):
     dry_run: bool = False
     budget: BudgetPolicy = BudgetPolicy()
     run_timeout: Duration = Field(
         default=timedelta(hours=24),
-        description="Longest a run may hold the model's lock; an expired lock can be taken over.",
+        description="Longest a run may hold the model's lock; an expired lock can be taken over. "
+        "Its wait for the pipeline ends 15 minutes earlier (the steps around the wait).",
     )
+
+    @field_validator("run_timeout")
+    @classmethod
+    def _lease_fits_a_run(cls, value: timedelta) -> timedelta:
+        # The lease holds the pipeline's wait plus 15 minutes of steps around it.
+        if value < MIN_RUN_TIMEOUT:
+            raise ValueError(f"must be at least {format_duration(MIN_RUN_TIMEOUT)}")
+        return value
 
 
 class SageMakerModelPolicy(_ModelBase):
@@ -211,13 +267,21 @@ class Policy(_Strict):
     version: Literal[1] = 1
     models: dict[str, ModelPolicy]
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, value: object) -> object:
+        # Literal[1] takes `true` (True == 1), even strict.
+        if type(value) is not int:
+            raise ValueError("the policy format version is the number 1")
+        return value
+
     @field_validator("models")
     @classmethod
     def _names_and_prefixes(cls, models: dict[str, ModelPolicy]) -> dict[str, ModelPolicy]:
         if not models:
             raise ValueError("declare at least one model")
         for name in models:
-            if not _MODEL_NAME.match(name):
+            if not _MODEL_NAME.fullmatch(name):
                 raise ValueError(
                     f"model name {name!r}: lowercase letters, digits and '-', at most 40"
                 )
@@ -289,22 +353,227 @@ class PolicyError(ValueError):
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
-    # Drop pydantic's discriminator tags ("sagemaker", "function-after[...]") from the path.
-    parts = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p in _KINDS))]
+    parts = [str(p) for p in loc]
+    # Drop pydantic's discriminator tag after a model's name ("models.churn.sagemaker.gate"),
+    # but not a model that happens to be named "sagemaker".
+    if len(parts) > 2 and parts[0] == "models" and parts[2] in _KINDS:
+        del parts[2]
+    # …and its validator tags ("function-after[...]", "[key]").
+    parts = [p for p in parts if not (p.endswith("]") and "[" in p)]
     return ".".join(parts) or "(root)"
 
 
 _KINDS = {"sagemaker", "bedrock"}
 
 
-def parse_policy(text: str, source: str = "<policy>") -> Policy:
-    """Parse and validate a policy document, or raise `PolicyError` naming every bad field."""
+# --- Reading YAML: the YAML 1.2 core schema, bounded -------------------------------------------
+#
+# PyYAML implements YAML 1.1, which reads `1:30` as the integer 90 (sexagesimal), `yes`/`on` as
+# true, `2024-01-01` as a date and `010` as 8. A policy is read with YAML 1.2's core schema
+# instead: true/false, decimal/0o/0x integers, ordinary floats; everything else is a string,
+# which the policy's types then accept or reject by name.
+
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_TRUE, _FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
+_TAG = "tag:yaml.org,2002:"
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    # Own tables, never the inherited ones (add_* would mutate SafeLoader's lists in place).
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML reads it off the class
+    yaml_constructors: ClassVar[dict[str | None, Any]] = {}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._values: dict[int, int] = {}  # node id -> values once aliases are expanded
+
+    def _error(self, problem: str, mark: Any) -> yaml.composer.ComposerError:
+        return yaml.composer.ComposerError(None, None, problem, mark)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            if id(node) not in self._values:  # `&a [*a]`: the alias is inside its own anchor
+                raise self._error("an alias refers to a value that contains it", event.start_mark)
+            return node
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise self._error(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        values = 1 + sum(self._values[id(child)] for child in children)
+        if node is not None and values > MAX_YAML_VALUES:
+            raise self._error(
+                f"more than {MAX_YAML_VALUES} values once aliases are expanded", node.start_mark
+            )
+        self._values[id(node)] = values
+        return node
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        # PyYAML keeps the last of two equal keys silently; a policy names each field once.
+        node = super().compose_mapping_node(anchor)
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _TAG + "merge":
+                continue
+            if (key.tag, key.value) in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"found the key {key.value!r} twice",
+                    key.start_mark,
+                )
+            seen.add((key.tag, key.value))
+        return node
+
+    def construct_core_bool(self, node: yaml.ScalarNode) -> bool:
+        value = self.construct_scalar(node)
+        if value not in _TRUE + _FALSE:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value!r} is not true or false", node.start_mark
+            )
+        return value in _TRUE
+
+    def construct_core_int(self, node: yaml.ScalarNode) -> int:
+        value = self.construct_scalar(node)
+        try:
+            if not _INT.fullmatch(value):
+                raise ValueError(value)
+            if value.startswith(("0o", "0x")):
+                return int(value[2:], 8 if value[1] == "o" else 16)
+            return int(value, 10)
+        except ValueError:  # not an integer, or too many digits to convert
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value[:40]!r} is not an integer", node.start_mark
+            ) from None
+
+    def construct_core_float(self, node: yaml.ScalarNode) -> float:
+        value = self.construct_scalar(node)
+        if not (_FLOAT.fullmatch(value) or _INT.fullmatch(value)):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value[:40]!r} is not a number", node.start_mark
+            )
+        return float(self.construct_yaml_float(node))
+
+
+for _tag, _pattern, _first in (
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("bool", "^(?:" + "|".join(_TRUE + _FALSE) + ")$", list("tTfF")),
+    ("int", _INT.pattern, list("-+0123456789")),
+    ("float", _FLOAT.pattern, list("-+.0123456789")),
+    ("merge", r"^(?:<<)$", ["<"]),
+):
+    _PolicyLoader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), _first)
+for _tag, _construct in (
+    ("null", yaml.SafeLoader.construct_yaml_null),
+    ("bool", _PolicyLoader.construct_core_bool),
+    ("int", _PolicyLoader.construct_core_int),
+    ("float", _PolicyLoader.construct_core_float),
+    ("str", yaml.SafeLoader.construct_yaml_str),
+    ("seq", yaml.SafeLoader.construct_yaml_seq),
+    ("map", yaml.SafeLoader.construct_yaml_map),
+):
+    _PolicyLoader.add_constructor(_TAG + _tag, _construct)
+
+
+def _unsupported_tag(loader: _PolicyLoader, node: yaml.Node) -> None:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {node.tag!r} has no place in a policy", node.start_mark
+    )
+
+
+# Any other tag (!!binary, !!timestamp, !!set, !!python/…, !custom) is an error.
+_PolicyLoader.add_constructor(None, _unsupported_tag)
+
+
+def _line(text: str | bytes, position: int) -> int:
+    if isinstance(text, bytes):
+        return text.count(b"\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1
+
+
+def _not_yaml(text: str, exc: yaml.YAMLError) -> FieldProblem:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return FieldProblem(
+            field=f"line {_line(text, exc.position)}",
+            reason=f"not YAML: unacceptable character #x{exc.character:04x}: {exc.reason}",
+        )
+    mark = getattr(exc, "problem_mark", None)
+    # One line: PyYAML's own message quotes the offending text over several lines.
+    problem = "; ".join(
+        str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part
+    )
+    if mark is None:
+        return FieldProblem(field="(document)", reason=f"not YAML: {problem or exc}")
+    return FieldProblem(
+        field=f"line {mark.line + 1}", reason=f"not YAML: {problem} (column {mark.column + 1})"
+    )
+
+
+def _decode(data: bytes, source: str) -> str:
     try:
-        raw = yaml.safe_load(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PolicyError(
+            source,
+            [
+                FieldProblem(
+                    field=f"line {_line(data, exc.start)}",
+                    reason=f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column}",
+                )
+            ],
+        ) from None
+
+
+def load_yaml(text: str | bytes, source: str = "<policy>") -> object:
+    """A policy document as Python values (YAML 1.2 core schema, bounded), or `PolicyError`
+    naming the line. Whatever reads a policy file should read it with this."""
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_POLICY_BYTES:
+        raise PolicyError(
+            source,
+            [
+                FieldProblem(
+                    field="(file)",
+                    reason=f"{size} bytes; a policy may be at most {MAX_POLICY_BYTES} (1 MiB)",
+                )
+            ],
+        )
+    if isinstance(text, bytes):
+        text = _decode(text, source)
+    try:
+        loader = _PolicyLoader(text)  # checks every character first
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(document)"
-        raise PolicyError(source, [FieldProblem(field=where, reason=f"not YAML: {exc}")]) from exc
+        raise PolicyError(source, [_not_yaml(text, exc)]) from None
+
+
+def parse_policy(text: str | bytes, source: str = "<policy>") -> Policy:
+    """Parse and validate a policy document, or raise `PolicyError` naming every bad field.
+
+    `text` may be the file's bytes: they must be UTF-8. A document larger than
+    `MAX_POLICY_BYTES` is refused unread; one nested deeper than `MAX_YAML_DEPTH` or expanding
+    past `MAX_YAML_VALUES` values is refused at the line where it does.
+    """
+    raw = load_yaml(text, source)
     if not isinstance(raw, dict):
         raise PolicyError(source, [FieldProblem(field="(root)", reason="expected a mapping")])
     try:
@@ -314,3 +583,47 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
             FieldProblem(field=_location(err["loc"]), reason=err["msg"]) for err in exc.errors()
         ]
         raise PolicyError(source, problems) from exc
+
+
+# --- Fields nothing acts on yet ----------------------------------------------------------------
+#
+# Declared so a policy can be written whole, but no handler reads them yet: a user who sets them
+# must not believe canaries or budgets are active. Each entry is a path under a model; the
+# capability that starts reading a field removes its entry. (`deploy.endpoint` is read: it ties
+# Model Monitor and our drift check to the model.)
+_DEPLOYS = "deploys come with the deploy capability; nothing deploys a model yet"
+_APPROVALS = (
+    "approvals come with the approval capability; a human gate leaves the package "
+    "PendingManualApproval in the registry"
+)
+_BEDROCK = "Bedrock fine-tuning comes with the Bedrock capability; nothing trains this model yet"
+NOT_YET_ACTED_ON: dict[str, str] = {
+    "deploy.strategy": _DEPLOYS,
+    "deploy.canary_percent": _DEPLOYS,
+    "deploy.bake": _DEPLOYS,
+    "deploy.rollback_alarms": _DEPLOYS,
+    "deploy.serving_parameter": _DEPLOYS,
+    "budget": "cost actions come with the budget capability; no anomaly pauses or scales anything",
+    "labels": _BEDROCK,
+    "base_model": _BEDROCK,
+    "gate.approvers": _APPROVALS,
+    "gate.timeout": _APPROVALS,
+}
+
+
+def inactive_fields(policy: Policy) -> list[FieldProblem]:
+    """Each field of `NOT_YET_ACTED_ON` the policy sets (defaults are not named): model by
+    model, in the table's order."""
+    found: list[FieldProblem] = []
+    for name, model in policy.models.items():
+        for path, why in NOT_YET_ACTED_ON.items():
+            value: object = model
+            for part in path.split("."):
+                if not isinstance(value, BaseModel) or part not in value.model_fields_set:
+                    break
+                value = getattr(value, part)
+            else:
+                found.append(
+                    FieldProblem(field=f"models.{name}.{path}", reason=f"not acted on yet: {why}")
+                )
+    return found

@@ -1,24 +1,74 @@
-"""Environment of the Lambda functions, validated once at cold start."""
+"""Environment of the Lambda functions, validated once at cold start.
+
+`Settings` is every variable any function may be given; each capability's model requires what
+its functions read, so a function missing one fails at cold start naming it, and the template
+gives each function only the variables it reads.
+"""
 
 from __future__ import annotations
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_SNS_ARN = r"^arn:aws[a-z-]*:sns:"
+_STATES_ARN = r"^arn:aws[a-z-]*:states:"
+
 
 class Settings(BaseSettings):
-    """Names of the stack's resources, as template.yaml's Globals set them."""
+    """Names of the stack's resources, as template.yaml sets them per function."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     stage: str = Field(default="dev")
+    policy_parameter: str = Field(pattern=r"^/")
+    policy_cache_seconds: int = Field(default=60, ge=0)
+    control_table: str | None = Field(default=None, min_length=3)
+    ledger_table: str | None = Field(default=None, min_length=3)
+    idempotency_table: str | None = Field(default=None, min_length=3)
+    alerts_topic_arn: str | None = Field(default=None, pattern=_SNS_ARN)
+    artifacts_bucket: str | None = Field(default=None, min_length=3)
+    retrain_state_machine_arn: str | None = Field(default=None, pattern=_STATES_ARN)
+    # Set on asynchronously invoked functions: where they keep events that can never succeed.
+    dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https://")
+
+    def required(self, name: str) -> str:
+        """A variable this function's adapters need (its capability's model requires it)."""
+        value = getattr(self, name)
+        if not value:
+            raise RuntimeError(f"{name.upper()} is not set for this function")
+        return str(value)
+
+
+class NewDataSettings(Settings):
+    """The retrain triggers: new data and the window sweep."""
+
+    control_table: str = Field(min_length=3)
+    ledger_table: str = Field(min_length=3)
+    retrain_state_machine_arn: str = Field(pattern=_STATES_ARN)
+
+
+class RetrainSettings(NewDataSettings):
+    """The retrain workflow's steps and the pipeline-status callback (one dependencies object)."""
+
+    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
+    artifacts_bucket: str = Field(min_length=3)
+
+
+class GateSettings(Settings):
+    ledger_table: str = Field(min_length=3)
+    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
+
+
+class DriftSettings(Settings):
     control_table: str = Field(min_length=3)
     ledger_table: str = Field(min_length=3)
     idempotency_table: str = Field(min_length=3)
-    alerts_topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:")
+    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
     artifacts_bucket: str = Field(min_length=3)
-    retrain_state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
-    policy_parameter: str = Field(pattern=r"^/")
-    policy_cache_seconds: int = Field(default=60, ge=0)
-    # Set on asynchronously invoked functions: where they keep events that can never succeed.
-    dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https://")
+    retrain_state_machine_arn: str = Field(pattern=_STATES_ARN)
+    dead_letter_queue_url: str = Field(pattern=r"^https://")
+
+
+class DriftCheckSettings(Settings):
+    control_table: str = Field(min_length=3)
+    artifacts_bucket: str = Field(min_length=3)

@@ -38,30 +38,30 @@ class Stack:
 
     @cached_property
     def windows(self) -> DynamoWindowStore:
-        return DynamoWindowStore(self.settings.control_table)
+        return DynamoWindowStore(self.settings.required("control_table"))
 
     @cached_property
     def locks(self) -> DynamoLockStore:
-        return DynamoLockStore(self.settings.control_table)
+        return DynamoLockStore(self.settings.required("control_table"))
 
     @cached_property
     def rendezvous(self) -> DynamoRendezvousStore:
-        return DynamoRendezvousStore(self.settings.control_table)
+        return DynamoRendezvousStore(self.settings.required("control_table"))
 
     @cached_property
     def ledger(self) -> DynamoLedger:
-        return DynamoLedger(self.settings.ledger_table)
+        return DynamoLedger(self.settings.required("ledger_table"))
 
     @cached_property
     def idempotency(self) -> DynamoIdempotencyStore:
-        return DynamoIdempotencyStore(self.settings.idempotency_table)
+        return DynamoIdempotencyStore(self.settings.required("idempotency_table"))
 
     @cached_property
     def drift_cooldowns(self) -> DynamoDriftCooldowns:
         # Imported here: only the drift handler pays for the drift modules at cold start.
         from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
 
-        return DynamoDriftCooldowns(self.settings.control_table)
+        return DynamoDriftCooldowns(self.settings.required("control_table"))
 
     @cached_property
     def objects(self) -> S3Objects:
@@ -72,7 +72,7 @@ class Stack:
         # Our drift check's reports, trusted only in the artifacts bucket (aiops.drift).
         from aiops.drift.decisions import DriftReports
 
-        return DriftReports(bucket=self.settings.artifacts_bucket, objects=self.objects)
+        return DriftReports(bucket=self.settings.required("artifacts_bucket"), objects=self.objects)
 
     @cached_property
     def drift_check(self) -> DriftCheckDependencies:
@@ -86,7 +86,7 @@ class Stack:
             objects=self.objects,
             windows=self.windows,
             events=DriftCheckEvents(),
-            artifacts_bucket=self.settings.artifacts_bucket,
+            artifacts_bucket=self.settings.required("artifacts_bucket"),
         )
 
     @cached_property
@@ -118,7 +118,7 @@ class Stack:
 
     @cached_property
     def runs(self) -> StepFunctionsRunStarter:
-        return StepFunctionsRunStarter(self.settings.retrain_state_machine_arn)
+        return StepFunctionsRunStarter(self.settings.required("retrain_state_machine_arn"))
 
     @cached_property
     def resumer(self) -> StepFunctionsResumer:
@@ -134,7 +134,7 @@ class Stack:
 
     @cached_property
     def manifests(self) -> S3ManifestWriter:
-        return S3ManifestWriter(self.settings.artifacts_bucket)
+        return S3ManifestWriter(self.settings.required("artifacts_bucket"))
 
     @cached_property
     def retrain_workflow(self) -> RetrainWorkflow:
@@ -155,12 +155,10 @@ class Stack:
 
     def dead_letters(self) -> SqsDeadLetters:
         """The function's dead-letter queue (a method: handlers' decorators call it lazily)."""
-        if self.settings.dead_letter_queue_url is None:
-            raise RuntimeError("DEAD_LETTER_QUEUE_URL is not set for this function")
         if self._dead_letters is None:
-            self._dead_letters = SqsDeadLetters(self.settings.dead_letter_queue_url)
+            self._dead_letters = SqsDeadLetters(self.settings.required("dead_letter_queue_url"))
         return self._dead_letters
 
     @cached_property
     def alerts(self) -> SnsAlerts:
-        return SnsAlerts(self.settings.alerts_topic_arn)
+        return SnsAlerts(self.settings.required("alerts_topic_arn"))

@@ -88,31 +88,23 @@ def evaluate_gate(
             f"required {gate.min_improvement:g}"
         )
     if gate.safety_min_pass_rate is not None:
-        safety = candidate.get(SAFETY_METRIC)
-        if safety is None:
-            failures.append(
-                f"no {SAFETY_METRIC} in the evaluation; the policy requires "
-                f"{gate.safety_min_pass_rate:g}"
-            )
-        elif (bad := _not_finite(SAFETY_METRIC, safety)) is not None:
-            failures.append(f"{bad}; the policy requires {gate.safety_min_pass_rate:g}")
-        elif safety < gate.safety_min_pass_rate:
-            failures.append(f"{SAFETY_METRIC} {safety:g} below {gate.safety_min_pass_rate:g}")
-        else:
-            passes.append(f"{SAFETY_METRIC} {safety:g}")
+        _check_result(
+            SAFETY_METRIC,
+            candidate.get(SAFETY_METRIC),
+            gate.safety_min_pass_rate,
+            True,
+            failures,
+            passes,
+        )
     if gate.fairness_max_gap is not None:
-        gap = candidate.get(FAIRNESS_METRIC)
-        if gap is None:
-            failures.append(
-                f"no {FAIRNESS_METRIC} in the evaluation; the policy requires at most "
-                f"{gate.fairness_max_gap:g}"
-            )
-        elif (bad := _not_finite(FAIRNESS_METRIC, gap)) is not None:
-            failures.append(f"{bad}; the policy requires at most {gate.fairness_max_gap:g}")
-        elif gap > gate.fairness_max_gap:
-            failures.append(f"{FAIRNESS_METRIC} {gap:g} above {gate.fairness_max_gap:g}")
-        else:
-            passes.append(f"{FAIRNESS_METRIC} {gap:g}")
+        _check_result(
+            FAIRNESS_METRIC,
+            candidate.get(FAIRNESS_METRIC),
+            gate.fairness_max_gap,
+            False,
+            failures,
+            passes,
+        )
 
     if failures:
         return GateResult(
@@ -122,3 +114,23 @@ def evaluate_gate(
     return GateResult(
         decision=decision, reasons=passes, metric=metric, candidate=value, champion=best
     )
+
+
+def _check_result(
+    name: str,
+    value: float | None,
+    bound: float,
+    at_least: bool,
+    failures: list[str],
+    passes: list[str],
+) -> None:
+    """A safety or fairness result the policy asks for: missing or not finite fails closed."""
+    rule = f"{bound:g}" if at_least else f"at most {bound:g}"
+    if value is None:
+        failures.append(f"no {name} in the evaluation; the policy requires {rule}")
+    elif (bad := _not_finite(name, value)) is not None:
+        failures.append(f"{bad}; the policy requires {rule}")
+    elif value < bound if at_least else value > bound:
+        failures.append(f"{name} {value:g} {'below' if at_least else 'above'} {bound:g}")
+    else:
+        passes.append(f"{name} {value:g}")
