@@ -93,8 +93,10 @@ def find_project_file(name: str, start: Path | None = None) -> Path:
 def load_scenario(path: Path) -> Scenario:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise ScenarioError(f"{path}: {error}") from error
+    except RecursionError as error:  # the YAML parser recurses once per nesting level
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario") from error
     if not isinstance(document, dict):
         raise ScenarioError(f"{path}: a scenario is a mapping with `steps`")
     unknown = set(document) - {

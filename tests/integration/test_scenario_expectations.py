@@ -88,3 +88,15 @@ def test_given_an_expectation_that_is_not_a_list_of_items_then_it_fails_saying_s
     failures = check(cloud, spec)
 
     assert len(failures) == 1 and "expects a" in failures[0]
+
+
+def test_given_a_deeply_nested_scenario_file_when_loaded_then_a_scenario_error_names_it(tmp_path):
+    # Given a scenario file nested far deeper than any story
+    from aiops_local.scenario import ScenarioError, load_scenario
+
+    path = tmp_path / "deep.yaml"
+    path.write_text("steps: " + "[" * 100_000 + "]" * 100_000)
+
+    # Then it is refused as a scenario error (exit 2 from the CLI), not a crash
+    with pytest.raises(ScenarioError, match=r"deep\.yaml"):
+        load_scenario(path)
