@@ -24,6 +24,11 @@ from typing import Any
 from aiops_local.actors import Actor, acting_as
 from aiops_local.timeline import Timeline
 
+# Set by the runtime for every invocation (and read by its own threads): never removed.
+_RUNTIME_KEYS = frozenset(
+    {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+)
+
 
 @dataclass
 class FunctionBinding:
@@ -100,9 +105,12 @@ class Invoker:
         self._lock = threading.RLock()
         self._modules: dict[str, ModuleType] = {}
         self.bindings: dict[str, FunctionBinding] = {}
+        # Every variable some function's template environment sets.
+        self._function_keys: set[str] = set()
 
     def bind(self, binding: FunctionBinding) -> None:
         self.bindings[binding.logical_id] = binding
+        self._function_keys |= set(binding.environment) - _RUNTIME_KEYS
 
     def binding_for(self, name_or_arn: str) -> FunctionBinding | None:
         name = name_or_arn.split(":function:")[-1].split(":")[0]
@@ -147,9 +155,11 @@ class Invoker:
 
         Assigned, never cleared nor restored per invocation: the interpreter's threads read
         `os.environ` concurrently (botocore builds clients), and emptying it under them raised
-        `KeyError: 'AWS_REGION'` in an unrelated execution. Every function sets the same keys
-        (one Globals environment), so each invocation overwrites the previous one's values;
-        LocalCloud restores the process environment when it stops."""
+        `KeyError: 'AWS_REGION'` in an unrelated execution. Functions set different variables (each
+        only what it reads), so a variable another function set and this one lacks is removed:
+        offline, a function never sees a variable the template does not give it on AWS (the
+        runtime's own keys, such as AWS_REGION, are never removed). LocalCloud restores the
+        process environment when it stops."""
         runtime_vars = {
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
@@ -166,6 +176,8 @@ class Invoker:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
         }
+        for key in self._function_keys - set(binding.environment):
+            os.environ.pop(key, None)
         os.environ.update(runtime_vars)
         os.environ.update(binding.environment)
 
