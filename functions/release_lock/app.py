@@ -27,5 +27,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         STACK.retrain_workflow,
         now(),
         timed_out=step.timed_out,
+        job_ended=step.job_ended,
     )
     return ended.model_dump()

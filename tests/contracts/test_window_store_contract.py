@@ -1,4 +1,4 @@
-"""The WindowStore port (aiops.window): MemoryWindows ↔ DynamoWindowStore."""
+"""The WindowStore port (aiops.runs.window): MemoryWindows ↔ DynamoWindowStore."""
 
 from __future__ import annotations
 

@@ -145,3 +145,21 @@ def test_a_run_giving_up_after_its_job_ended_gets_the_outcome_to_settle(tables):
     assert abandoned is not None and abandoned.outcome is not None
     assert abandoned.outcome.status == "Succeeded"
     assert rendezvous.abandon("run-never-parked", "timed out") is None
+
+
+def test_a_late_outcome_whose_settling_failed_is_handed_back_until_settled(tables):
+    # Given a run that gave up, and its pipeline's result recorded by an attempt that then failed
+    rendezvous = DynamoRendezvousStore(tables["ControlTable"])
+    rendezvous.register_waiter("exec-5", "token-5", {"model": "churn"}, "run-5")
+    rendezvous.abandon("run-5", "timed out")
+    first, late = rendezvous.record_outcome("exec-5", JobOutcome(status="Succeeded"))
+
+    # When the event is delivered again, before and after the outcome was settled
+    again_first, again = rendezvous.record_outcome("exec-5", JobOutcome(status="Succeeded"))
+    rendezvous.mark_settled("exec-5")
+    settled = rendezvous.record_outcome("exec-5", JobOutcome(status="Succeeded"))
+
+    # Then the retry gets the unsettled result to settle; once settled it is a plain duplicate
+    assert first and late is not None and late.abandoned == "timed out"
+    assert not again_first and again is not None and again.abandoned == "timed out"
+    assert settled == (False, None)

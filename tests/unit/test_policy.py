@@ -576,7 +576,7 @@ def test_make_publish_policy_publishes_through_the_checking_command():
 
 
 def test_given_a_run_timeout_shorter_than_an_hour_when_parsed_then_refused_with_the_minimum():
-    # The lease holds the pipeline's wait plus 15 minutes of steps around it.
+    # The lease holds the pipeline's wait plus 25 minutes of steps around it.
     found = problems(VALID.replace("run_timeout: 12h", "run_timeout: 10m"))
 
     assert "at least 1h" in found["models.churn.run_timeout"]

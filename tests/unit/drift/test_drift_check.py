@@ -1,4 +1,4 @@
-"""Our own scheduled drift check (`aiops.drift_check`) on in-memory ports: the champion's training
+"""Our own scheduled drift check (`aiops.drift.check`) on in-memory ports: the champion's training
 data as the baseline, captured requests or the latest window as the current data."""
 
 from __future__ import annotations

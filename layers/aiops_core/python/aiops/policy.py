@@ -229,13 +229,13 @@ class _ModelBase(_Strict):
     run_timeout: Duration = Field(
         default=timedelta(hours=24),
         description="Longest a run may hold the model's lock; an expired lock can be taken over. "
-        "Its wait for the pipeline ends 15 minutes earlier (the steps around the wait).",
+        "Its wait for the pipeline ends 25 minutes earlier (the steps around the wait).",
     )
 
     @field_validator("run_timeout")
     @classmethod
     def _lease_fits_a_run(cls, value: timedelta) -> timedelta:
-        # The lease holds the pipeline's wait plus 15 minutes of steps around it.
+        # The lease holds the pipeline's wait plus 25 minutes of steps around it.
         if value < MIN_RUN_TIMEOUT:
             raise ValueError(f"must be at least {format_duration(MIN_RUN_TIMEOUT)}")
         return value

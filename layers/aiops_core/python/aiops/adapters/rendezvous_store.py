@@ -71,9 +71,19 @@ class DynamoRendezvousStore:
                 ReturnValues="ALL_NEW",
             )
         except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False, None
-            raise
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            # A redelivery: nothing to do, unless a result nobody waits for is not settled yet
+            # (the attempt that recorded it failed before settling).
+            item = self.table.get({"pk": f"WAIT#{key}", "sk": "WAIT"})
+            if "abandoned" in item and "settled" not in item and "outcome" in item:
+                return False, Resumption(
+                    task_token=None,
+                    outcome=JobOutcome.model_validate(item["outcome"]),
+                    context=item.get("context", {}),
+                    abandoned=str(item["abandoned"]),
+                )
+            return False, None
         item = from_item(response.get("Attributes"))
         if "abandoned" in item:
             return True, Resumption(
@@ -86,6 +96,14 @@ class DynamoRendezvousStore:
             return True, None
         return True, Resumption(
             task_token=item["task_token"], outcome=outcome, context=item.get("context", {})
+        )
+
+    def mark_settled(self, key: str) -> None:
+        self.table.client.update_item(
+            TableName=self.table.name,
+            Key=self._key(key),
+            UpdateExpression="SET settled = :yes",
+            ExpressionAttributeValues=to_values({":yes": True}),
         )
 
     def abandon(self, run_id: str, reason: str) -> AbandonedWait | None:

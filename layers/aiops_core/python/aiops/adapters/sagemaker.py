@@ -37,7 +37,7 @@ class SageMakerPipelines(AwsAdapter):
             )
         except Exception as exc:
             # An execution that already ended cannot be stopped: nothing is left running.
-            if error_code(exc) in ("ValidationException", "ConflictException"):
+            if error_code(exc) in ("ValidationException", "ConflictException", "ResourceNotFound"):
                 return False
             raise
         return True

@@ -2,8 +2,8 @@
 of current data (an endpoint's captured requests, or the latest data window) with it.
 
 SageMaker Model Monitor is closed to new customers, so the control plane computes the statistics
-itself and reports them as Model Monitor's violations (`aiops.violations`), read downstream exactly
-like a report from SageMaker.
+itself and reports them as Model Monitor's violations (`aiops.drift.violations`), read
+downstream exactly like a report from SageMaker.
 
 Everything streams and memory stays bounded whatever the number of rows:
 

@@ -50,10 +50,11 @@ class Pipelines(PipelineStarter, Protocol):
 
 # ------------------------------------------------------------------ workflow steps
 
-# Time the run's lease keeps for the steps around its one wait (start, read, gate, release,
-# each with its retries): the wait for the pipeline ends this much before the lease does, so a
-# run never holds its lock after the lease and two runs never hold it at once.
-STEPS_MARGIN = timedelta(minutes=15)
+# Time the run's lease keeps for the steps around its one wait (start, read, gate, release:
+# each up to ~2 minutes of Lambda retries and 7 attempts of 30 s). The wait for the pipeline
+# ends this much before the lease does, so a run never holds its lock after the lease and two
+# runs never hold it at once.
+STEPS_MARGIN = timedelta(minutes=25)
 
 
 def wait_budget(run_timeout: timedelta) -> timedelta:
@@ -177,6 +178,14 @@ def start_training(
     execution = flow.pipelines.start(
         model.pipeline, request.run_id, {"DataManifest": uri, "RunId": request.run_id}
     )
+    context = {
+        "pipeline_execution_arn": execution,
+        "manifest_uri": uri,
+        "model": request.model,
+        "run_id": request.run_id,
+    }
+    # Parked at once: if anything after the start fails, the run's end finds and stops the job.
+    resumption = flow.rendezvous.register_waiter(execution, task_token, context, request.run_id)
     record(
         flow.ledger,
         request.model,
@@ -185,13 +194,6 @@ def start_training(
         f"{model.pipeline} on {len(manifest.objects)} objects",
         {"run_id": request.run_id, "pipeline_execution": execution, "manifest": uri},
     )
-    context = {
-        "pipeline_execution_arn": execution,
-        "manifest_uri": uri,
-        "model": request.model,
-        "run_id": request.run_id,
-    }
-    resumption = flow.rendezvous.register_waiter(execution, task_token, context, request.run_id)
     if resumption is not None:
         resume(flow.resumer, resumption)
     return TrainingStarted(
@@ -219,14 +221,17 @@ def on_pipeline_status(
         return PipelineStatusDecision(action="ignored", pipeline_execution_arn=arn, status=status)
     reason = f"pipeline execution {arn} {status}"
     if status == "Failed":
-        why = flow.pipelines.failure_reason(arn)
+        try:
+            why = flow.pipelines.failure_reason(arn)
+        except Exception as exc:  # noqa: BLE001 - detail only: the outcome must be recorded
+            why = f"SageMaker's reason could not be read ({type(exc).__name__})"
         reason = f"{reason}: {why or 'SageMaker gave no failure reason'}"
     outcome = JobOutcome(
         status=status,
         detail={"pipeline_execution_arn": arn, "event_id": event.id, "reason": reason},
     )
     first, resumption = flow.rendezvous.record_outcome(arn, outcome)
-    if not first:
+    if not first and resumption is None:
         return PipelineStatusDecision(action="duplicate", pipeline_execution_arn=arn, status=status)
     if resumption is None:
         return PipelineStatusDecision(action="recorded", pipeline_execution_arn=arn, status=status)
@@ -247,26 +252,29 @@ def on_pipeline_status(
             status=status,
             reason=f"run {resumption.context.get('run_id', '?')} resumed",
         )
-    late = settle_late_outcome(resumption, policy, flow, now)
+    late = settle_late_outcome(arn, resumption, policy, flow, now)
     return PipelineStatusDecision(
         action="late", pipeline_execution_arn=arn, status=status, reason=late
     )
 
 
 def settle_late_outcome(
-    resumption: Resumption, policy: Policy, flow: RetrainWorkflow, now: datetime
+    key: str, resumption: Resumption, policy: Policy, flow: RetrainWorkflow, now: datetime
 ) -> str:
     """A pipeline that ended after its run gave up: recorded, alerted, and what it registered
-    rejected, so a result nobody gated can never pass for a candidate."""
+    rejected, so a result nobody gated can never pass for a candidate. Marked settled only once
+    done: a retried delivery settles what a failed attempt left."""
     context = resumption.context
     name, run_id = str(context.get("model", "")), str(context.get("run_id", ""))
     arn = str(context.get("pipeline_execution_arn", ""))
     status = resumption.outcome.status
     why = f"run {run_id} stopped waiting ({resumption.abandoned})"
     rejected = None
+    problem = ""
     if resumption.outcome.succeeded:
-        model = policy.sagemaker_model(name)
-        candidate = flow.registry.find_candidate(model.package_group, arn)
+        model = policy.models.get(name)
+        group = getattr(model, "package_group", None) or name
+        candidate = flow.registry.find_candidate(group, arn)
         if candidate is not None and candidate.approval_status == "PendingManualApproval":
             flow.registry.set_status(
                 candidate.package_arn,
@@ -274,8 +282,12 @@ def settle_late_outcome(
                 f"aiops: {why} before its pipeline finished; never gated"[:1024],
             )
             rejected = candidate
-    reason = f"pipeline execution {status} after {why}" + (
-        f"; its package v{rejected.version} rejected" if rejected else ""
+        elif candidate is None:
+            problem = f"; no package of group {group} found for it"
+    reason = (
+        f"pipeline execution {status} after {why}"
+        + (f"; its package v{rejected.version} rejected" if rejected else "")
+        + problem
     )
     record(
         flow.ledger,
@@ -291,6 +303,7 @@ def settle_late_outcome(
     )
     if status != "Stopped":  # a stop is what the run asked for; anything else needs a person
         flow.alerts.publish(f"[aiops] {name}: pipeline ended after its run gave up", reason + ".")
+    flow.rendezvous.mark_settled(key)
     return reason
 
 
@@ -352,7 +365,7 @@ def _give_up_waiting(
             context=abandoned.context,
             abandoned=error or "timed out",
         )
-        return settle_late_outcome(late, policy, flow, now)
+        return settle_late_outcome(abandoned.key, late, policy, flow, now)
     stopped = flow.pipelines.stop(abandoned.key)
     note = "stop requested" if stopped else "it had already ended"
     record(
@@ -374,6 +387,7 @@ def end_run(
     flow: RetrainWorkflow,
     now: datetime,
     timed_out: bool = False,
+    job_ended: bool = False,
 ) -> RunEnded:
     """Record the run's end, alert on failure (its windows carried into the model's next run),
     stop what a timed-out run left running, release the lock, start the follow-up run."""
@@ -386,8 +400,18 @@ def end_run(
         )
     reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
     cause: dict[str, Any] = {"run_id": request.run_id}
-    if timed_out:
-        cause["pipeline"] = _give_up_waiting(request, "timed out", policy, flow, now)
+    if outcome == "failed" and not job_ended:
+        # Whatever failed (the wait timed out, a step after the start), nothing the run started
+        # may outlive it. Its own failure must not keep the run from ending cleanly.
+        try:
+            cause["pipeline"] = _give_up_waiting(
+                request, "timed out" if timed_out else "failed", policy, flow, now
+            )
+        except Exception as exc:  # noqa: BLE001 - recorded and alerted with the run's end
+            cause["pipeline"] = (
+                f"could not stop or settle its pipeline: {type(exc).__name__}: {exc}"
+            )
+            error = f"{error}; {cause['pipeline']}"
     if outcome == "failed":
         # Nothing is lost: the failed run's data (own and carried-in windows) trains next time.
         carry = sorted(

@@ -53,7 +53,12 @@ class RendezvousStore(Protocol):
 
     def record_outcome(self, key: str, outcome: JobOutcome) -> tuple[bool, Resumption | None]:
         """Record the job's outcome once: (first time?, the resumption when a waiter is
-        parked or abandoned). A duplicate outcome is (False, None)."""
+        parked or abandoned). A duplicate outcome is (False, None), unless it is an abandoned
+        one not settled yet: (False, that resumption), so a retried delivery settles it."""
+        ...
+
+    def mark_settled(self, key: str) -> None:
+        """An outcome nobody waited for has been recorded, alerted and its package rejected."""
         ...
 
     def abandon(self, run_id: str, reason: str) -> AbandonedWait | None:

@@ -50,6 +50,11 @@ class EndRunInput(StepInput):
         return self.failure.Cause if self.failure else None
 
     @property
+    def job_ended(self) -> bool:
+        """The run failed because its job failed or was stopped: nothing left to stop."""
+        return self.error in ("JobFailed", "JobStopped")
+
+    @property
     def timed_out(self) -> bool:
         """The run's wait for its job reached the lease's end (`States.Timeout`)."""
         return self.error == "States.Timeout"
