@@ -163,3 +163,35 @@ def test_a_late_outcome_whose_settling_failed_is_handed_back_until_settled(table
     assert first and late is not None and late.abandoned == "timed out"
     assert not again_first and again is not None and again.abandoned == "timed out"
     assert settled == (False, None)
+
+
+def test_a_run_that_failed_before_parking_its_token_still_finds_its_job(tables):
+    # Given a run whose pointer to its pipeline was written but whose token never was
+    rendezvous = DynamoRendezvousStore(tables["ControlTable"])
+    rendezvous.table.client.put_item(
+        TableName=rendezvous.table.name,
+        Item={"pk": {"S": "RUNWAIT#run-6"}, "sk": {"S": "WAIT"}, "job_key": {"S": "exec-6"}},
+    )
+
+    # When the run gives up, then the pipeline ends
+    abandoned = rendezvous.abandon("run-6", "failed")
+    first, late = rendezvous.record_outcome("exec-6", JobOutcome(status="Succeeded"))
+
+    # Then the run's end can stop the job, and its result is handed back to settle
+    assert abandoned is not None and abandoned.key == "exec-6" and abandoned.outcome is None
+    assert first and late is not None and late.abandoned == "failed"
+
+
+def test_a_retried_end_learns_the_result_was_already_settled(tables):
+    # Given a late result a run's end settled
+    rendezvous = DynamoRendezvousStore(tables["ControlTable"])
+    rendezvous.register_waiter("exec-7", "token-7", {}, "run-7")
+    rendezvous.record_outcome("exec-7", JobOutcome(status="Succeeded"))
+    assert rendezvous.abandon("run-7", "timed out").settled is False
+    rendezvous.mark_settled("exec-7")
+
+    # When the end step is retried
+    again = rendezvous.abandon("run-7", "timed out")
+
+    # Then it settles nothing twice (no second alert, no second rejection)
+    assert again is not None and again.settled is True

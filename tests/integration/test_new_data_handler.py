@@ -44,6 +44,9 @@ def stack(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, 
         "ARTIFACTS_BUCKET": f"aiops-dev-artifacts-{ACCOUNT}-us-east-1",
         "RETRAIN_STATE_MACHINE_ARN": machine,
         "POLICY_PARAMETER": "/aiops/dev/policy",
+        "DEAD_LETTER_QUEUE_URL": boto3.client("sqs", region_name="us-east-1").create_queue(
+            QueueName="new-data-dlq"
+        )["QueueUrl"],
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -132,3 +135,12 @@ def test_each_function_gets_from_the_template_the_variables_its_settings_require
         unknown = {v for v in own | globals_ if not v.startswith("POWERTOOLS_")} - known
         assert unknown == set(), f"{logical_id}: variables no setting reads: {unknown}"
     assert os.environ.get("AWS_ACCESS_KEY_ID") == "testing"
+
+
+def test_a_function_without_its_dead_letter_queue_fails_at_cold_start(stack, monkeypatch):
+    # Given the new-data function deployed without DEAD_LETTER_QUEUE_URL
+    monkeypatch.delenv("DEAD_LETTER_QUEUE_URL")
+
+    # Then importing it fails, naming the variable (not at its first invalid event)
+    with pytest.raises(RuntimeError, match="DEAD_LETTER_QUEUE_URL is not set"):
+        load_handler("new_data")

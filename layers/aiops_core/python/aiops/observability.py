@@ -22,7 +22,7 @@ class DeadLetterSink(Protocol):
         ...
 
 
-def _rejecting_invalid(handler: Handler, dead_letters: Callable[[], DeadLetterSink]) -> Handler:
+def _rejecting_invalid(handler: Handler, dead_letters: DeadLetterSink) -> Handler:
     """An event that fails validation will never succeed: it goes to the dead-letter queue once,
     with the field and the reason, and the invocation ends without Lambda's retries (which are
     kept for transient errors)."""
@@ -32,7 +32,7 @@ def _rejecting_invalid(handler: Handler, dead_letters: Callable[[], DeadLetterSi
             return handler(event, context)
         except InvalidEvent as invalid:
             reason = str(invalid)
-            queue = dead_letters().send(event, reason, getattr(context, "aws_request_id", ""))
+            queue = dead_letters.send(event, reason, getattr(context, "aws_request_id", ""))
             logger.warning("invalid event dead-lettered", extra={"reason": reason})
             metrics.add_metric(name="InvalidEvents", unit="Count", value=1)
             return {"action": "rejected", "reason": reason, "dead_letter_queue": queue}
@@ -43,12 +43,12 @@ def _rejecting_invalid(handler: Handler, dead_letters: Callable[[], DeadLetterSi
 def lambda_entry(
     correlation_id_path: str | None = None,
     emits_metrics: bool = False,
-    dead_letters: Callable[[], DeadLetterSink] | None = None,
+    dead_letters: DeadLetterSink | None = None,
 ) -> Callable[[Handler], Handler]:
     """Every handler's instrumentation: Lambda context and correlation id in each log line, an
     X-Ray segment, and (for handlers that emit metrics) one EMF flush per invocation. Handlers of
-    asynchronous events pass `dead_letters` (built on first use): an invalid event is kept there
-    once, never retried."""
+    asynchronous events pass `dead_letters`: an invalid event is kept there once, never
+    retried."""
 
     def instrument(handler: Handler) -> Handler:
         if dead_letters is not None:

@@ -21,7 +21,11 @@ class DynamoRendezvousStore:
 
     @staticmethod
     def _key(key: str) -> dict[str, Any]:
-        return to_item({"pk": f"WAIT#{key}", "sk": "WAIT"})
+        return to_item(DynamoRendezvousStore._wait_key(key))
+
+    @staticmethod
+    def _wait_key(key: str) -> dict[str, str]:
+        return {"pk": f"WAIT#{key}", "sk": "WAIT"}
 
     @staticmethod
     def _run_key(run_id: str) -> dict[str, str]:
@@ -75,7 +79,7 @@ class DynamoRendezvousStore:
                 raise
             # A redelivery: nothing to do, unless a result nobody waits for is not settled yet
             # (the attempt that recorded it failed before settling).
-            item = self.table.get({"pk": f"WAIT#{key}", "sk": "WAIT"})
+            item = self.table.get(self._wait_key(key))
             if "abandoned" in item and "settled" not in item and "outcome" in item:
                 return False, Resumption(
                     task_token=None,
@@ -111,23 +115,20 @@ class DynamoRendezvousStore:
         if not pointer.get("job_key"):
             return None
         key = str(pointer["job_key"])
-        try:
-            response = self.table.client.update_item(
-                TableName=self.table.name,
-                Key=self._key(key),
-                UpdateExpression="SET abandoned = :why REMOVE task_token",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_values({":why": reason}),
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return None
-            raise
+        # Unconditional: a run that failed between parking its pointer and its token still
+        # marks the job abandoned, so its end stops it and a later outcome is settled, not lost.
+        response = self.table.client.update_item(
+            TableName=self.table.name,
+            Key=self._key(key),
+            UpdateExpression="SET abandoned = :why REMOVE task_token",
+            ExpressionAttributeValues=to_values({":why": reason}),
+            ReturnValues="ALL_NEW",
+        )
         item = from_item(response.get("Attributes"))
         outcome = item.get("outcome")
         return AbandonedWait(
             key=key,
             context=item.get("context", {}),
             outcome=JobOutcome.model_validate(outcome) if outcome else None,
+            settled=bool(item.get("settled")),
         )

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 class Stack:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._dead_letters: SqsDeadLetters | None = None
 
     @cached_property
     def policy(self) -> SsmPolicySource:
@@ -153,11 +152,11 @@ class Stack:
             ledger=self.ledger,
         )
 
+    @cached_property
     def dead_letters(self) -> SqsDeadLetters:
-        """The function's dead-letter queue (a method: handlers' decorators call it lazily)."""
-        if self._dead_letters is None:
-            self._dead_letters = SqsDeadLetters(self.settings.required("dead_letter_queue_url"))
-        return self._dead_letters
+        """The function's dead-letter queue: handlers name it at import, so a function without
+        DEAD_LETTER_QUEUE_URL fails at cold start, not at its first invalid event."""
+        return SqsDeadLetters(self.settings.required("dead_letter_queue_url"))
 
     @cached_property
     def alerts(self) -> SnsAlerts:

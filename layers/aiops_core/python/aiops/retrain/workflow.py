@@ -351,19 +351,18 @@ class RunEnded(BaseModel):
 
 
 def _give_up_waiting(
-    request: RunRequest, error: str | None, policy: Policy, flow: RetrainWorkflow, now: datetime
+    request: RunRequest, why: str, policy: Policy, flow: RetrainWorkflow, now: datetime
 ) -> str:
-    """A run that timed out stops its pipeline (nothing outlives the lease), or settles the
-    result that arrived as it gave up."""
-    abandoned = flow.rendezvous.abandon(request.run_id, error or "timed out")
+    """A run that ends without its pipeline's result stops the pipeline (nothing outlives the
+    run), or settles the result that arrived as it gave up."""
+    abandoned = flow.rendezvous.abandon(request.run_id, why)
     if abandoned is None:
-        return "no pipeline was waiting"
+        return "no pipeline was started"
+    if abandoned.settled:
+        return f"pipeline {abandoned.key}: its result was already settled"
     if abandoned.outcome is not None:
         late = Resumption(
-            task_token=None,
-            outcome=abandoned.outcome,
-            context=abandoned.context,
-            abandoned=error or "timed out",
+            task_token=None, outcome=abandoned.outcome, context=abandoned.context, abandoned=why
         )
         return settle_late_outcome(abandoned.key, late, policy, flow, now)
     stopped = flow.pipelines.stop(abandoned.key)
@@ -373,7 +372,7 @@ def _give_up_waiting(
         request.model,
         now,
         LedgerAction.PIPELINE_STOPPED,
-        f"run {request.run_id} timed out waiting for its pipeline: {note}",
+        f"run {request.run_id} {why} waiting for its pipeline: {note}",
         {"run_id": request.run_id, "pipeline_execution": abandoned.key},
     )
     return f"pipeline {abandoned.key}: {note}"
@@ -398,7 +397,6 @@ def end_run(
             f"{format_duration(wait_budget(model.run_timeout))} the run's lease allows "
             f"(run_timeout {format_duration(model.run_timeout)})"
         )
-    reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
     cause: dict[str, Any] = {"run_id": request.run_id}
     if outcome == "failed" and not job_ended:
         # Whatever failed (the wait timed out, a step after the start), nothing the run started
@@ -412,6 +410,7 @@ def end_run(
                 f"could not stop or settle its pipeline: {type(exc).__name__}: {exc}"
             )
             error = f"{error}; {cause['pipeline']}"
+    reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
     if outcome == "failed":
         # Nothing is lost: the failed run's data (own and carried-in windows) trains next time.
         carry = sorted(

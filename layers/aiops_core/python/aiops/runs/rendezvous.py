@@ -41,6 +41,8 @@ class AbandonedWait(BaseModel):
     key: str
     context: dict[str, Any] = Field(default_factory=dict)
     outcome: JobOutcome | None = None
+    # The outcome was already recorded, alerted and its package rejected (a retried end).
+    settled: bool = False
 
 
 class RendezvousStore(Protocol):
