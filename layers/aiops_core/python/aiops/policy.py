@@ -220,6 +220,11 @@ class LabelsPolicy(_Strict):
         return _check_prefix(value)
 
 
+# Time a run's lease keeps for the steps around its one wait (start, read, gate, release: each
+# up to ~2 minutes of Lambda retries and 7 attempts of 30 s). The wait for the pipeline ends this
+# much before the lease does, so a run never holds its lock after the lease.
+RUN_STEPS_MARGIN = timedelta(minutes=25)
+# A lease long enough for the steps' margin and a pipeline worth waiting for.
 MIN_RUN_TIMEOUT = timedelta(hours=1)
 
 
@@ -229,13 +234,12 @@ class _ModelBase(_Strict):
     run_timeout: Duration = Field(
         default=timedelta(hours=24),
         description="Longest a run may hold the model's lock; an expired lock can be taken over. "
-        "Its wait for the pipeline ends 25 minutes earlier (the steps around the wait).",
+        "Its wait for the pipeline ends RUN_STEPS_MARGIN (25 minutes) earlier.",
     )
 
     @field_validator("run_timeout")
     @classmethod
     def _lease_fits_a_run(cls, value: timedelta) -> timedelta:
-        # The lease holds the pipeline's wait plus 25 minutes of steps around it.
         if value < MIN_RUN_TIMEOUT:
             raise ValueError(f"must be at least {format_duration(MIN_RUN_TIMEOUT)}")
         return value

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from aiops.events import PipelineExecutionStatusChange
 from aiops.ledger import Ledger, LedgerAction, record
-from aiops.policy import Policy
+from aiops.policy import RUN_STEPS_MARGIN, Policy
 from aiops.registry import Candidate, ModelRegistry
 from aiops.runs.lock import LockOutcome, LockStore
 from aiops.runs.manifest import DataManifest, ManifestWriter
@@ -50,18 +50,11 @@ class Pipelines(PipelineStarter, Protocol):
 
 # ------------------------------------------------------------------ workflow steps
 
-# Time the run's lease keeps for the steps around its one wait (start, read, gate, release:
-# each up to ~2 minutes of Lambda retries and 7 attempts of 30 s). The wait for the pipeline
-# ends this much before the lease does, so a run never holds its lock after the lease and two
-# runs never hold it at once.
-STEPS_MARGIN = timedelta(minutes=25)
-
 
 def wait_budget(run_timeout: timedelta) -> timedelta:
-    """How long a run may wait for its pipeline: the lease less the steps' margin."""
-    if run_timeout > 2 * STEPS_MARGIN:
-        return run_timeout - STEPS_MARGIN
-    return run_timeout / 2
+    """How long a run may wait for its pipeline: the lease less the steps' margin (the policy
+    keeps `run_timeout` well above it), so two runs never hold the lock at once."""
+    return run_timeout - RUN_STEPS_MARGIN
 
 
 @dataclass(frozen=True)
