@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiops.adapters.stack import Stack
@@ -19,4 +20,5 @@ STACK = Stack(GateSettings())
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(GateInput, event)
     outcome = gate_candidate(step.request, step.candidate, STACK.policy.load(), STACK.gate, now())
-    return outcome.model_dump()
+    payload: dict[str, Any] = json.loads(outcome.model_dump_json())
+    return payload

@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from aiops_local.async_invoke import AsyncInvoker
 from aiops_local.bus import EventQueue
 from aiops_local.clock import TIMEOUT, TIMER, VirtualClock
 from aiops_local.functions import Invoker
+from aiops_local.http_api import HttpApis, HttpResponse
 from aiops_local.logcapture import LogCapture
 from aiops_local.patches import (
     botocore_calls,
@@ -44,6 +45,7 @@ from aiops_local.patches import (
     sagemaker_pipelines,
     sfn_clock,
     sfn_history,
+    sfn_start_execution,
     sfn_task_failure,
 )
 from aiops_local.patches.base import Patcher
@@ -119,6 +121,7 @@ class LocalCloud:
             self._ledger_tables.add(str(self.template.ref("LedgerTable")))
         self._recorder = ApiRecorder(self.timeline, self._ledger_tables)
         self.router: Router | None = None
+        self.http_apis: HttpApis | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalCloud:
@@ -160,6 +163,7 @@ class LocalCloud:
         sfn_clock.install(self._patcher)
         sfn_history.install(self._patcher, self._on_history)
         sfn_task_failure.install(self._patcher)
+        sfn_start_execution.install(self._patcher)
         events_bus.install(self._patcher, self.events)
         events_pattern.install(self._patcher)
         s3_eventbridge.install(self._patcher, self.events)
@@ -172,6 +176,11 @@ class LocalCloud:
         unknown = set(self._simulator_settings) - set(REGISTRY)
         if unknown:
             raise ValueError(f"unknown simulators {sorted(unknown)}; known: {sorted(REGISTRY)}")
+        # Before the functions: their environment may hold an API's endpoint (`ApiEndpoint`).
+        self.http_apis = HttpApis(
+            self.template, self.invoker, self.timeline, self.clock.now, self.client
+        )
+        self.warnings += self.http_apis.provision()
         provisioned = Provisioner(
             self.template, self.client, self.policy, self._policy_parameter_name()
         ).run()
@@ -526,13 +535,64 @@ class LocalCloud:
                 return str(summary["ModelPackageArn"])
         raise LookupError(f"no model package {ref!r}")
 
-    def set_approval(self, ref: str, status: str, description: str = "") -> str:
+    def set_approval(
+        self, ref: str, status: str, description: str = "", by: str | None = None
+    ) -> str:
+        """A person's decision in SageMaker Studio (`by`: their user profile)."""
         arn = self.resolve_package(ref)
         args: dict[str, Any] = {"ModelPackageArn": arn, "ModelApprovalStatus": status}
         if description:
             args["ApprovalDescription"] = description
-        self.client("sagemaker").update_model_package(**args)
+        registry = self.simulators.get("model_registry")
+        previous = getattr(registry, "studio_user", None)
+        if registry is not None and by:
+            registry.studio_user = by  # type: ignore[attr-defined]
+        try:
+            self.client("sagemaker").update_model_package(**args)
+        finally:
+            if registry is not None and by:
+                registry.studio_user = previous  # type: ignore[attr-defined]
         return arn
+
+    def http(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        body: bytes | str = b"",
+        query: Mapping[str, str | Sequence[str]] | str | None = None,
+        claims: Mapping[str, Any] | None = None,
+        *,
+        scopes: Sequence[str] | None = None,
+        api: str | None = None,
+        source_ip: str = "127.0.0.1",
+    ) -> HttpResponse:
+        """A request to the template's HTTP API (`api`: its logical id, when there are several),
+        as API Gateway makes it: the matching route's function gets the payload format 2.0 event
+        (an `invoke` entry, with the response's `http_status`) and its response comes back as
+        API Gateway returns it. `path` may carry a query string; `claims` stand for a valid JWT.
+        Raises `HttpApiError` (`RouteNotFound` for a request no route matches) when the template
+        cannot serve the request. Like `send_event`, it does not run the cloud until quiet.
+        See `aiops_local.http_api`."""
+        if self.http_apis is None:
+            raise RuntimeError("the cloud is not started")
+        return self.http_apis.request(
+            method,
+            path,
+            headers,
+            body,
+            query,
+            claims,
+            scopes=scopes,
+            api=api,
+            source_ip=source_ip,
+        )
+
+    def http_endpoint(self, api: str | None = None) -> str:
+        """The HTTP API's endpoint (`ApiEndpoint`), `https://<api-id>.execute-api.<region>...`."""
+        if self.http_apis is None:
+            raise RuntimeError("the cloud is not started")
+        return self.http_apis.endpoint(api)
 
     def configure_simulator(self, name: str, settings: dict[str, Any]) -> None:
         if name not in self.simulators:

@@ -153,6 +153,45 @@ def _package_group(env: Environment, logical_id: str, prop: Callable[[str], Any]
     return Physical(arn, {"ModelPackageGroupArn": arn})
 
 
+# API Gateway ids: lower-case letters and digits (10 for an API, 7 for its parts). These are
+# stand-ins, stable per stack and logical id; the runtime replaces them with the ids moto gives
+# when it creates the API there (see http_api.py).
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _stand_in_id(env: Environment, logical_id: str, length: int) -> str:
+    number = uuid.uuid5(uuid.NAMESPACE_DNS, f"{env.stack_name}.{logical_id}").int
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, len(_ID_ALPHABET))
+        chars.append(_ID_ALPHABET[digit])
+    return "".join(chars)
+
+
+def execute_api_endpoint(env: Environment, api_id: str) -> str:
+    """The default endpoint AWS gives an API: `https://<api-id>.execute-api.<region>.amazonaws.com`."""
+    return f"https://{api_id}.execute-api.{env.region}.amazonaws.com"
+
+
+def _http_api(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:
+    api_id = _stand_in_id(env, logical_id, 10)
+    return Physical(api_id, {"ApiId": api_id, "ApiEndpoint": execute_api_endpoint(env, api_id)})
+
+
+def _api_part(attribute: str) -> Callable[[Environment, str, Callable[[str], Any]], Physical]:
+    """An integration, route or authorizer: Ref and `Fn::GetAtt <attribute>` are its id."""
+
+    def make(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:
+        part_id = _stand_in_id(env, logical_id, 7)
+        return Physical(part_id, {attribute: part_id})
+
+    return make
+
+
+def _api_stage(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:
+    return Physical(prop("StageName"))
+
+
 _MAKERS: dict[str, Callable[[Environment, str, Callable[[str], Any]], Physical]] = {
     "AWS::S3::Bucket": _bucket,
     "AWS::DynamoDB::Table": _table,
@@ -171,4 +210,12 @@ _MAKERS: dict[str, Callable[[Environment, str, Callable[[str], Any]], Physical]]
     "AWS::SSM::Parameter": _parameter,
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::SageMaker::ModelPackageGroup": _package_group,
+    "AWS::ApiGatewayV2::Api": _http_api,
+    "AWS::ApiGatewayV2::Integration": _api_part("IntegrationId"),
+    "AWS::ApiGatewayV2::Route": _api_part("RouteId"),
+    "AWS::ApiGatewayV2::Authorizer": _api_part("AuthorizerId"),
+    "AWS::ApiGatewayV2::Stage": _api_stage,
+    # AWS::Lambda::Permission needs nothing: like every type without a maker it gets a name as its
+    # Ref and nothing is created offline; the HTTP API reads the template's permissions itself to
+    # refuse (500, as API Gateway does) invoking a function it was not allowed to.
 }

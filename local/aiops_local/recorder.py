@@ -117,8 +117,18 @@ class ApiRecorder:
             subject = message.get("Subject")
             body = str(message.get("Message", ""))
             short = subject or (body[:120] + ("…" if len(body) > 120 else ""))
+            # Message attributes are what subscriptions filter on (e.g. an approval's approver).
+            attributes = {
+                name: value.get("StringValue")
+                for name, value in (message.get("MessageAttributes") or {}).items()
+            }
             self._timeline.add(
-                "notify", f"{topic}: {short}", topic=topic, subject=subject, message=body
+                "notify",
+                f"{topic}: {short}",
+                topic=topic,
+                subject=subject,
+                message=body,
+                attributes=attributes,
             )
 
 

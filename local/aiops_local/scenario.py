@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from aiops.units import duration_seconds
+from aiops_local.approver import Approver, NoSuchLink
 from aiops_local.cloud import LocalCloud
 from aiops_local.datasets import DatasetSpec
 from aiops_local.expect import check
@@ -25,6 +26,8 @@ STEP_KINDS = (
     "advance",
     "approve",
     "reject",
+    "open_link",
+    "decide",
     "alarm",
     "configure",
     "expect",
@@ -166,6 +169,7 @@ class ScenarioRunner:
         self.scenario = scenario
         self.cloud = cloud
         self._on_step = on_step
+        self._person: Approver | None = None
 
     def run(self, after_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
         """Run every step; stops at the first failed expectation. Returns the results."""
@@ -209,6 +213,10 @@ class ScenarioRunner:
             self._monitoring_execution(arg, where)
         elif step.kind in ("approve", "reject"):
             self._approval("Approved" if step.kind == "approve" else "Rejected", arg, where)
+        elif step.kind in ("open_link", "decide"):
+            failures = self._page(step.kind, arg, where)
+            cloud.run_until_quiet()
+            return failures
         elif step.kind == "alarm":
             if not isinstance(arg, dict) or "name" not in arg or "state" not in arg:
                 raise ScenarioError(f"{where}: alarm takes {{name, state[, reason]}}")
@@ -234,15 +242,52 @@ class ScenarioRunner:
             raise ScenarioError(f"{where}: {error}") from error
 
     def _approval(self, status: str, arg: Any, where: str) -> None:
-        ref, description = (
-            (arg, "") if isinstance(arg, str) else (arg.get("package"), arg.get("description", ""))
-        )
+        ref: Any = arg if isinstance(arg, str) else None
+        description: Any = ""
+        by: Any = None
+        if isinstance(arg, dict):
+            ref, description, by = arg.get("package"), arg.get("description", ""), arg.get("by")
         if not ref:
             raise ScenarioError(f"{where}: name the package: group, group/version or ARN")
         try:
-            self.cloud.set_approval(str(ref), status, description)
+            self.cloud.set_approval(str(ref), status, str(description or ""), by and str(by))
         except LookupError as error:
             raise ScenarioError(f"{where}: {error}") from error
+
+    def _page(self, kind: str, arg: Any, where: str) -> list[str]:
+        """A person opens the approval link mailed to them (and, for `decide`, posts the form):
+        `{to, model, version, decision, comment, status, contains, link}`."""
+        keys = {"to", "model", "version", "status", "contains", "link"}
+        if kind == "decide":
+            keys |= {"decision", "comment"}
+        if not isinstance(arg, dict) or "to" not in arg or set(arg) - keys:
+            raise ScenarioError(f"{where}: {kind} takes {{{', '.join(sorted(keys))}}} with `to`")
+        if kind == "decide" and arg.get("decision") not in ("approve", "reject"):
+            raise ScenarioError(f"{where}: decide needs decision: approve | reject")
+        if self._person is None:
+            self._person = Approver(self.cloud)
+        person = self._person
+        try:
+            path = (
+                str(arg["link"])
+                if arg.get("link")
+                else person.link(str(arg["to"]), arg.get("model"), arg.get("version"))
+            )
+        except NoSuchLink as error:
+            return [str(error)]
+        response = (
+            person.decide(path, str(arg["decision"]), str(arg.get("comment", "")))
+            if kind == "decide"
+            else person.open(path)
+        )
+        failures: list[str] = []
+        if "status" in arg and response.status != int(arg["status"]):
+            failures.append(f"page answered {response.status}, expected {arg['status']}")
+        wanted = arg.get("contains") or []
+        for text in [wanted] if isinstance(wanted, str) else wanted:
+            if str(text) not in response.text:
+                failures.append(f"page does not say {text!r}")
+        return failures
 
     def _configure(self, arg: Any, where: str) -> None:
         if not isinstance(arg, dict):

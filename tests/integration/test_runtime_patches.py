@@ -264,6 +264,53 @@ def test_send_task_failure_drops_the_cause_in_moto_and_keeps_it_patched() -> Non
         assert '"cause"' in source(StepFunctionResponse.send_task_failure)
 
 
+# ---------------------------------------------------------------------- sfn_start_execution
+def _start_child_from_a_task() -> tuple[str, list[str]]:
+    """A parent state machine whose Task starts a child with `states:startExecution`."""
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    role = "arn:aws:iam::123456789012:role/r"
+    child = sfn.create_state_machine(
+        name="child",
+        roleArn=role,
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution",
+        "Parameters": {"StateMachineArn": child, "Name.$": "$.name", "Input.$": "$"},
+        "ResultPath": None,
+        "End": True,
+    }
+    parent = sfn.create_state_machine(
+        name="parent",
+        roleArn=role,
+        definition=json.dumps({"StartAt": "Start", "States": {"Start": task}}),
+    )["stateMachineArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=parent, name="p", input=json.dumps({"name": "c1"})
+    )["executionArn"]
+    for _ in range(100):
+        status = sfn.describe_execution(executionArn=execution)["status"]
+        if status != "RUNNING":
+            break
+        time.sleep(0.05)
+    children = [e["name"] for e in sfn.list_executions(stateMachineArn=child)["executions"]]
+    return status, children
+
+
+def test_start_execution_task_fails_in_moto_and_starts_the_child_patched() -> None:
+    from aiops_local.patches import sfn_start_execution
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        # moto alone passes AWS's PascalCase names to boto3 (the reason for the patch)
+        assert _start_child_from_a_task() == ("FAILED", [])
+    with (
+        installed(sfn_start_execution),
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+    ):
+        assert _start_child_from_a_task() == ("SUCCEEDED", ["c1"])
+
+
 # ---------------------------------------------------------------------- s3_eventbridge
 def test_s3_sends_eventbridge_notifications_through_one_function() -> None:
     from moto.s3 import notifications

@@ -1,8 +1,11 @@
 """Model Registry approvals emit "SageMaker Model Package State Change", as on AWS.
 
-moto updates `ModelApprovalStatus` but emits nothing. An approval in SageMaker Studio (here: a
-scenario's `approve`/`reject` step, or any UpdateModelPackage call) becomes the event the control
-plane listens to.
+moto updates `ModelApprovalStatus` but emits nothing, and keeps the creator as `LastModifiedBy`.
+Here an update records who made it, as SageMaker does: a control-plane function as its IAM
+identity (an assumed role), anyone else (a scenario's `approve`/`reject`, i.e. a person in
+Studio) as a Studio user profile (`studio_user`, default `studio-user`). An approval in
+SageMaker Studio (here: a scenario's `approve`/`reject` step, or any UpdateModelPackage call)
+becomes the event the control plane listens to.
 """
 
 from __future__ import annotations
@@ -49,9 +52,12 @@ class ModelRegistrySimulator(Simulator):
     name = "model_registry"
     watches: ClassVar[frozenset[tuple[str, str]]] = frozenset({("sagemaker", "UpdateModelPackage")})
 
+    studio_user = "studio-user"
+
     def on_call(self, call: ApiCall) -> None:
         if call.error is not None:
             return
+        self._record_modifier(call)
         updated = [
             k
             for k in ("ModelApprovalStatus", "ApprovalDescription", "CustomerMetadataProperties")
@@ -67,3 +73,23 @@ class ModelRegistrySimulator(Simulator):
         self.host.events.emit(
             "aws.sagemaker", "SageMaker Model Package State Change", detail, resources=[arn]
         )
+
+    def _record_modifier(self, call: ApiCall) -> None:
+        from moto.sagemaker.models import sagemaker_backends
+
+        arn = call.params.get("ModelPackageArn", "")
+        account, region = arn.split(":")[4], arn.split(":")[3]
+        packages = sagemaker_backends[account][region].model_packages.values()
+        package: Any = next((p for p in packages if p.arn == arn), None)
+        if package is None:
+            return
+        if call.actor is not None and call.actor.kind == "function":
+            role = f"aiops-{call.actor.name}"
+            package.last_modified_by = {
+                "IamIdentity": {
+                    "Arn": f"arn:aws:sts::{account}:assumed-role/{role}/{call.actor.name}",
+                    "PrincipalId": f"AROALOCAL:{call.actor.name}",
+                }
+            }
+        else:
+            package.last_modified_by = {"UserProfileName": self.studio_user, "DomainId": "d-local"}

@@ -65,7 +65,7 @@ def test_given_the_gate_fails_scenario_when_audited_then_the_rejection_and_its_r
     status, out, err = audit(capsys, "churn", "--local", scenario, "--run", "churn-w000002")
 
     assert status == 0, err
-    assert out.startswith("churn: 1 run, 0 standalone decisions (12 ledger entries; run ")
+    assert out.startswith("churn: 1 run, 0 standalone decisions (14 ledger entries; run ")
     assert "package     churn/2  approval now Rejected" in out
     assert (
         "gate        rejected: auc 0.812 vs champion 0.81: improvement +0.002, required 0.005"

@@ -244,6 +244,27 @@ class AlarmStateChange(_Envelope):
     detail: AlarmDetail
 
 
+class ModelPackageDetail(_AwsShape):
+    package_group: str = Field(
+        alias="ModelPackageGroupName", pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$"
+    )
+    # Versions start at 1; SageMaker caps a group far below this bound.
+    version: int = Field(alias="ModelPackageVersion", ge=1, le=10**9)
+    package_arn: Arn = Field(alias="ModelPackageArn", pattern=r"^arn:aws[a-z-]*:sagemaker:")
+    approval_status: Literal["Approved", "Rejected", "PendingManualApproval"] = Field(
+        alias="ModelApprovalStatus"
+    )
+    updated_fields: list[Name] = Field(
+        default_factory=list, alias="UpdatedModelPackageFields", max_length=MAX_ITEMS
+    )
+
+
+class ModelPackageStateChange(_Envelope):
+    source: Literal["aws.sagemaker"]
+    detail_type: Literal["SageMaker Model Package State Change"] = Field(alias="detail-type")
+    detail: ModelPackageDetail
+
+
 class DriftCheckDetail(_AwsShape):
     model: str = Field(min_length=1, max_length=MAX_NAME)
     endpoint: str | None = Field(default=None, min_length=1, max_length=MAX_JOB_NAME)

@@ -34,6 +34,14 @@ class LedgerAction(StrEnum):
     GATE_REJECTED = "gate_rejected"
     GATE_DRY_RUN = "gate_dry_run"
     AWAITING_APPROVAL = "awaiting_approval"
+    # human approval
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVED = "approved"
+    APPROVAL_REJECTED = "approval_rejected"
+    APPROVAL_SUPERSEDED = "approval_superseded"
+    APPROVAL_TIMED_OUT = "approval_timed_out"
+    APPROVAL_FAILED = "approval_failed"
+    DECIDED_OUTSIDE_APPROVAL = "decided_outside_approval"
     # drift
     DRIFT_RETRAIN = "drift_retrain"
     DRIFT_ALERT_ONLY = "drift_alert_only"

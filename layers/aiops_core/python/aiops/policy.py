@@ -162,6 +162,10 @@ class DriftPolicy(_Strict):
     monitor: DriftMonitorPolicy | None = None
 
 
+MIN_APPROVAL_TIMEOUT = timedelta(minutes=5)
+MAX_APPROVAL_TIMEOUT = timedelta(days=360)
+
+
 class GatePolicy(_Strict):
     metric: str = Field(min_length=1)
     higher_is_better: bool = True
@@ -171,7 +175,18 @@ class GatePolicy(_Strict):
     fairness_max_gap: FiniteFloat | None = Field(default=None, ge=0, le=MAX_METRIC)
     human: bool = True
     approvers: list[str] = Field(default_factory=list)
+    # A person needs minutes at least; the approval workflow must end inside Step Functions'
+    # one-year limit on a standard execution.
     timeout: Duration = Field(default=timedelta(hours=72))
+
+    @field_validator("timeout")
+    @classmethod
+    def _approval_window(cls, value: timedelta) -> timedelta:
+        if not MIN_APPROVAL_TIMEOUT <= value <= MAX_APPROVAL_TIMEOUT:
+            raise ValueError(
+                f"must be between {MIN_APPROVAL_TIMEOUT} and {MAX_APPROVAL_TIMEOUT.days} days"
+            )
+        return value
 
     @field_validator("approvers")
     @classmethod
@@ -596,10 +611,6 @@ def parse_policy(text: str | bytes, source: str = "<policy>") -> Policy:
 # capability that starts reading a field removes its entry. (`deploy.endpoint` is read: it ties
 # Model Monitor and our drift check to the model.)
 _DEPLOYS = "deploys come with the deploy capability; nothing deploys a model yet"
-_APPROVALS = (
-    "approvals come with the approval capability; a human gate leaves the package "
-    "PendingManualApproval in the registry"
-)
 _BEDROCK = "Bedrock fine-tuning comes with the Bedrock capability; nothing trains this model yet"
 NOT_YET_ACTED_ON: dict[str, str] = {
     "deploy.strategy": _DEPLOYS,
@@ -610,8 +621,6 @@ NOT_YET_ACTED_ON: dict[str, str] = {
     "budget": "cost actions come with the budget capability; no anomaly pauses or scales anything",
     "labels": _BEDROCK,
     "base_model": _BEDROCK,
-    "gate.approvers": _APPROVALS,
-    "gate.timeout": _APPROVALS,
 }
 
 

@@ -37,3 +37,16 @@ class ModelRegistry(Protocol):
     def set_status(
         self, package_arn: str, status: Literal["Approved", "Rejected"], description: str
     ) -> None: ...
+
+
+class PackageState(BaseModel):
+    """A model package's approval as the registry holds it now, and who last changed it."""
+
+    model_config = ConfigDict(frozen=True)
+    package_arn: str
+    package_group: str
+    version: int
+    approval_status: str
+    description: str = ""
+    # SageMaker's LastModifiedBy: the Studio user profile, else the IAM identity, if it says.
+    modified_by: str | None = None

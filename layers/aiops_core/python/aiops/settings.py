@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     alerts_topic_arn: str | None = Field(default=None, pattern=_SNS_ARN)
     artifacts_bucket: str | None = Field(default=None, min_length=3)
     retrain_state_machine_arn: str | None = Field(default=None, pattern=_STATES_ARN)
+    approvals_topic_arn: str | None = Field(default=None, pattern=_SNS_ARN)
+    approval_page_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+/?$")
     # Set on asynchronously invoked functions: where they keep events that can never succeed.
     dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https://")
 
@@ -55,6 +57,7 @@ class RetrainSettings(NewDataSettings):
 
 
 class GateSettings(Settings):
+    control_table: str = Field(min_length=3)
     ledger_table: str = Field(min_length=3)
     alerts_topic_arn: str = Field(pattern=_SNS_ARN)
 
@@ -72,3 +75,28 @@ class DriftSettings(Settings):
 class DriftCheckSettings(Settings):
     control_table: str = Field(min_length=3)
     artifacts_bucket: str = Field(min_length=3)
+
+
+class ApprovalPageSettings(Settings):
+    """The approval page: it reads approvals and decides them (no ledger, no registry)."""
+
+    control_table: str = Field(min_length=3)
+
+
+class ApprovalSettings(ApprovalPageSettings):
+    """Closing approvals and following SageMaker Studio's decisions."""
+
+    ledger_table: str = Field(min_length=3)
+    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
+
+
+class StudioDecisionSettings(ApprovalSettings):
+    idempotency_table: str = Field(min_length=3)
+    dead_letter_queue_url: str = Field(pattern=r"^https://")
+
+
+class OpenApprovalSettings(ApprovalSettings):
+    """Opening approvals: the snapshot (registry, manifest) and the approvers' notices."""
+
+    approvals_topic_arn: str = Field(pattern=_SNS_ARN)
+    approval_page_url: str = Field(pattern=r"^https?://[^/?#\s]+/?$")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.adapters.s3 import S3Objects
 from aiops.evaluation import flatten_metrics
-from aiops.registry import Candidate
+from aiops.registry import Candidate, PackageState
 
 _RECENT_PACKAGES = 20
 
@@ -121,6 +121,38 @@ class SageMakerRegistry(AwsAdapter):
             ModelPackageArn=package_arn, ModelApprovalStatus=status, ApprovalDescription=description
         )
 
+    def recent(self, package_group: str, limit: int) -> list[Candidate]:
+        """The group's latest versions, newest first, with their metrics."""
+        summaries = self.client.list_model_packages(
+            ModelPackageGroupName=package_group,
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=max(1, min(limit, 100)),
+        ).get("ModelPackageSummaryList", [])
+        return [
+            self._candidate(
+                package_group,
+                self.client.describe_model_package(ModelPackageName=s["ModelPackageArn"]),
+            )
+            for s in summaries
+        ]
+
+    def package(self, package_arn: str) -> PackageState | None:
+        try:
+            package = self.client.describe_model_package(ModelPackageName=package_arn)
+        except Exception as exc:
+            if error_code(exc) in ("ValidationException", "ResourceNotFound"):
+                return None
+            raise
+        return PackageState(
+            package_arn=package["ModelPackageArn"],
+            package_group=package.get("ModelPackageGroupName", ""),
+            version=int(package.get("ModelPackageVersion", 0)),
+            approval_status=package.get("ModelApprovalStatus", "PendingManualApproval"),
+            description=package.get("ApprovalDescription", ""),
+            modified_by=_modified_by(package.get("LastModifiedBy") or {}),
+        )
+
     def _candidate(self, package_group: str, package: dict[str, Any]) -> Candidate:
         custom = package.get("CustomerMetadataProperties") or {}
         return Candidate(
@@ -139,3 +171,9 @@ class SageMakerRegistry(AwsAdapter):
         if not uri:
             return {}
         return flatten_metrics(self.objects.read_json(uri))
+
+
+def _modified_by(user: dict[str, Any]) -> str | None:
+    """Who changed a package: the Studio user profile, else the IAM identity (ARN)."""
+    identity = user.get("IamIdentity") or {}
+    return user.get("UserProfileName") or identity.get("Arn") or identity.get("PrincipalId")

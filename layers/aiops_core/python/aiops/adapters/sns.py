@@ -19,3 +19,25 @@ class SnsAlerts(AwsAdapter):
         self.client.publish(
             TopicArn=self.topic_arn, Subject=subject.replace("\n", " ")[:100], Message=message
         )
+
+
+class SnsApprovalNotices(AwsAdapter):
+    """Notices on the approvals topic, one per approver: the `approver` message attribute lets
+    each approver's subscription (a filter policy on it) receive only their own link."""
+
+    service = "sns"
+    EVERYONE = "all"
+
+    def __init__(self, topic_arn: str, client: Any | None = None) -> None:
+        self.topic_arn = topic_arn
+        super().__init__(client)
+
+    def send(self, approver: str | None, subject: str, message: str) -> None:
+        self.client.publish(
+            TopicArn=self.topic_arn,
+            Subject=subject.replace("\n", " ")[:100],
+            Message=message,
+            MessageAttributes={
+                "approver": {"DataType": "String", "StringValue": approver or self.EVERYONE}
+            },
+        )

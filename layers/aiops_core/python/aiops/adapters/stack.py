@@ -19,7 +19,10 @@ from aiops.adapters.window_store import DynamoWindowStore
 from aiops.settings import Settings
 
 if TYPE_CHECKING:
+    from aiops.adapters.approval_store import DynamoApprovalStore
     from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
+    from aiops.adapters.verdict_store import DynamoGateVerdicts
+    from aiops.approval.stage import ApprovalDependencies, DecisionDependencies
     from aiops.drift.check import DriftCheckDependencies
     from aiops.drift.decisions import DriftDependencies, DriftReports
     from aiops.gate.step import GateDependencies
@@ -113,7 +116,49 @@ class Stack:
     def gate(self) -> GateDependencies:
         from aiops.gate.step import GateDependencies
 
-        return GateDependencies(registry=self.registry, alerts=self.alerts, ledger=self.ledger)
+        return GateDependencies(
+            registry=self.registry, alerts=self.alerts, ledger=self.ledger, verdicts=self.verdicts
+        )
+
+    @cached_property
+    def approval_store(self) -> DynamoApprovalStore:
+        from aiops.adapters.approval_store import DynamoApprovalStore
+
+        return DynamoApprovalStore(self.settings.required("control_table"))
+
+    @cached_property
+    def approval_decisions(self) -> DecisionDependencies:
+        from aiops.approval.stage import DecisionDependencies
+
+        return DecisionDependencies(store=self.approval_store, resumer=self.resumer)
+
+    @cached_property
+    def approval(self) -> ApprovalDependencies:
+        # Imported here: only the approval functions pay for the approval modules.
+        from aiops.adapters.sns import SnsApprovalNotices
+        from aiops.adapters.training_data import ManifestSizes
+        from aiops.approval.stage import ApprovalDependencies
+
+        settings = self.settings
+        return ApprovalDependencies(
+            store=self.approval_store,
+            resumer=self.resumer,
+            # Only opening notifies; closing and Studio never send a notice.
+            notices=SnsApprovalNotices(settings.approvals_topic_arn or ""),
+            registry=self.registry,
+            alerts=self.alerts,
+            ledger=self.ledger,
+            training=ManifestSizes(self.pipelines, self.objects),
+            verdicts=self.verdicts,
+            claims=self.idempotency if settings.idempotency_table else None,
+            page_url=settings.approval_page_url or "",
+        )
+
+    @cached_property
+    def verdicts(self) -> DynamoGateVerdicts:
+        from aiops.adapters.verdict_store import DynamoGateVerdicts
+
+        return DynamoGateVerdicts(self.settings.required("control_table"))
 
     @cached_property
     def runs(self) -> StepFunctionsRunStarter:

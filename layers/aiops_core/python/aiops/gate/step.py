@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -13,7 +14,9 @@ from aiops.ledger import Ledger, LedgerAction, record
 from aiops.policy import Policy
 from aiops.registry import Candidate, ModelRegistry
 from aiops.runs.ports import Alerts
-from aiops.runs.requests import RunRequest
+from aiops.runs.requests import RunRequest, execution_safe
+from aiops.runs.steps import ApprovalRequest
+from aiops.verdicts import GateVerdict, GateVerdicts
 
 
 @dataclass(frozen=True)
@@ -23,14 +26,18 @@ class GateDependencies:
     registry: ModelRegistry
     alerts: Alerts
     ledger: Ledger
+    verdicts: GateVerdicts
 
 
 class GateOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Metrics travel to Step Functions as JSON: a non-finite one as a string (see Candidate).
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings")
     decision: Literal["approve", "await_human", "reject"]
     reason: str
     package_arn: str
     champion_arn: str | None = None
+    # Set when a person must decide: the approval workflow's input.
+    approval: ApprovalRequest | None = None
 
 
 def gate_candidate(
@@ -53,6 +60,19 @@ def gate_candidate(
         "model_package": candidate.package_arn,
         "champion": champion.package_arn if champion else None,
     }
+    if not model.dry_run:
+        # Before the registry changes: whoever sees the package change can check our verdict.
+        deps.verdicts.record(
+            GateVerdict(
+                package_arn=candidate.package_arn,
+                model=request.model,
+                decision=result.decision,
+                reason=result.summary,
+                run_id=request.run_id,
+                at=now,
+            )
+        )
+    approval: ApprovalRequest | None = None
     if model.dry_run:
         record(
             deps.ledger,
@@ -78,7 +98,15 @@ def gate_candidate(
         )
         record(deps.ledger, request.model, now, LedgerAction.GATE_APPROVED, result.summary, cause)
     else:
-        # Hand-off: the package stays PendingManualApproval for the approval workdeps.
+        # Hand-off: the package stays PendingManualApproval; the approval workflow asks a person.
+        approval = ApprovalRequest(
+            request=request,
+            candidate=candidate,
+            champion=champion,
+            gate_reason=result.summary,
+            timeout_seconds=int(model.gate.timeout.total_seconds()),
+            execution_name=approval_execution_name(request.model, candidate),
+        )
         record(
             deps.ledger,
             request.model,
@@ -92,4 +120,11 @@ def gate_candidate(
         reason=result.summary,
         package_arn=candidate.package_arn,
         champion_arn=champion.package_arn if champion else None,
+        approval=approval,
     )
+
+
+def approval_execution_name(model: str, candidate: Candidate) -> str:
+    """One approval execution per candidate: readable, within Step Functions' 80 characters."""
+    digest = hashlib.sha256(candidate.package_arn.encode()).hexdigest()[:10]
+    return f"{execution_safe(f'{model}-v{candidate.version}')[:68]}-{digest}"

@@ -73,3 +73,35 @@ def failure_summary(error: str | None, cause: str | None) -> str | None:
     if isinstance(report, dict) and report.get("errorMessage"):
         message = str(report["errorMessage"])
     return f"{error}: {message}" if message else error
+
+
+class ApprovalRequest(BaseModel):
+    """What the gate hands to the approval workflow when the policy asks for a human: the
+    approval's execution input (`execution_name` is idempotent per candidate)."""
+
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings")
+    request: RunRequest
+    candidate: Candidate
+    champion: Candidate | None = None
+    gate_reason: str
+    # Step Functions task timeouts: at least a second, and the approval must end inside the
+    # workflow's one-year maximum.
+    timeout_seconds: int = Field(ge=1, le=360 * 24 * 3600)
+    execution_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")
+
+
+class OpenApprovalInput(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    approval: ApprovalRequest
+    task_token: str = Field(min_length=1)
+
+
+class ApprovalEnd(BaseModel):
+    """The approval workflow's last step: how its wait ended (the approval item says the rest)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    model: str
+    version: int
+    package_arn: str
+    ended: Literal["decided", "timed_out", "failed"]
+    failure: CaughtError | None = None
