@@ -12,7 +12,7 @@ SAM_PATH := $(if $(PY312_DIR),$(PY312_DIR)/bin:,)$(PATH)
 STAGE ?= dev
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint bench build deploy policy-check publish-policy constraints clean
+.PHONY: demo test lint bench build deploy policy-check publish-policy constraints clean browser
 
 # requirements/constraints.txt pins every transitive dependency to what was tested
 # (refresh it with `make constraints` after changing pyproject.toml).
@@ -32,8 +32,26 @@ $(SAM_VENV)/.installed: requirements/sam.txt requirements/sam-constraints.txt
 demo: $(VENV)/.installed
 	$(BIN)/aiops local run --no-api scenarios/demo.yaml
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(BIN)/pytest
+
+# Headless Chromium and its driver for the browser tests (tests/e2e/browser), from Debian's
+# packages: installed once, quick when already there. Where they cannot be installed (no apt-get,
+# not root) one line says so and those tests skip; a failed install fails.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		:; \
+	elif ! command -v apt-get >/dev/null; then \
+		echo "make browser: no apt-get on this machine: install chromium and chromedriver yourself, or the browser tests (tests/e2e/browser) will be skipped"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "make browser: not root: run 'sudo make browser' to install chromium and chromium-driver, or the browser tests (tests/e2e/browser) will be skipped"; \
+	else \
+		echo "make browser: installing chromium and chromium-driver (apt-get)"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver >/dev/null && \
+		chromium --version && chromedriver --version; \
+	fi
 
 lint: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(BIN)/ruff check .

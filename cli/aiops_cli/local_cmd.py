@@ -1,22 +1,27 @@
-"""`aiops local send|run`: the control plane on an embedded AWS, with its timeline.
+"""`aiops local send|run|serve`: the control plane on an embedded AWS, with its timeline.
 
     aiops local send [--policy FILE] [--json] EVENT.json...
     aiops local run [--json] SCENARIO.yaml
+    aiops local serve [--host HOST] [--port PORT] SCENARIO.yaml
 
 Exit status: 0 when the runtime ran (a handler rejecting an event is a timeline entry, not a
-failure); 1 when a scenario's `expect` failed; 2 for a bad command line, event or scenario file;
-3 when the runtime itself failed.
+failure; `serve` stopped with Ctrl-C); 1 when a scenario's `expect` failed; 2 for a bad command
+line, event or scenario file (or a port `serve` cannot listen on); 3 when the runtime itself failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
 from aiops_local.cloud import LocalCloud, RuntimeStuck
+from aiops_local.http_api import HttpApiError, HttpResponse, local_links
+from aiops_local.http_api import serve as serve_http_api
 from aiops_local.scenario import (
     ScenarioError,
     ScenarioRunner,
@@ -151,6 +156,128 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+    """Run the scenario, then serve the cloud's HTTP API on HOST:PORT until Ctrl-C (or `stop`)."""
+    try:
+        scenario = load_scenario(args.scenario)
+        claims = _claims(args.claims)
+    except ScenarioError as error:
+        print(f"aiops local serve: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    stopping = stop or threading.Event()
+    stdout = sys.stdout
+    # With --json stdout holds only timeline entries; what serve says goes to stderr.
+    said = sys.stderr if args.json else stdout
+    template = args.template or scenario.template
+    policy = args.policy or scenario.policy
+    failed: list[StepResult] = []
+    try:
+        with LocalCloud(
+            template, policy=policy, start=scenario.start, simulators=scenario.simulators
+        ) as cloud:
+            _warn(cloud)
+            printer = _Printer(cloud, stdout, args.json, not args.no_api)
+            printer.note(
+                f"scenario {scenario.name}"
+                + (f": {scenario.description}" if scenario.description else "")
+            )
+
+            def before(step: Step) -> None:
+                printer.note(f"── step {step.index}: {step.describe()}")
+
+            def after(result: StepResult) -> None:
+                printer.flush()
+                if result.failures:
+                    failed.append(result)
+                elif result.step.kind == "expect":
+                    printer.note("   expectations hold")
+
+            ScenarioRunner(scenario, cloud, on_step=before).run(after)
+            if failed:
+                return _expectation_failed(args.scenario, failed[0], "serve")
+            endpoint = cloud.http_endpoint(args.api)
+            shown: set[str] = set()
+
+            def show_links(base_url: str) -> None:
+                for subject, url in local_links(
+                    cloud.timeline.entries(), endpoint, base_url, "/approvals/"
+                ):
+                    if url not in shown:
+                        shown.add(url)
+                        _say(said, f"   link: {url}  ({subject})")
+
+            def after_request(response: HttpResponse) -> None:
+                printer.flush()
+                show_links(base_url)
+
+            try:
+                server = serve_http_api(
+                    cloud,
+                    args.host,
+                    args.port,
+                    api=args.api,
+                    claims=claims,
+                    on_request=after_request,
+                )
+            except OSError as error:
+                print(
+                    f"aiops local serve: cannot listen on {args.host}:{args.port}: {error}",
+                    file=sys.stderr,
+                )
+                return EXIT_INPUT
+            base_url = server.url
+            with server:
+                _say(said, f"serving {endpoint} on {base_url} (Ctrl-C stops)")
+                with server.lock:
+                    show_links(base_url)
+                    if not shown:
+                        _say(said, "   no approval links in the notifications yet")
+                try:
+                    while not stopping.wait(0.5):
+                        pass
+                except KeyboardInterrupt:
+                    _say(said, "stopping")
+            printer.close()
+    except ScenarioError as error:
+        print(f"aiops local serve: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except (FileNotFoundError, ValueError, HttpApiError) as error:
+        # HttpApiError: the template has no HTTP API to serve (or not the one named).
+        print(f"aiops local serve: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as error:  # noqa: BLE001 - the runtime failing is reported, not a crash
+        return _runtime_failure(error)
+    return EXIT_OK
+
+
+def _say(stream: TextIO, text: str) -> None:
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def _claims(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        claims = json.loads(text)
+    except ValueError as error:
+        raise ScenarioError(f"--claims: not JSON: {error}") from error
+    if not isinstance(claims, dict):
+        raise ScenarioError('--claims: a JSON object of claims, such as {"email": "a@b.c"}')
+    return claims
+
+
+def _expectation_failed(path: Path, result: StepResult, command: str) -> int:
+    print(
+        f"aiops local {command}: {path}: step {result.step.index} "
+        f"({result.step.describe()}) failed:",
+        file=sys.stderr,
+    )
+    for failure in result.failures:
+        print(f"  {failure}", file=sys.stderr)
+    return EXIT_EXPECTATION
+
+
 def _common(parser: argparse.ArgumentParser, default_template: Any) -> None:
     parser.add_argument(
         "--json",
@@ -196,6 +323,27 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
     _common(run_cmd, None)
     run_cmd.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     run_cmd.set_defaults(run=run)
+
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="run a scenario, then serve the template's HTTP API on localhost until Ctrl-C",
+    )
+    _common(serve_cmd, None)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_cmd.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (0: any free port)"
+    )
+    serve_cmd.add_argument(
+        "--api", default=None, help="logical id of the HTTP API to serve, when there are several"
+    )
+    serve_cmd.add_argument(
+        "--claims",
+        default=None,
+        metavar="JSON",
+        help="JWT claims every request carries, as if signed in (JSON object)",
+    )
+    serve_cmd.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
+    serve_cmd.set_defaults(run=serve)
 
 
 def _with_template(args: argparse.Namespace) -> argparse.Namespace:

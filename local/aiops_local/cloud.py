@@ -14,6 +14,7 @@ nothing else can happen.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -155,6 +156,11 @@ class LocalCloud:
         )
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_ENDPOINT_URL", None)
+        # moto's interpreter logs every caught task error (a timed-out wait, a failed job) as an
+        # ERROR with its whole state; the timeline already says what happened, in one line.
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(
+            logging.CRITICAL
+        )
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self._logs.install()
