@@ -388,7 +388,7 @@ class HttpApis:
             request_id,
         )
         result = self._invoker.invoke(
-            binding, event, via=f"{target.logical_id} {method} {raw_path}"
+            binding, event, via=f"{target.logical_id} {method} {shown_path(raw_path)}"
         )
         response, problem = _response(result, request_id)
         if problem is not None:
@@ -705,6 +705,18 @@ def _header_value(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------- links in notifications
+_SECRET_SEGMENT = re.compile(r"[A-Za-z0-9_-]{20,}")
+
+
+def shown_path(path: str) -> str:
+    """A request path for the timeline: a long opaque segment (an approval link's id is a
+    secret, like a password) is cut to its first characters, as a log must show it."""
+    return "/".join(
+        f"{part[:4]}…" if _SECRET_SEGMENT.fullmatch(part) else part for part in path.split("/")
+    )
+
+
+
 def local_links(
     entries: Iterable[Entry], endpoint: str, base_url: str, contains: str = ""
 ) -> list[tuple[str, str]]:
