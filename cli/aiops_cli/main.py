@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from aiops_cli.approvals_cmd import add_approval_commands
 from aiops_cli.audit_cmd import add_audit_commands
 from aiops_cli.policy_cmd import add_policy_commands
 
@@ -15,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_policy_commands(subparsers)
     add_audit_commands(subparsers)
+    add_approval_commands(subparsers)
     try:
         from aiops_cli.local_cmd import add_local_commands
     except ModuleNotFoundError as exc:

@@ -226,3 +226,34 @@ def test_given_a_2_kb_report_uri_when_the_drift_handler_parses_it_then_it_names_
 @pytest.mark.parametrize("sample", [TRAINING, PIPELINE, MONITOR, ALARM, CHECK])
 def test_given_the_real_shaped_samples_when_parsed_then_every_bound_holds(sample):
     assert parse_event(_event_model(sample), load_event(sample)).id
+
+
+# ---------------------------------------------------------------- model package state change
+def test_the_package_approved_sample_parses_with_group_version_and_status():
+    from aiops.events import ModelPackageStateChange
+
+    change = parse_event(ModelPackageStateChange, load_event("sagemaker_model_package_approved"))
+
+    assert (change.detail.package_group, change.detail.version) == ("churn", 3)
+    assert change.detail.approval_status == "Approved"
+    assert change.detail.updated_fields == ["ModelApprovalStatus"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("ModelPackageVersion", "abc", "ModelPackageVersion"),
+        ("ModelPackageVersion", 0, "ModelPackageVersion"),
+        ("ModelPackageArn", "not-an-arn", "ModelPackageArn"),
+        ("ModelApprovalStatus", "Maybe", "ModelApprovalStatus"),
+        ("ModelPackageGroupName", "bad group!", "ModelPackageGroupName"),
+    ],
+)
+def test_a_package_state_change_with_an_impossible_field_is_rejected_naming_it(field, value, named):
+    from aiops.events import ModelPackageStateChange
+
+    event = load_event("sagemaker_model_package_approved")
+    event["detail"][field] = value
+
+    with pytest.raises(InvalidEvent, match=named):
+        parse_event(ModelPackageStateChange, event)

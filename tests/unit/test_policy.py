@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -579,3 +580,23 @@ def test_given_a_run_timeout_shorter_than_an_hour_when_parsed_then_refused_with_
     found = problems(VALID.replace("run_timeout: 12h", "run_timeout: 10m"))
 
     assert "at least 1h" in found["models.churn.run_timeout"]
+
+
+@pytest.mark.parametrize("timeout", ["1m", "4m", "361d", "400d"])
+def test_an_approval_timeout_a_person_cannot_meet_or_step_functions_cannot_wait_is_refused(
+    timeout,
+):
+    text = f"""\
+models:
+  churn:
+    kind: sagemaker
+    data: {{prefix: raw/churn/, window: {{objects: 5}}}}
+    pipeline: churn-train
+    package_group: churn
+    gate: {{metric: auc, human: true, approvers: [a@b.co], timeout: {timeout}}}
+    deploy: {{endpoint: churn-prod, strategy: all_at_once}}
+"""
+    found = problems(text)
+
+    assert "models.churn.gate.timeout" in found
+    assert re.search(r"between 5m .* and 360d|at most 365d", found["models.churn.gate.timeout"])

@@ -184,7 +184,8 @@ class GatePolicy(_Strict):
     def _approval_window(cls, value: timedelta) -> timedelta:
         if not MIN_APPROVAL_TIMEOUT <= value <= MAX_APPROVAL_TIMEOUT:
             raise ValueError(
-                f"must be between {MIN_APPROVAL_TIMEOUT} and {MAX_APPROVAL_TIMEOUT.days} days"
+                f"must be between {format_duration(MIN_APPROVAL_TIMEOUT)} (time for a person) "
+                f"and {format_duration(MAX_APPROVAL_TIMEOUT)} (a workflow lasts at most a year)"
             )
         return value
 

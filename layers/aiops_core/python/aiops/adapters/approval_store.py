@@ -21,6 +21,25 @@ from aiops.approval.ports import Approval, ApprovalLink
 # Closed approvals stay readable (CLI, the page's "already decided") for this long.
 KEEP_AFTER_EXPIRY = timedelta(days=90)
 _KEYS = ("pk", "sk", "task_token", "ttl", "expires_epoch")
+# Approvals are read without their task token (only resuming the workflow reads it), so a role
+# allowed to list approvals can be kept from tokens with IAM's dynamodb:Attributes condition.
+_APPROVAL_FIELDS = (
+    "model",
+    "version",
+    "package_arn",
+    "status",
+    "created_at",
+    "expires_at",
+    "approvers",
+    "notified",
+    "summary",
+    "decision",
+    "execution_name",
+)
+_WITHOUT_TOKEN: dict[str, Any] = {
+    "ProjectionExpression": ", ".join(f"#f{i}" for i in range(len(_APPROVAL_FIELDS))),
+    "ExpressionAttributeNames": {f"#f{i}": name for i, name in enumerate(_APPROVAL_FIELDS)},
+}
 
 
 def _epoch(moment: datetime) -> int:
@@ -72,18 +91,31 @@ class DynamoApprovalStore:
         return self._approval(from_item(response["Attributes"])), False
 
     def get(self, model: str, version: int) -> Approval | None:
-        item = self.table.get(self._key(model, version))
+        response = self.table.client.get_item(
+            TableName=self.table.name,
+            Key=to_item(self._key(model, version)),
+            ConsistentRead=True,
+            **_WITHOUT_TOKEN,
+        )
+        item = from_item(response.get("Item"))
         return self._approval(item) if item else None
 
     def for_model(self, model: str) -> list[Approval]:
         items = self.table.query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
             ExpressionAttributeValues=to_values({":pk": f"APPROVAL#{model}", ":v": "V#"}),
+            **_WITHOUT_TOKEN,
         )
         return [self._approval(i) for i in items]
 
     def task_token(self, model: str, version: int) -> str | None:
-        token = self.table.get(self._key(model, version)).get("task_token")
+        response = self.table.client.get_item(
+            TableName=self.table.name,
+            Key=to_item(self._key(model, version)),
+            ConsistentRead=True,
+            ProjectionExpression="task_token",
+        )
+        token = from_item(response.get("Item")).get("task_token")
         return str(token) if token else None
 
     def add_link(self, link: ApprovalLink) -> None:

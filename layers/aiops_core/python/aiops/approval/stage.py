@@ -415,6 +415,7 @@ def _message(approval: Approval, approver: str | None, url: str | None) -> str:
             f"This link was made for {approver} alone and works once: do not forward it.",
         ]
     lines.append(
-        f"You can also decide in SageMaker Studio, or with: aiops approve {s.model} {s.version}"
+        "You can also decide in SageMaker Studio, or from a terminal: "
+        f'aiops approve {s.model} {s.version} --comment "..." --stack <stack>'
     )
     return "\n".join(lines)
