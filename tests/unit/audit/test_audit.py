@@ -360,3 +360,42 @@ def test_given_an_audit_when_dumped_to_json_then_it_reads_back_equal():
     again = Audit.model_validate(audit.model_dump(mode="json"))
 
     assert again == audit
+
+
+def test_given_a_person_approved_the_candidate_at_the_runs_end_then_the_chain_names_who_after_it():
+    # Given a run whose candidate a person approved on the page, recorded in the same instant
+    approval = {"run_id": RUN, "model_package": PACKAGE}
+    entries = [
+        *full_run(),
+        entry("approval_requested", 20, approval, "ml-lead@example.com decide within 3d"),
+        entry(
+            "approved",
+            20,
+            {**approval, "approver": "ml-lead@example.com", "via": "page", "comment": "ok"},
+            "approved by ml-lead@example.com on the approval page: ok",
+        ),
+    ]
+
+    # When audited
+    (chain,) = build_audit("churn", as_stored(entries)).chains
+
+    # Then the approval comes after the run's end, with who decided and how
+    assert [d.action for d in chain.decisions][-2:] == ["run_succeeded", "approved"]
+    assert chain.approval is not None
+    assert (chain.approval.outcome, chain.approval.approver, chain.approval.via) == (
+        "approved",
+        "ml-lead@example.com",
+        "page",
+    )
+    assert "approval    approved at " in render(build_audit("churn", as_stored(entries)))
+
+
+def test_given_an_approval_still_waiting_then_the_chain_says_pending():
+    entries = [
+        *full_run(),
+        entry("approval_requested", 20, {"run_id": RUN, "model_package": PACKAGE}, "decide"),
+    ]
+
+    (chain,) = build_audit("churn", as_stored(entries)).chains
+
+    assert chain.approval is not None and chain.approval.outcome == "pending"

@@ -30,6 +30,15 @@ _GATES: dict[LedgerAction | str, str] = {
     LedgerAction.AWAITING_APPROVAL: "awaiting approval",
     LedgerAction.GATE_DRY_RUN: "dry run",
 }
+# How a person's approval of the run's candidate ended (after the run itself, usually).
+_APPROVALS: dict[LedgerAction | str, str] = {
+    LedgerAction.APPROVED: "approved",
+    LedgerAction.APPROVAL_REJECTED: "rejected",
+    LedgerAction.APPROVAL_SUPERSEDED: "superseded",
+    LedgerAction.APPROVAL_TIMED_OUT: "timed out",
+    LedgerAction.APPROVAL_FAILED: "failed",
+    LedgerAction.APPROVAL_REQUESTED: "pending",
+}
 _ENDS = frozenset({LedgerAction.RUN_SUCCEEDED, LedgerAction.RUN_FAILED})
 # Steps only the retrain workflow records: a run with one of them had an execution.
 _WORKFLOW_STEPS = frozenset({LedgerAction.RUN_STARTED, LedgerAction.TRIGGER_COALESCED, *_ENDS})
@@ -40,9 +49,12 @@ _STAGE: dict[LedgerAction | str, int] = {
     LedgerAction.PIPELINE_STARTED: 3,
     LedgerAction.CANDIDATE_REGISTERED: 4,
     **dict.fromkeys(_GATES, 5),
+    LedgerAction.APPROVAL_REQUESTED: 5,
 }
 _UNKNOWN_STAGE = 6  # after the known steps of the same instant, before the run's end
 _END_STAGE = 7
+# A person decides after the run has ended (the approval is a workflow of its own).
+_APPROVAL_STAGE = 8
 
 
 class _Record(BaseModel):
@@ -112,6 +124,16 @@ class GateResult(_Record):
     champion: str | None = None
 
 
+class HumanApproval(_Record):
+    """The approval of the run's candidate: pending, or how it ended and who decided."""
+
+    outcome: str
+    reason: str
+    at: datetime
+    approver: str | None = None
+    via: str | None = None
+
+
 class RunEnd(_Record):
     outcome: str
     reason: str
@@ -130,6 +152,7 @@ class Chain(_Record):
     manifest: str | None = None
     package: Package | None = None
     gate: GateResult | None = None
+    approval: HumanApproval | None = None
     end: RunEnd | None = None
     coalesced_into: str | None = None
 
@@ -172,6 +195,8 @@ def _stage(entry: LedgerEntry) -> int:
         return 0
     if entry.action in _ENDS:
         return _END_STAGE
+    if entry.action in _APPROVALS and entry.action != LedgerAction.APPROVAL_REQUESTED:
+        return _APPROVAL_STAGE
     return _STAGE.get(entry.action, _UNKNOWN_STAGE)
 
 
@@ -270,6 +295,19 @@ def _gate(ordered: list[LedgerEntry]) -> GateResult | None:
     )
 
 
+def _approval(ordered: list[LedgerEntry]) -> HumanApproval | None:
+    entry = _latest(ordered, _APPROVALS)
+    if entry is None:
+        return None
+    return HumanApproval(
+        outcome=_APPROVALS[entry.action],
+        reason=entry.reason,
+        at=_utc(entry.at),
+        approver=_text(entry.cause, "approver"),
+        via=_text(entry.cause, "via"),
+    )
+
+
 def _end(ordered: list[LedgerEntry]) -> RunEnd | None:
     entry = _latest(ordered, _ENDS)
     if entry is None:
@@ -306,6 +344,7 @@ def _chain(run_id: str, ordered: list[LedgerEntry]) -> Chain:
         manifest=_last(ordered, "manifest"),
         package=Package(arn=package_arn, name=_package_name(package_arn)) if package_arn else None,
         gate=_gate(ordered),
+        approval=_approval(ordered),
         end=end,
         coalesced_into=_text(coalesced.cause, "holder") if coalesced is not None else None,
     )
@@ -460,6 +499,11 @@ def _chain_lines(chain: Chain) -> list[str]:
         lines.append(f"  gate        {chain.gate.outcome}: {chain.gate.reason}")
         if chain.gate.champion:
             lines.append(f"{pad}champion {_package_name(chain.gate.champion)}")
+    if chain.approval is not None:
+        lines.append(
+            f"  approval    {chain.approval.outcome} at {iso(chain.approval.at)}: "
+            f"{chain.approval.reason}"
+        )
     if chain.end is not None:
         lines.append(
             f"  end         {chain.end.outcome} at {iso(chain.end.at)}: {chain.end.reason}"
