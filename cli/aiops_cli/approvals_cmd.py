@@ -194,17 +194,11 @@ def _warn(command: str, scenario: Scenario, result: StepResult) -> None:
 @contextmanager
 def _local(args: argparse.Namespace) -> Iterator[Source]:
     # The offline runtime is the optional `local` extra: imported only when asked for.
-    from aiops_local.cloud import LocalCloud
-    from aiops_local.scenario import ScenarioError, ScenarioRunner, load_scenario
+    from aiops_local.scenario import ScenarioError, ScenarioRunner, cloud_for, load_scenario
 
     try:
         scenario = load_scenario(args.local)
-        with LocalCloud(
-            scenario.template,
-            policy=scenario.policy,
-            start=scenario.start,
-            simulators=scenario.simulators,
-        ) as cloud:
+        with cloud_for(scenario) as cloud:
             ScenarioRunner(scenario, cloud).run(partial(_warn, args.command, scenario))
             name = cloud.table(CONTROL_TABLE)
             dynamodb = cloud.client("dynamodb")

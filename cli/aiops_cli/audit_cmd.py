@@ -128,17 +128,11 @@ def _warn(scenario: Scenario, result: StepResult) -> None:
 
 def _from_scenario(args: argparse.Namespace, since: timedelta | None) -> Audit:
     # The offline runtime is the optional `local` extra: imported only when asked for.
-    from aiops_local.cloud import LocalCloud
-    from aiops_local.scenario import ScenarioError, ScenarioRunner, load_scenario
+    from aiops_local.scenario import ScenarioError, ScenarioRunner, cloud_for, load_scenario
 
     try:
         scenario = load_scenario(args.local)
-        with LocalCloud(
-            scenario.template,
-            policy=scenario.policy,
-            start=scenario.start,
-            simulators=scenario.simulators,
-        ) as cloud:
+        with cloud_for(scenario) as cloud:
             ScenarioRunner(scenario, cloud).run(partial(_warn, scenario))
             # Read while the cloud still runs: a waiting execution is RUNNING, not stopped.
             return _audit(

@@ -148,6 +148,16 @@ def load_scenario(path: Path) -> Scenario:
     return scenario
 
 
+def cloud_for(scenario: Scenario) -> LocalCloud:
+    """A fresh offline cloud set up as the scenario says (template, policy, start, simulators)."""
+    return LocalCloud(
+        scenario.template,
+        policy=scenario.policy,
+        start=scenario.start,
+        simulators=scenario.simulators,
+    )
+
+
 def load_events(path: Path) -> list[dict[str, Any]]:
     """One event, or a list of events, from a JSON file."""
     try:

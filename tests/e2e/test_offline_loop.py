@@ -9,7 +9,7 @@ import pytest
 
 from aiops_cli.main import main
 from aiops_local import LocalCloud
-from aiops_local.scenario import ScenarioRunner, load_scenario
+from aiops_local.scenario import ScenarioRunner, cloud_for, load_scenario
 from tests.support.events import all_event_files
 
 pytestmark = pytest.mark.e2e
@@ -20,12 +20,7 @@ SAMPLES = all_event_files()
 
 def test_the_demo_scenario_tells_new_data_then_drift() -> None:
     scenario = load_scenario(ROOT / "scenarios" / "demo.yaml")
-    with LocalCloud(
-        scenario.template,
-        policy=scenario.policy,
-        start=scenario.start,
-        simulators=scenario.simulators,
-    ) as cloud:
+    with cloud_for(scenario) as cloud:
         results = ScenarioRunner(scenario, cloud).run()
         packages = cloud.packages("churn")
         ledger = cloud.ledger("churn")

@@ -23,7 +23,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from aiops_local import LocalCloud
 from aiops_local.http_api import serve
-from aiops_local.scenario import ScenarioRunner, load_scenario
+from aiops_local.scenario import ScenarioRunner, cloud_for, load_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -77,14 +77,7 @@ def served_cloud() -> Iterator[ServedCloud]:
             scenario: Path, *, claims: Mapping[str, Any] | None = None, api: str | None = None
         ) -> tuple[LocalCloud, str]:
             story = load_scenario(Path(scenario))
-            cloud = stack.enter_context(
-                LocalCloud(
-                    story.template,
-                    policy=story.policy,
-                    start=story.start,
-                    simulators=story.simulators,
-                )
-            )
+            cloud = stack.enter_context(cloud_for(story))
             failures = [
                 f"step {r.step.index} ({r.step.describe()}): {failure}"
                 for r in ScenarioRunner(story, cloud).run()
