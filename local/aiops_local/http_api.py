@@ -716,7 +716,6 @@ def shown_path(path: str) -> str:
     )
 
 
-
 def local_links(
     entries: Iterable[Entry], endpoint: str, base_url: str, contains: str = ""
 ) -> list[tuple[str, str]]:

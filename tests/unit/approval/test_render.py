@@ -766,3 +766,21 @@ def test_even_the_largest_distribution_chart_stays_small():
 
     assert len(chart) < 6000
     assert len(parse_chart(chart).findall("text")) <= 8 + 5
+
+
+def test_a_distribution_chart_always_labels_its_open_ended_top_bin():
+    from aiops.approval.charts import distribution_bars
+    from aiops.approval.model import FeatureDistribution
+
+    bins = ["≤ 107", *[f"{100 + 10 * i}–{110 + 10 * i}" for i in range(8)], "> 250"]
+    dist = FeatureDistribution(
+        feature="total_day_minutes",
+        bins=bins,
+        baseline=[0.1] * 10,
+        current=[0.02] * 9 + [0.42],
+    )
+
+    svg = str(distribution_bars(dist))
+
+    assert "&gt; 250" in svg
+    assert "42%" in svg or "42.00%" in svg or "42.0%" in svg

@@ -135,6 +135,7 @@ class Stack:
     @cached_property
     def approval(self) -> ApprovalDependencies:
         # Imported here: only the approval functions pay for the approval modules.
+        from aiops.adapters.drift_evidence import DriftStatistics
         from aiops.adapters.sns import SnsApprovalNotices
         from aiops.adapters.training_data import ManifestSizes
         from aiops.approval.stage import ApprovalDependencies
@@ -152,6 +153,7 @@ class Stack:
             verdicts=self.verdicts,
             claims=self.idempotency if settings.idempotency_table else None,
             page_url=settings.approval_page_url or "",
+            drift=DriftStatistics(self.objects),
         )
 
     @cached_property

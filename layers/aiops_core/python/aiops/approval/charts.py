@@ -301,7 +301,7 @@ def _current_marker(
 
 # --- a drifted feature: baseline against current share per bin ---------------------------------
 
-DIST_LEFT = 48  # room for the share labels
+DIST_LEFT = 60  # room for the share labels ("100%", "42.39%")
 DIST_RIGHT = WIDTH - 4
 DIST_TOP = 48
 DIST_BOTTOM = 160
@@ -363,7 +363,14 @@ def _bin_labels(bins: Sequence[str], slot: float) -> Markup:
     """At most MAX_BIN_LABELS labels, evenly spaced, each clipped to the room it has."""
     step = math.ceil(len(bins) / MAX_BIN_LABELS)
     room = max(int(slot * step / 7), 2)  # about 7 units per character at this font size
+    shown = list(range(0, len(bins), step))
+    # The last bin (the open-ended top, "> x") always gets its label: it is often the one that
+    # moved; the label before it gives way when they would overlap.
+    if shown and shown[-1] != len(bins) - 1:
+        if len(bins) - 1 - shown[-1] < step:
+            shown.pop()
+        shown.append(len(bins) - 1)
     return Markup("").join(
         _text(DIST_LEFT + (i + 0.5) * slot, DIST_BOTTOM + 16, _clip(bins[i], room), "middle", MUTED)
-        for i in range(0, len(bins), step)
+        for i in shown
     )

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiops.approval.model import ApprovalStatus, ApprovalSummary, Decision
+from aiops.approval.model import ApprovalStatus, ApprovalSummary, Decision, FeatureDistribution
 from aiops.registry import Candidate, PackageState
 
 
@@ -104,4 +104,17 @@ class TaskResumer(Protocol):
 class TrainingData(Protocol):
     def manifest_size(self, candidate: Candidate) -> tuple[int, int] | None:
         """(objects, bytes) of the data the candidate trained on, if known."""
+        ...
+
+
+# Drifted features an approval charts at most (the page shows as many).
+MAX_DRIFT_FEATURES = 12
+
+
+class DriftEvidence(Protocol):
+    def distributions(self, model: str, uri: str) -> list[FeatureDistribution]:
+        """The drifted features of the drift check statistics at `uri` (written for `model`):
+        baseline against current share per bin, most drifted first, at most
+        `MAX_DRIFT_FEATURES`. Never raises: missing, unreadable or malformed evidence is []
+        (extra detail for the approvers must not block the approval)."""
         ...

@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from aiops.approval.links import link_hash, link_path, new_csrf_token, new_link_id
 from aiops.approval.model import ApprovalStatus, ApprovalSummary, Decision, MetricRow, VersionPoint
 from aiops.approval.ports import (
+    MAX_DRIFT_FEATURES,
     Approval,
     ApprovalLink,
     ApprovalNotices,
     ApprovalRegistry,
     ApprovalStore,
+    DriftEvidence,
     TaskResumer,
     TrainingData,
 )
@@ -54,6 +56,8 @@ class ApprovalDependencies(DecisionDependencies):
     claims: IdempotencyStore | None = None
     # Where the approval page lives (the HTTP API's URL); links are <page_url>/approvals/<id>.
     page_url: str = ""
+    # The drifted features' distributions, for a run our drift check started (None: not shown).
+    drift: DriftEvidence | None = None
 
 
 _LEDGER_ACTIONS = {
@@ -322,6 +326,12 @@ def _summary(
         for c in reversed(deps.registry.recent(candidate.package_group, HISTORY_VERSIONS))
     ]
     size = deps.training.manifest_size(candidate)
+    trigger = step.request.trigger
+    drift = (
+        deps.drift.distributions(step.request.model, trigger.evidence_uri)[:MAX_DRIFT_FEATURES]
+        if deps.drift is not None and trigger.evidence_uri
+        else []
+    )
     return ApprovalSummary(
         model=step.request.model,
         version=candidate.version,
@@ -338,6 +348,7 @@ def _summary(
         manifest_objects=size[0] if size else None,
         manifest_bytes=size[1] if size else None,
         history=history,
+        drift=drift,
     )
 
 

@@ -15,7 +15,12 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiops.drift.decisions import REPORT_NAME, drift_check_metadata, drift_report_prefix
+from aiops.drift.decisions import (
+    REPORT_NAME,
+    STATISTICS_NAME,
+    drift_check_metadata,
+    drift_report_prefix,
+)
 from aiops.drift.stats import (
     Baseline,
     BaselineError,
@@ -187,7 +192,7 @@ class DriftChecker:
         )
         self.objects.write_json(
             self.bucket,
-            f"{prefix}/statistics.json",
+            f"{prefix}/{STATISTICS_NAME}",
             {
                 "baseline": baseline.source,
                 "champion": champion.package_arn,

@@ -27,6 +27,8 @@ from aiops.storage import ObjectReader, ObjectUnreadable
 from aiops.units import format_duration
 
 REPORT_NAME = "constraint_violations.json"
+# Our drift check writes its statistics beside each report: the evidence a drift run carries.
+STATISTICS_NAME = "statistics.json"
 # The AWS pages disagree on Model Monitor's namespace (events/README.md): accept each form.
 MONITOR_METRICS_NAMESPACES = frozenset(
     {
@@ -336,6 +338,15 @@ def drift_run_id(model: str, signal: DriftSignal) -> str:
     return execution_safe(f"{model}-d-{_digest(signal)}")[:80]
 
 
+def drift_evidence_uri(signal: DriftSignal) -> str | None:
+    """Our drift check's statistics beside the signal's report (what the approval page charts);
+    None for Model Monitor's signals, which have no such statistics."""
+    if signal.source != "drift_check" or signal.report_uri is None:
+        return None
+    folder, _, name = signal.report_uri.rpartition("/")
+    return f"{folder}/{STATISTICS_NAME}" if folder and name == REPORT_NAME else None
+
+
 def drift_run(model: str, signal: DriftSignal, reason: str, windows: list[int]) -> RunRequest:
     digest = _digest(signal)
     return RunRequest(
@@ -347,6 +358,7 @@ def drift_run(model: str, signal: DriftSignal, reason: str, windows: list[int]) 
             reason=reason,
             windows=windows,
             event_id=signal.event_id,
+            evidence_uri=drift_evidence_uri(signal),
         ),
     )
 

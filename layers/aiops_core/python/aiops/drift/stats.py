@@ -12,7 +12,15 @@ Everything streams and memory stays bounded whatever the number of rows:
   sample's quantiles) plus running moments;
 - a categorical feature keeps the counts of its first `max_categories` distinct values; later new
   values are counted together as the untracked tail (`other_share`);
-- a comparison keeps counts per baseline bin or seen/unseen, never the values themselves.
+- a comparison keeps counts per baseline bin or seen/unseen, never the values themselves (plus, for
+  a chart, the counts of a categorical feature's `CHART_CATEGORIES` most frequent baseline values
+  and of its first `CHART_CATEGORIES` distinct unseen ones).
+
+Each feature's comparison also records what a chart of it needs (absent from statistics written
+before, and when the current data has no value to chart): for a numeric feature the baseline's
+bin edges and shares and the current values' shares over the same bins; for a categorical one at
+most `CHART_CATEGORIES` values (the baseline's most frequent and the current data's unseen ones,
+whichever weigh most) with both shares, and a last share for every other value.
 
 The checks (thresholds from `DriftMonitorPolicy`, plus the constants below):
 
@@ -66,6 +74,9 @@ MAX_EXTRA_COLUMNS = 100
 UNSEEN_EXAMPLES = 3
 # Skipped lines described in a reader's `skip_examples`.
 SKIP_EXAMPLES = 5
+# Values of a categorical feature a comparison charts (each side: the baseline's most frequent, the
+# first distinct unseen ones); everything else is one "other" share.
+CHART_CATEGORIES = 20
 # Comparisons tolerate float rounding at the exact threshold (1.0 - 0.95 > 0.05 in floats).
 _TOLERANCE = 1e-9
 
@@ -538,6 +549,23 @@ class FeatureDrift(BaseModel):
     unseen_share: float | None = Field(
         default=None, description="Categorical features: share of values not in the baseline."
     )
+    # What a chart needs (None: statistics written before these were recorded, or no current value
+    # to chart). Numeric: `bin_edges` are the baseline's (see FeatureBaseline), one share per bin.
+    # Categorical: one share per value of `categories`, then one for all other values.
+    bin_edges: list[float] | None = Field(
+        default=None, description="Numeric features: the baseline's inner cut points."
+    )
+    categories: list[str] | None = Field(
+        default=None,
+        description=f"Categorical features: at most {CHART_CATEGORIES} values charted, the "
+        "baseline's most frequent first; the shares' last entry is every other value.",
+    )
+    baseline_shares: list[float] | None = Field(
+        default=None, description="The baseline's share per bin (numeric) or charted value."
+    )
+    current_shares: list[float] | None = Field(
+        default=None, description="The current data's share per bin (numeric) or charted value."
+    )
 
 
 class DriftComparison(BaseModel):
@@ -567,6 +595,10 @@ class _CurrentFeature:
         self.non_numeric_examples: list[str] = []
         self.unseen = 0
         self.unseen_examples: list[str] = []
+        # For the chart: counts of the baseline's most frequent values and the first unseen ones.
+        top = list(baseline.categories)[:CHART_CATEGORIES] if baseline.kind == "categorical" else []
+        self.top_counts = dict.fromkeys(top, 0)
+        self.unseen_counts: dict[str, int] = {}
 
     def add(self, value: str | None) -> None:
         self.in_data = True
@@ -582,9 +614,49 @@ class _CurrentFeature:
             self.numbers += 1
             self.total += number
             self.bin_counts[bisect.bisect_left(self.baseline.bin_edges, number)] += 1
+        elif value in self.top_counts:
+            self.top_counts[value] += 1
         elif value not in self.baseline.categories:
             self.unseen += 1
             _remember(self.unseen_examples, value)
+            if value in self.unseen_counts or len(self.unseen_counts) < CHART_CATEGORIES:
+                self.unseen_counts[value] = self.unseen_counts.get(value, 0) + 1
+
+    def chart(self) -> dict[str, Any]:
+        """The `FeatureDrift` fields a chart needs; empty when no current value can be charted."""
+        base = self.baseline
+        if base.kind == "numeric":
+            if not self.numbers or not base.bin_shares:
+                return {}
+            return {
+                "bin_edges": list(base.bin_edges),
+                "baseline_shares": list(base.bin_shares),
+                "current_shares": [count / self.numbers for count in self.bin_counts],
+            }
+        if not self.present:
+            return {}
+        # (value, baseline share, current count): the baseline's most frequent values, then the
+        # unseen ones most frequent first; the heaviest on either side are charted, in that order.
+        candidates = [(v, base.categories[v], n) for v, n in self.top_counts.items()] + [
+            (v, 0.0, n) for v, n in sorted(self.unseen_counts.items(), key=lambda i: -i[1])
+        ]
+        heaviest = sorted(
+            range(len(candidates)),
+            key=lambda i: -max(candidates[i][1], candidates[i][2] / self.present),
+        )
+        kept = [candidates[i] for i in sorted(heaviest[:CHART_CATEGORIES])]
+        baseline_shares = [share for _, share, _ in kept]
+        current_counts = [count for _, _, count in kept]
+        # A training column with no value at all has no share anywhere, not all in the rest.
+        rest = max(0.0, 1.0 - math.fsum(baseline_shares)) if base.present else 0.0
+        return {
+            "categories": [value for value, _, _ in kept],
+            "baseline_shares": [*baseline_shares, rest],
+            "current_shares": [
+                *(count / self.present for count in current_counts),
+                (self.present - sum(current_counts)) / self.present,
+            ],
+        }
 
 
 def _remember(examples: list[str], value: str) -> None:
@@ -761,5 +833,6 @@ def _judge(
         non_numeric_share=non_numeric_share,
         mean=mean,
         unseen_share=unseen_share,
+        **feature.chart(),
     )
     return drift, found

@@ -20,6 +20,9 @@ class RunTrigger(BaseModel):
     reason: str
     windows: list[int] = Field(default_factory=list)
     event_id: str | None = None
+    # What shows the cause, for the approval page: our drift check's statistics.json for a drift
+    # run it started (None for every other trigger, and for Model Monitor's drift).
+    evidence_uri: str | None = None
 
 
 class RunRequest(BaseModel):
@@ -65,6 +68,8 @@ def follow_up_run(model: str, pending: list[RunTrigger]) -> RunRequest:
     digest = hashlib.sha256("|".join(ids).encode()).hexdigest()[:12]
     windows = sorted({w for t in pending for w in t.windows})
     reasons = "; ".join(dict.fromkeys(t.reason for t in pending))
+    # The latest drift evidence among them: the run answers that drift too.
+    evidence = next((t.evidence_uri for t in reversed(pending) if t.evidence_uri), None)
     return RunRequest(
         model=model,
         run_id=execution_safe(f"{model}-f-{digest}")[:80],
@@ -73,5 +78,6 @@ def follow_up_run(model: str, pending: list[RunTrigger]) -> RunRequest:
             trigger_id=f"follow-up:{digest}",
             reason=f"coalesced {len(pending)} trigger(s): {reasons}",
             windows=windows,
+            evidence_uri=evidence,
         ),
     )
