@@ -19,7 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from aiops_local import LocalCloud
 from aiops_local.approver import Approver
-from aiops_local.scenario import ScenarioRunner, load_scenario
+from aiops_local.scenario import ScenarioRunner, cloud_for, load_scenario
 
 pytestmark = pytest.mark.e2e
 
@@ -31,12 +31,7 @@ DRIFTED = ("total_day_minutes", "total_eve_minutes")
 @pytest.fixture(scope="module")
 def demo() -> Iterator[LocalCloud]:
     scenario = load_scenario(DEMO)
-    with LocalCloud(
-        scenario.template,
-        policy=scenario.policy,
-        start=scenario.start,
-        simulators=scenario.simulators,
-    ) as cloud:
+    with cloud_for(scenario) as cloud:
         results = ScenarioRunner(scenario, cloud).run()
         assert [r.failures for r in results if r.failures] == []
         yield cloud
