@@ -72,11 +72,22 @@ def _visitor() -> Visitor:
     return Visitor(identity=identity, same_origin=same_origin)
 
 
-def _form() -> DecisionForm | None:
-    body = app.current_event.decoded_body or ""
-    if len(body.encode()) > MAX_FORM_BYTES:
-        return None
-    fields = parse_qs(body, keep_blank_values=True, max_num_fields=10)
+def _form() -> DecisionForm | PageResponse:
+    """The decision form, or the refusal of a body that is not one (too large, not UTF-8, too
+    many fields): a page, never a crash."""
+    try:
+        body = app.current_event.decoded_body or ""
+        if len(body.encode()) > MAX_FORM_BYTES:
+            return PageResponse(413, PageView(state="forbidden", message="form too large"))
+        fields = parse_qs(body, keep_blank_values=True, max_num_fields=10)
+    except ValueError:  # UnicodeDecodeError, binascii.Error, too many fields
+        return PageResponse(
+            400,
+            PageView(
+                state="forbidden",
+                message="this is not the page's form; open the link from your mail again",
+            ),
+        )
 
     def first(name: str) -> str | None:
         values = fields.get(name)
@@ -101,8 +112,8 @@ def head(link_id: str) -> Response[str]:
 @app.post("/approvals/<link_id>")
 def decide(link_id: str) -> Response[str]:
     form = _form()
-    if form is None:
-        return _page(PageResponse(413, PageView(state="forbidden", message="form too large")))
+    if isinstance(form, PageResponse):
+        return _page(form)
     return _page(post_decision(link_id, form, _visitor(), STACK.approval_decisions, now()))
 
 

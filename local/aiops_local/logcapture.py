@@ -7,6 +7,7 @@ invocation land in that invocation's buffer, everything else goes to the real st
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any, TextIO
 
@@ -39,8 +40,29 @@ class LogCapture:
         self._patcher = Patcher()
 
     def install(self) -> None:
-        self._patcher.replace(sys, "stdout", _Router(sys.stdout))
-        self._patcher.replace(sys, "stderr", _Router(sys.stderr))
+        routers = {id(sys.stdout): _Router(sys.stdout), id(sys.stderr): _Router(sys.stderr)}
+        # Loggers made before the cloud started (Powertools' Logger is made at import) hold
+        # the real stream in their handlers: those go through the router too.
+        for handler in _stream_handlers():
+            router = routers.get(id(handler.stream))
+            if router is not None:
+                self._patcher.replace(handler, "stream", router)
+        self._patcher.replace(sys, "stdout", routers[id(sys.stdout)])
+        self._patcher.replace(sys, "stderr", routers[id(sys.stderr)])
 
     def uninstall(self) -> None:
         self._patcher.restore()
+
+
+def _stream_handlers() -> list[logging.StreamHandler[Any]]:
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    return [
+        handler
+        for logger in loggers
+        for handler in logger.handlers
+        if isinstance(handler, logging.StreamHandler)
+    ]

@@ -772,7 +772,7 @@ def test_a_distribution_chart_always_labels_its_open_ended_top_bin():
     from aiops.approval.charts import distribution_bars
     from aiops.approval.model import FeatureDistribution
 
-    bins = ["≤ 107", *[f"{100 + 10 * i}–{110 + 10 * i}" for i in range(8)], "> 250"]
+    bins = ["≤ 107", *[f"{100 + 10 * i}-{110 + 10 * i}" for i in range(8)], "> 250"]
     dist = FeatureDistribution(
         feature="total_day_minutes",
         bins=bins,

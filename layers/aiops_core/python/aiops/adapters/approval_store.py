@@ -67,7 +67,8 @@ class DynamoApprovalStore:
             **self._key(approval.model, approval.version),
             **approval.model_dump(mode="json", exclude_none=True),
             "task_token": task_token,
-            "expires_epoch": _epoch(approval.expires_at),
+            # To the microsecond: the page's "open" and the store's agree at the last instant.
+            "expires_epoch": approval.expires_at.timestamp(),
             "ttl": _epoch(approval.expires_at + KEEP_AFTER_EXPIRY),
         }
         try:
@@ -161,7 +162,7 @@ class DynamoApprovalStore:
             ":pending": ApprovalStatus.PENDING.value,
         }
         if before_expiry:
-            values[":now"] = _epoch(now)
+            values[":now"] = now.timestamp()
         close = {
             "Update": {
                 "TableName": self.table.name,
@@ -182,10 +183,15 @@ class DynamoApprovalStore:
                         "TableName": self.table.name,
                         "Key": to_item(self._link_key(link_hash)),
                         "UpdateExpression": "SET used_at = :now",
+                        # A link decides only the approval it was made for, once.
                         "ConditionExpression": (
-                            "attribute_exists(pk) AND attribute_not_exists(used_at)"
+                            "attribute_exists(pk) AND attribute_not_exists(used_at) "
+                            "AND #m = :m AND #v = :v"
                         ),
-                        "ExpressionAttributeValues": to_values({":now": now.isoformat()}),
+                        "ExpressionAttributeNames": {"#m": "model", "#v": "version"},
+                        "ExpressionAttributeValues": to_values(
+                            {":now": now.isoformat(), ":m": model, ":v": version}
+                        ),
                     }
                 }
             )
