@@ -268,7 +268,7 @@ def test_given_only_closed_approvals_when_pending_ones_are_listed_then_exit_0_wi
             status=ApprovalStatus.EXPIRED,
             by="aiops",
             via="timeout",
-            comment="no decision within 3d",
+            comment="no decision within 72h",
             at=datetime(2026, 1, 4, tzinfo=UTC),
         ),
         datetime(2026, 1, 4, tzinfo=UTC),

@@ -66,10 +66,10 @@ def test_csrf_tokens_compare_in_constant_time_and_refuse_none_and_a_different_to
                 status=ApprovalStatus.EXPIRED,
                 by="aiops",
                 via="timeout",
-                comment="no decision within 3d",
+                comment="no decision within 72h",
                 at=NOW,
             ),
-            "rejected: no decision within 3d",
+            "rejected: no decision within 72h",
         ),
         (
             Decision(

@@ -367,7 +367,7 @@ def test_given_a_person_approved_the_candidate_at_the_runs_end_then_the_chain_na
     approval = {"run_id": RUN, "model_package": PACKAGE}
     entries = [
         *full_run(),
-        entry("approval_requested", 20, approval, "ml-lead@example.com decide within 3d"),
+        entry("approval_requested", 20, approval, "ml-lead@example.com decide within 72h"),
         entry(
             "approved",
             20,

@@ -155,7 +155,7 @@ def open_approval(
         resume(stored, deps)
         return stored
     if created:
-        waited = format_duration(stored.expires_at - stored.created_at)
+        waited = approval_window(stored)
         record(
             deps.ledger,
             model,
@@ -196,7 +196,7 @@ def close_approval(end: ApprovalEnd, deps: ApprovalDependencies, now: datetime) 
     if approval.status == ApprovalStatus.PENDING:
         if end.ended == "decided":
             raise RuntimeError(f"{end.model} v{end.version}: resumed but still pending")
-        waited = format_duration(approval.expires_at - approval.created_at)
+        waited = approval_window(approval)
         status, via, comment = (
             (ApprovalStatus.EXPIRED, "timeout", f"no decision within {waited}")
             if end.ended == "timed_out"
@@ -261,6 +261,13 @@ def _apply(approval: Approval, deps: ApprovalDependencies, now: datetime) -> Non
             f"Model package {approval.package_arn} was rejected: {decision.comment}. "
             f"Approvers: {', '.join(approval.approvers) or 'none named in the policy'}.",
         )
+
+
+def approval_window(approval: Approval) -> str:
+    """How long the approvers had, as people say it: "72h" rather than "3d"."""
+    window = approval.expires_at - approval.created_at
+    hours, rest = divmod(window, timedelta(hours=1))
+    return f"{hours}h" if not rest and hours else format_duration(window)
 
 
 def describe(decision: Decision) -> str:
@@ -410,7 +417,7 @@ def _message(approval: Approval, approver: str | None, url: str | None) -> str:
         if s.manifest_objects is not None and s.manifest_bytes is not None
         else "unknown"
     )
-    waited = format_duration(approval.expires_at - approval.created_at)
+    waited = approval_window(approval)
     lines += [
         "",
         f"Trained on: {data} (run {s.run_id}; trigger {s.trigger_kind}: {s.trigger_reason})",
