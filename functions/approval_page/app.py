@@ -58,7 +58,14 @@ def _visitor() -> Visitor:
     authorizer = event.request_context.authorizer
     if authorizer is not None:
         claims = authorizer.jwt_claim or {}
-    identity = next((str(claims[c]) for c in _CLAIMS if claims.get(c)), None)
+    # An e-mail counts only when the identity provider verified it (else anyone could sign up
+    # with an approver's address); then the user name, or the subject.
+    verified = str(claims.get("email_verified", "")).lower() == "true"
+    names = _CLAIMS if verified else _CLAIMS[1:]
+    identity = next((str(claims[c]) for c in names if claims.get(c)), None)
+    if claims and identity is None:
+        # Signed in, but as no one we can name: never the link's approver.
+        identity = "an unnamed signed-in user"
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     origin = headers.get("origin")
     own = f"https://{event.request_context.domain_name}"

@@ -326,7 +326,7 @@ def test_a_signed_in_approver_decides_on_their_own_link_and_the_ledger_names_the
     with pending_cloud() as pending:
         # Given the ml lead, signed in, on their own link
         path = pending.link(ML_LEAD)
-        claims = {"email": ML_LEAD}
+        claims = {"email": ML_LEAD, "email_verified": "true"}
         fields = pending.open_form(path) | {"decision": "approve", "comment": "signed in"}
 
         # When they post the form
@@ -384,9 +384,25 @@ def test_a_replayed_post_gets_409_and_changes_nothing_after_the_first_decision()
         assert [r.status for r in [*replayed, late]] == [409, 409, 409, 409]
         for response in [*replayed, late]:
             assert "Already decided" in response.text
-            assert f"{ML_LEAD} decided first" in response.text
+            assert f"decided by {ML_LEAD} (page)" in response.text
         assert state(pending.cloud) == decided
         assert_nothing_leaked(pending)
+
+
+def test_an_unverified_email_claim_does_not_make_someone_the_approver() -> None:
+    with pending_cloud() as pending:
+        # Given someone signed in with the ml lead's address, which the provider never verified
+        path = pending.link(ML_LEAD)
+        claims = {"email": ML_LEAD, "email_verified": "false", "sub": "a1b2"}
+        fields = pending.open_form(path) | {"decision": "approve", "comment": "me"}
+        before = state(pending.cloud)
+
+        # When they post the ml lead's form
+        response = pending.post(path, fields, claims=claims)
+
+        # Then it is refused as another person's link, and nothing changes
+        assert response.status == 403
+        assert state(pending.cloud) == before
 
 
 def test_after_the_timeout_every_link_answers_410_and_nothing_changes_but_the_timeout() -> None:

@@ -54,7 +54,9 @@ def lambda_entry(
         if dead_letters is not None:
             handler = _rejecting_invalid(handler, dead_letters)
         wrapped = metrics.log_metrics(handler) if emits_metrics else handler
-        wrapped = tracer.capture_lambda_handler(wrapped)
+        # Never the response in a trace: a page carries its link's id and CSRF token, and
+        # traces are readable by far more people than the approvers.
+        wrapped = tracer.capture_lambda_handler(wrapped, capture_response=False)
         return logger.inject_lambda_context(correlation_id_path=correlation_id_path)(wrapped)
 
     return instrument

@@ -174,7 +174,8 @@ class GatePolicy(_Strict):
     safety_min_pass_rate: FiniteFloat | None = Field(default=None, ge=0, le=1)
     fairness_max_gap: FiniteFloat | None = Field(default=None, ge=0, le=MAX_METRIC)
     human: bool = True
-    approvers: list[str] = Field(default_factory=list)
+    # Each approver gets a notice and a link of their own (one SNS publish each).
+    approvers: list[str] = Field(default_factory=list, max_length=20)
     # A person needs minutes at least; the approval workflow must end inside Step Functions'
     # one-year limit on a standard execution.
     timeout: Duration = Field(default=timedelta(hours=72))
@@ -195,6 +196,10 @@ class GatePolicy(_Strict):
         for approver in value:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", approver):
                 raise ValueError(f"{approver!r} is not an e-mail address")
+        seen = [a.casefold() for a in value]
+        repeated = sorted({a for a in seen if seen.count(a) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)} named more than once")
         return value
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from aiops.approval.links import is_link_id, link_hash, link_path, same_secret
 from aiops.approval.model import MAX_COMMENT, ApprovalStatus, Decision, PageView
 from aiops.approval.ports import Approval, ApprovalLink
-from aiops.approval.stage import DecisionDependencies, decide_approval
+from aiops.approval.stage import DecisionDependencies, decide_approval, resume
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,10 @@ def post_decision(
     if form.decision not in ("approve", "reject"):
         return _forbidden(link, approval, "choose Approve or Reject")
     if not approval.is_open(now):
+        if approval.status != ApprovalStatus.PENDING:
+            # A replay after a decision whose workflow was not told (a crash between the write
+            # and the resume) completes it; otherwise this changes nothing.
+            resume(approval, deps)
         return _closed(link, approval, now)
     decision = Decision(
         status=ApprovalStatus.APPROVED if form.decision == "approve" else ApprovalStatus.REJECTED,
@@ -198,7 +202,9 @@ def _closed_message(approval: Approval) -> str:
         return f"It was decided in SageMaker Studio by {decision.by}; nothing more is needed."
     if decision.via == "supersede":
         return f"A newer candidate replaced it ({decision.comment}); look for that mail instead."
-    return f"{decision.by} decided first; your decision was not recorded."
+    if decision.via in ("timeout", "failure"):
+        return f"It was closed: {decision.comment}."
+    return f"It was decided by {decision.by} ({decision.via}); nothing more is needed."
 
 
 def _clean(comment: str) -> str:

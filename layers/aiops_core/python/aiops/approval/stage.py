@@ -135,7 +135,31 @@ def open_approval(
         execution_name=step.execution_name,
     )
     newer = [a.version for a in deps.store.for_model(model) if a.version > candidate.version]
-    if newer and deps.store.get(model, candidate.version) is None:
+    package = deps.registry.package(candidate.package_arn)
+    already = package.approval_status if package is not None else "gone"
+    if already != "PendingManualApproval" and deps.store.get(model, candidate.version) is None:
+        # Decided in the registry (Studio) before anyone was asked: that decision stands.
+        approval = approval.model_copy(
+            update={
+                "status": ApprovalStatus.APPROVED
+                if already == "Approved"
+                else ApprovalStatus.REJECTED,
+                "decision": Decision(
+                    status=ApprovalStatus.APPROVED
+                    if already == "Approved"
+                    else ApprovalStatus.REJECTED,
+                    by=((package.modified_by if package else None) or "aiops")[:256],
+                    via="studio",
+                    comment=(
+                        " ".join(package.description.split())[:500]
+                        if package
+                        else "the package no longer exists"
+                    ),
+                    at=now,
+                ),
+            }
+        )
+    elif newer and deps.store.get(model, candidate.version) is None:
         # An older candidate reaching approval after a newer one never waits: approvals can
         # never deploy out of order.
         approval = approval.model_copy(
@@ -166,7 +190,9 @@ def open_approval(
             _cause(stored),
         )
     for older in deps.store.for_model(model):
-        if older.version < stored.version and older.status == ApprovalStatus.PENDING:
+        if older.version < stored.version and _superseded_by(older, stored.version):
+            resume(older, deps)  # a retried open: the first may have failed to tell it
+        elif older.version < stored.version and older.status == ApprovalStatus.PENDING:
             decide_approval(
                 model,
                 older.version,
@@ -182,6 +208,15 @@ def open_approval(
             )
     _notify(stored, deps, now)
     return stored
+
+
+def _superseded_by(approval: Approval, version: int) -> bool:
+    decision = approval.decision
+    return (
+        approval.status == ApprovalStatus.SUPERSEDED
+        and decision is not None
+        and decision.comment == f"superseded by version {version}"
+    )
 
 
 def close_approval(end: ApprovalEnd, deps: ApprovalDependencies, now: datetime) -> Approval | None:
@@ -252,7 +287,17 @@ def _apply(approval: Approval, deps: ApprovalDependencies, now: datetime) -> Non
             "exists; nothing was changed.",
         )
     elif package.approval_status != wanted and decision.via != "studio":
-        deps.registry.set_status(approval.package_arn, wanted, f"aiops: {text}"[:1024])
+        if package.approval_status == "PendingManualApproval" or wanted == "Rejected":
+            deps.registry.set_status(approval.package_arn, wanted, f"aiops: {text}"[:1024])
+        else:
+            # Someone rejected the package in the registry meanwhile: an approval never
+            # overrides a rejection. Recorded and alerted; the package stays Rejected.
+            who = package.modified_by or "someone SageMaker did not name"
+            text = f"{text} — not applied: {who} rejected the package in the registry"
+            deps.alerts.publish(
+                f"[aiops] {approval.model}: v{approval.version} approval not applied",
+                f"{approval.package_arn}: {text}.",
+            )
     action = _LEDGER_ACTIONS[approval.status]
     record(deps.ledger, approval.model, now, action, text, _cause(approval))
     if approval.status in (ApprovalStatus.EXPIRED, ApprovalStatus.FAILED):

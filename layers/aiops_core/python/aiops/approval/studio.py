@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from aiops.approval.model import ApprovalStatus, Decision
-from aiops.approval.stage import ApprovalDependencies, decide_approval
+from aiops.approval.stage import ApprovalDependencies, decide_approval, resume
 from aiops.idempotency import once
 from aiops.ledger import LedgerAction, record
 from aiops.policy import Policy
@@ -66,6 +66,10 @@ def _act(
         if won:
             return "resolved"
     if approval is not None:
+        if approval.status != ApprovalStatus.PENDING:
+            # Closed already: make sure its workflow knows (a resume may have failed before
+            # this redelivery or this change); a no-op when it already does.
+            resume(approval, deps)
         ours = "Approved" if approval.status == ApprovalStatus.APPROVED else "Rejected"
         if approval.status == ApprovalStatus.PENDING or ours == status:
             return "echo"
@@ -86,7 +90,9 @@ def _act(
         "approval of aiops: "
         + (
             "the automatic gate never passed it"
-            if verdict is None or verdict.decision != "approve"
+            if verdict is None or verdict.decision == "reject"
+            else "its approval never opened"
+            if verdict.decision == "await_human"
             else "the automatic gate approved it, not a person"
         )
     )
