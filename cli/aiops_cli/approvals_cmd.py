@@ -54,7 +54,6 @@ from aiops.approval.operator import (
 )
 from aiops.approval.ports import ApprovalStore, TaskResumer
 from aiops.approval.stage import EVERYONE, DecisionDependencies, describe
-from aiops.runs.rendezvous import TaskNoLongerWaiting
 
 if TYPE_CHECKING:
     from aiops_local.cloud import LocalCloud
@@ -98,28 +97,12 @@ class Source:
 # ------------------------------------------------------------------ AWS
 
 
-class QuietResumer:
-    """Resumes the approval workflow (SendTaskSuccess) like
-    aiops.adapters.stepfunctions.StepFunctionsResumer, without its log line: that adapter logs
-    through the handlers' JSON logger, whose lines would land on this command's stdout (among
-    the table, or before the --json document). Importing it would also create that logger
-    before `--local` captures handler output, so the offline handlers' logs would reach the
-    terminal too."""
+def _resumer(client: Any) -> TaskResumer:
+    # Imported when used: importing the adapters' observability module at the command's start
+    # would make Powertools' logger and metrics before `--local` sets the handlers' environment.
+    from aiops.adapters.stepfunctions import StepFunctionsResumer
 
-    NO_LONGER_WAITING = ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken")
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def succeed(self, task_token: str, output: dict[str, Any]) -> None:
-        try:
-            self.client.send_task_success(
-                taskToken=task_token, output=json.dumps(output, default=str)
-            )
-        except Exception as exc:
-            if error_code(exc) in self.NO_LONGER_WAITING:
-                raise TaskNoLongerWaiting(error_code(exc)) from exc
-            raise
+    return StepFunctionsResumer(client)
 
 
 def approval_models(table: Table) -> list[str]:
@@ -157,13 +140,9 @@ def _control_table(args: argparse.Namespace) -> str:
     if args.control_table:
         return str(args.control_table)
     try:
-        outputs = StackOutputs(region=args.region).outputs(args.stack)
+        return StackOutputs(region=args.region).required(args.stack, CONTROL_TABLE_OUTPUT)
     except StackNotFound as error:
         raise CommandError(str(error)) from error
-    table = outputs.get(CONTROL_TABLE_OUTPUT)
-    if not table:
-        raise CommandError(f"stack {args.stack} has no output {CONTROL_TABLE_OUTPUT}")
-    return table
 
 
 @contextmanager
@@ -178,7 +157,7 @@ def _aws(args: argparse.Namespace) -> Iterator[Source]:
     yield Source(
         store=DynamoApprovalStore(name, dynamodb),
         table=Table(name, dynamodb),
-        resumer=QuietResumer(_client("stepfunctions", args.region)),
+        resumer=_resumer(_client("stepfunctions", args.region)),
         identity=partial(_caller_arn, args.region),
     )
 
@@ -207,7 +186,7 @@ def _local(args: argparse.Namespace) -> Iterator[Source]:
             yield Source(
                 store=DynamoApprovalStore(name, dynamodb),
                 table=Table(name, dynamodb),
-                resumer=QuietResumer(cloud.client("stepfunctions")),
+                resumer=_resumer(cloud.client("stepfunctions")),
                 identity=lambda: decider,
                 cloud=cloud,
             )

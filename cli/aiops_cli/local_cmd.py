@@ -23,6 +23,7 @@ from aiops_local.cloud import LocalCloud, RuntimeStuck
 from aiops_local.http_api import HttpApiError, HttpResponse, local_links
 from aiops_local.http_api import serve as serve_http_api
 from aiops_local.scenario import (
+    Scenario,
     ScenarioError,
     ScenarioRunner,
     Step,
@@ -108,32 +109,11 @@ def run(args: argparse.Namespace) -> int:
     except ScenarioError as error:
         print(f"aiops local run: {error}", file=sys.stderr)
         return EXIT_INPUT
-    stdout = sys.stdout
-    template = args.template or scenario.template
-    policy = args.policy or scenario.policy
-    failed: list[StepResult] = []
+    failed: StepResult | None = None
     try:
-        with LocalCloud(
-            template, policy=policy, start=scenario.start, simulators=scenario.simulators
-        ) as cloud:
-            _warn(cloud)
-            printer = _Printer(cloud, stdout, args.json, not args.no_api)
-            printer.note(
-                f"scenario {scenario.name}"
-                + (f": {scenario.description}" if scenario.description else "")
-            )
-
-            def before(step: Step) -> None:
-                printer.note(f"── step {step.index}: {step.describe()}")
-
-            def after(result: StepResult) -> None:
-                printer.flush()
-                if result.failures:
-                    failed.append(result)
-                elif result.step.kind == "expect":
-                    printer.note("   expectations hold")
-
-            ScenarioRunner(scenario, cloud, on_step=before).run(after)
+        with _cloud(args, scenario) as cloud:
+            printer = _Printer(cloud, sys.stdout, args.json, not args.no_api)
+            failed = _play(scenario, cloud, printer)
             printer.close()
     except ScenarioError as error:
         print(f"aiops local run: {error}", file=sys.stderr)
@@ -143,16 +123,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     except Exception as error:  # noqa: BLE001 - the runtime failing is reported, not a crash
         return _runtime_failure(error)
-    if failed:
-        result = failed[0]
-        print(
-            f"aiops local run: {scenario.path}: step {result.step.index} "
-            f"({result.step.describe()}) failed:",
-            file=sys.stderr,
-        )
-        for failure in result.failures:
-            print(f"  {failure}", file=sys.stderr)
-        return EXIT_EXPECTATION
+    if failed is not None:
+        return _expectation_failed(scenario.path, failed, "run")
     return EXIT_OK
 
 
@@ -168,33 +140,12 @@ def serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     stdout = sys.stdout
     # With --json stdout holds only timeline entries; what serve says goes to stderr.
     said = sys.stderr if args.json else stdout
-    template = args.template or scenario.template
-    policy = args.policy or scenario.policy
-    failed: list[StepResult] = []
     try:
-        with LocalCloud(
-            template, policy=policy, start=scenario.start, simulators=scenario.simulators
-        ) as cloud:
-            _warn(cloud)
+        with _cloud(args, scenario) as cloud:
             printer = _Printer(cloud, stdout, args.json, not args.no_api)
-            printer.note(
-                f"scenario {scenario.name}"
-                + (f": {scenario.description}" if scenario.description else "")
-            )
-
-            def before(step: Step) -> None:
-                printer.note(f"── step {step.index}: {step.describe()}")
-
-            def after(result: StepResult) -> None:
-                printer.flush()
-                if result.failures:
-                    failed.append(result)
-                elif result.step.kind == "expect":
-                    printer.note("   expectations hold")
-
-            ScenarioRunner(scenario, cloud, on_step=before).run(after)
-            if failed:
-                return _expectation_failed(args.scenario, failed[0], "serve")
+            failed = _play(scenario, cloud, printer)
+            if failed is not None:
+                return _expectation_failed(scenario.path, failed, "serve")
             endpoint = cloud.http_endpoint(args.api)
             shown: set[str] = set()
 
@@ -248,6 +199,38 @@ def serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the runtime failing is reported, not a crash
         return _runtime_failure(error)
     return EXIT_OK
+
+
+def _cloud(args: argparse.Namespace, scenario: Scenario) -> LocalCloud:
+    """The scenario's cloud, with the command line's --template and --policy if given."""
+    return LocalCloud(
+        args.template or scenario.template,
+        policy=args.policy or scenario.policy,
+        start=scenario.start,
+        simulators=scenario.simulators,
+    )
+
+
+def _play(scenario: Scenario, cloud: LocalCloud, printer: _Printer) -> StepResult | None:
+    """Run the scenario's steps, printing the timeline as they go; the first failed step."""
+    _warn(cloud)
+    printer.note(
+        f"scenario {scenario.name}" + (f": {scenario.description}" if scenario.description else "")
+    )
+    failed: list[StepResult] = []
+
+    def before(step: Step) -> None:
+        printer.note(f"── step {step.index}: {step.describe()}")
+
+    def after(result: StepResult) -> None:
+        printer.flush()
+        if result.failures:
+            failed.append(result)
+        elif result.step.kind == "expect":
+            printer.note("   expectations hold")
+
+    ScenarioRunner(scenario, cloud, on_step=before).run(after)
+    return failed[0] if failed else None
 
 
 def _say(stream: TextIO, text: str) -> None:

@@ -42,6 +42,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
@@ -60,6 +61,57 @@ ClientFactory = Callable[[str], Any]
 _TEXT_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# The parts of an HTTP API, in creation order: (moto operation, id in its answer, properties).
+_PARTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "Authorizer": (
+        "create_authorizer",
+        "AuthorizerId",
+        (
+            "ApiId",
+            "AuthorizerType",
+            "Name",
+            "IdentitySource",
+            "JwtConfiguration",
+            "AuthorizerUri",
+            "AuthorizerPayloadFormatVersion",
+            "AuthorizerResultTtlInSeconds",
+            "EnableSimpleResponses",
+        ),
+    ),
+    "Integration": (
+        "create_integration",
+        "IntegrationId",
+        (
+            "ApiId",
+            "IntegrationType",
+            "IntegrationUri",
+            "IntegrationMethod",
+            "PayloadFormatVersion",
+            "TimeoutInMillis",
+            "Description",
+        ),
+    ),
+    "Route": (
+        "create_route",
+        "RouteId",
+        (
+            "ApiId",
+            "RouteKey",
+            "Target",
+            "AuthorizationType",
+            "AuthorizerId",
+            "AuthorizationScopes",
+            "OperationName",
+        ),
+    ),
+    "Stage": (
+        "create_stage",
+        "StageName",
+        ("ApiId", "StageName", "AutoDeploy", "Description", "StageVariables"),
+    ),
+}
 
 
 class HttpApiError(LookupError):
@@ -185,10 +237,7 @@ class HttpApis:
         apigw = self._client("apigatewayv2")
         steps: list[tuple[str, Callable[[Any, dict[str, Any]], Physical]]] = [
             ("AWS::ApiGatewayV2::Api", self._create_api),
-            ("AWS::ApiGatewayV2::Authorizer", self._create_authorizer),
-            ("AWS::ApiGatewayV2::Integration", self._create_integration),
-            ("AWS::ApiGatewayV2::Route", self._create_route),
-            ("AWS::ApiGatewayV2::Stage", self._create_stage),
+            *((f"AWS::ApiGatewayV2::{kind}", partial(self._create_part, kind)) for kind in _PARTS),
         ]
         for resource_type, create in steps:
             for resource in self._t.of_type(resource_type):
@@ -218,51 +267,14 @@ class HttpApis:
         api_id = created["ApiId"]
         return Physical(api_id, {"ApiId": api_id, "ApiEndpoint": created["ApiEndpoint"]})
 
-    def _create_authorizer(self, apigw: Any, props: dict[str, Any]) -> Physical:
-        keys = (
-            "ApiId",
-            "AuthorizerType",
-            "Name",
-            "IdentitySource",
-            "JwtConfiguration",
-            "AuthorizerUri",
-            "AuthorizerPayloadFormatVersion",
-            "AuthorizerResultTtlInSeconds",
-            "EnableSimpleResponses",
-        )
-        created = apigw.create_authorizer(**{k: props[k] for k in keys if k in props})
-        return Physical(created["AuthorizerId"], {"AuthorizerId": created["AuthorizerId"]})
-
-    def _create_integration(self, apigw: Any, props: dict[str, Any]) -> Physical:
-        keys = (
-            "ApiId",
-            "IntegrationType",
-            "IntegrationUri",
-            "IntegrationMethod",
-            "PayloadFormatVersion",
-            "TimeoutInMillis",
-            "Description",
-        )
-        created = apigw.create_integration(**{k: props[k] for k in keys if k in props})
-        return Physical(created["IntegrationId"], {"IntegrationId": created["IntegrationId"]})
-
-    def _create_route(self, apigw: Any, props: dict[str, Any]) -> Physical:
-        keys = (
-            "ApiId",
-            "RouteKey",
-            "Target",
-            "AuthorizationType",
-            "AuthorizerId",
-            "AuthorizationScopes",
-            "OperationName",
-        )
-        created = apigw.create_route(**{k: props[k] for k in keys if k in props})
-        return Physical(created["RouteId"], {"RouteId": created["RouteId"]})
-
-    def _create_stage(self, apigw: Any, props: dict[str, Any]) -> Physical:
-        keys = ("ApiId", "StageName", "AutoDeploy", "Description", "StageVariables")
-        created = apigw.create_stage(**{k: props[k] for k in keys if k in props})
-        return Physical(created["StageName"])
+    @staticmethod
+    def _create_part(kind: str, apigw: Any, props: dict[str, Any]) -> Physical:
+        """An authorizer, integration, route or stage, with the properties moto takes."""
+        operation, id_key, keys = _PARTS[kind]
+        created = getattr(apigw, operation)(**{k: props[k] for k in keys if k in props})
+        part_id = created[id_key]
+        # A stage is referred to by its name alone; the others by an id attribute too.
+        return Physical(part_id) if kind == "Stage" else Physical(part_id, {id_key: part_id})
 
     # ------------------------------------------------------------------ the template's APIs
     def _load(self) -> dict[str, _Api]:
@@ -876,19 +888,5 @@ def _handler_class(server: LocalHttpServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(
-    cloud: LocalCloud,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    *,
-    api: str | None = None,
-    claims: Mapping[str, Any] | None = None,
-    settle: bool = True,
-    on_request: Callable[[HttpResponse], None] | None = None,
-) -> LocalHttpServer:
-    """Serve the cloud's HTTP API on `host:port` (0: any free port) from a background thread;
-    `.url` is where, `.shutdown()` (or leaving `with`) stops it. `claims` stand for a signed-in
-    user's JWT on every request."""
-    return LocalHttpServer(
-        cloud, host, port, api=api, claims=claims, settle=settle, on_request=on_request
-    )
+# `serve(cloud, host, port, api=..., claims=...)`: the server is its own context manager.
+serve = LocalHttpServer

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from aiops.adapters.approval_store import DynamoApprovalStore
+from aiops.adapters.stepfunctions import StepFunctionsResumer
 from aiops.approval.model import ApprovalStatus, ApprovalSummary, Decision, MetricRow
 from aiops.approval.ports import Approval
-from aiops_cli import approvals_cmd
 from aiops_cli.approvals_cmd import CONTROL_TABLE_OUTPUT
 from aiops_cli.main import main
 from tests.support.template import ROOT, resources, template
@@ -202,13 +202,13 @@ def control(tables: dict[str, str]) -> str:
 def resumed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """The tokens the CLI resumes (moto accepts any token, so it would not tell)."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    original = approvals_cmd.QuietResumer.succeed
+    original = StepFunctionsResumer.succeed
 
     def succeed(self: Any, task_token: str, output: dict[str, Any]) -> None:
         calls.append((task_token, output))
         original(self, task_token, output)
 
-    monkeypatch.setattr(approvals_cmd.QuietResumer, "succeed", succeed)
+    monkeypatch.setattr(StepFunctionsResumer, "succeed", succeed)
     return calls
 
 

@@ -600,3 +600,12 @@ models:
 
     assert "models.churn.gate.timeout" in found
     assert re.search(r"between 5m .* and 360d|at most 365d", found["models.churn.gate.timeout"])
+
+
+def test_an_approver_address_longer_than_smtp_carries_is_refused():
+    long = "a" * 250 + "@example.com"
+    text = VALID.replace("approvers: [ml-lead@example.com]", f"approvers: [{long}]")
+
+    found = problems(text)
+
+    assert "is not an e-mail address" in found["models.churn.gate.approvers"]

@@ -194,8 +194,9 @@ class GatePolicy(_Strict):
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
         for approver in value:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", approver):
-                raise ValueError(f"{approver!r} is not an e-mail address")
+            # 254: the longest address SMTP carries.
+            if len(approver) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", approver):
+                raise ValueError(f"{approver[:60]!r} is not an e-mail address")
         seen = [a.casefold() for a in value]
         repeated = sorted({a for a in seen if seen.count(a) > 1})
         if repeated:

@@ -65,6 +65,13 @@ class StackOutputs(_Adapter):
             for o in stacks[0].get("Outputs") or []
         }
 
+    def required(self, stack_name: str, output: str) -> str:
+        """One output the command needs; `StackNotFound` naming it when the stack lacks it."""
+        value = self.outputs(stack_name).get(output)
+        if not value:
+            raise StackNotFound(f"stack {stack_name} has no output {output}")
+        return value
+
 
 class LedgerHistory(DynamoLedger):
     """The ledger table read whole: a model's every entry, every page, oldest first

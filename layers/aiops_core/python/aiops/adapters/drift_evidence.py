@@ -20,12 +20,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from aiops.adapters.s3 import S3Objects, split_uri
 from aiops.approval.model import FeatureDistribution
 from aiops.approval.ports import MAX_DRIFT_FEATURES
-from aiops.drift.decisions import (
-    DRIFT_CHECK_WRITER,
-    REPORT_MODEL_KEY,
-    REPORT_WRITER_KEY,
-    drift_report_prefix,
-)
 from aiops.observability import logger
 
 MAX_BINS = 40  # FeatureDistribution's limit
@@ -70,6 +64,15 @@ class DriftStatistics:
         self.objects = objects
 
     def distributions(self, model: str, uri: str) -> list[FeatureDistribution]:
+        # Imported when a drift run's approval opens: the other approval functions never pay
+        # for the drift modules at cold start.
+        from aiops.drift.decisions import (
+            DRIFT_CHECK_WRITER,
+            REPORT_MODEL_KEY,
+            REPORT_WRITER_KEY,
+            drift_report_prefix,
+        )
+
         try:
             _, key = split_uri(uri)
             if not key.startswith(drift_report_prefix(model)):

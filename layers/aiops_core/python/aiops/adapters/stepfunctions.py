@@ -65,7 +65,7 @@ class StepFunctionsResumer(AwsAdapter):
         except Exception as exc:
             # The task already ended (timed out, stopped): the caller decides what a result
             # nobody waits for means; it must not vanish here.
+            # Not logged here: the caller says what it means (and the CLI's stdout stays its own).
             if error_code(exc) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
-                logger.warning("task no longer waiting", extra={"error": error_code(exc)})
                 raise TaskNoLongerWaiting(error_code(exc)) from exc
             raise

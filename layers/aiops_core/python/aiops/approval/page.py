@@ -41,13 +41,10 @@ _NOT_FOUND = PageResponse(404, PageView(state="not_found"))
 def view_link(
     link_id: str, visitor: Visitor, deps: DecisionDependencies, now: datetime
 ) -> PageResponse:
-    found = _lookup(link_id, deps)
+    found = _lookup(link_id, visitor, deps)
     if isinstance(found, PageResponse):
         return found
     link, approval = found
-    refused = _refuse_wrong_person(link, approval, visitor)
-    if refused is not None:
-        return refused
     if not approval.is_open(now):
         return _closed(link, approval, now)
     return PageResponse(
@@ -71,13 +68,10 @@ def post_decision(
     deps: DecisionDependencies,
     now: datetime,
 ) -> PageResponse:
-    found = _lookup(link_id, deps)
+    found = _lookup(link_id, visitor, deps)
     if isinstance(found, PageResponse):
         return found
     link, approval = found
-    refused = _refuse_wrong_person(link, approval, visitor)
-    if refused is not None:
-        return refused
     if not visitor.same_origin:
         return _forbidden(link, approval, "a form from another site cannot decide an approval")
     if not same_secret(form.csrf, link.csrf):
@@ -96,7 +90,7 @@ def post_decision(
         return _closed(link, approval, now)
     decision = Decision(
         status=ApprovalStatus.APPROVED if form.decision == "approve" else ApprovalStatus.REJECTED,
-        by=visitor.identity or link.approver,
+        by=(visitor.identity or link.approver)[:256],
         via="page",
         comment=_clean(form.comment),
         at=now,
@@ -119,9 +113,10 @@ def post_decision(
 
 
 def _lookup(
-    link_id: str, deps: DecisionDependencies
+    link_id: str, visitor: Visitor, deps: DecisionDependencies
 ) -> tuple[ApprovalLink, Approval] | PageResponse:
-    """The link and its approval; unknown, malformed and forged ids all get the same page."""
+    """The link and its approval, for the person it was sent to; unknown, malformed and forged
+    ids all get the same page."""
     if not is_link_id(link_id):
         return _NOT_FOUND
     link = deps.store.link(link_hash(link_id))
@@ -130,21 +125,19 @@ def _lookup(
     approval = deps.store.get(link.model, link.version)
     if approval is None:
         return _NOT_FOUND
+    if visitor.identity is not None and visitor.identity.casefold() != link.approver.casefold():
+        return _wrong_person(visitor.identity)
     return link, approval
 
 
-def _refuse_wrong_person(
-    link: ApprovalLink, approval: Approval, visitor: Visitor
-) -> PageResponse | None:
-    if visitor.identity is None or visitor.identity.casefold() == link.approver.casefold():
-        return None
+def _wrong_person(identity: str) -> PageResponse:
     # Nothing about the approval is shown to someone the link was not sent to.
     return PageResponse(
         403,
         PageView(
             state="forbidden",
             message=(
-                f"You are signed in as {visitor.identity}, but this link was sent to another "
+                f"You are signed in as {identity}, but this link was sent to another "
                 "approver. Use the link in your own mail."
             ),
         ),

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiops.approval.links import link_hash, link_path, new_csrf_token, new_link_id
-from aiops.approval.model import ApprovalStatus, ApprovalSummary, Decision, MetricRow, VersionPoint
+from aiops.approval.model import (
+    MAX_COMMENT,
+    ApprovalStatus,
+    ApprovalSummary,
+    Decision,
+    DecisionVia,
+    MetricRow,
+    VersionPoint,
+)
 from aiops.approval.ports import (
     MAX_DRIFT_FEATURES,
     Approval,
@@ -121,10 +129,57 @@ def open_approval(
     now: datetime,
 ) -> Approval:
     model = step.request.model
-    gate = policy.sagemaker_model(model).gate
+    candidate = step.candidate
+    others = deps.store.for_model(model)
+    # A retried step finds its approval: it keeps it (no second snapshot, no second notice).
+    approval = next((a for a in others if a.version == candidate.version), None) or _new_approval(
+        step, policy.sagemaker_model(model).gate, others, deps, now
+    )
+    stored, created = deps.store.create(approval, task_token)
+    if stored.status != ApprovalStatus.PENDING:
+        resume(stored, deps)
+        return stored
+    if created:
+        record(
+            deps.ledger,
+            model,
+            now,
+            LedgerAction.APPROVAL_REQUESTED,
+            f"candidate v{candidate.version} passed the automatic gate; "
+            f"{_who(stored)} decide within {approval_window(stored)}",
+            _cause(stored),
+        )
+    for older in others:
+        if older.version >= stored.version:
+            continue
+        if _superseded_by(older, stored.version):
+            resume(older, deps)  # a retried open: the first may have failed to tell it
+        elif older.status == ApprovalStatus.PENDING:
+            decide_approval(
+                model,
+                older.version,
+                _by_aiops(
+                    ApprovalStatus.SUPERSEDED, f"superseded by version {stored.version}", now
+                ),
+                deps,
+                now,
+            )
+    _notify(stored, deps, now)
+    return stored
+
+
+def _new_approval(
+    step: ApprovalRequest,
+    gate: GatePolicy,
+    others: list[Approval],
+    deps: ApprovalDependencies,
+    now: datetime,
+) -> Approval:
+    """The candidate's approval: pending — or closed at birth when the registry already holds
+    a decision (Studio was first: it stands) or a newer candidate has one (never out of order)."""
     candidate = step.candidate
     approval = Approval(
-        model=model,
+        model=step.request.model,
         version=candidate.version,
         package_arn=candidate.package_arn,
         status=ApprovalStatus.PENDING,
@@ -134,80 +189,35 @@ def open_approval(
         summary=_summary(step, gate, deps),
         execution_name=step.execution_name,
     )
-    newer = [a.version for a in deps.store.for_model(model) if a.version > candidate.version]
     package = deps.registry.package(candidate.package_arn)
-    already = package.approval_status if package is not None else "gone"
-    if already != "PendingManualApproval" and deps.store.get(model, candidate.version) is None:
-        # Decided in the registry (Studio) before anyone was asked: that decision stands.
-        approval = approval.model_copy(
-            update={
-                "status": ApprovalStatus.APPROVED
-                if already == "Approved"
-                else ApprovalStatus.REJECTED,
-                "decision": Decision(
-                    status=ApprovalStatus.APPROVED
-                    if already == "Approved"
-                    else ApprovalStatus.REJECTED,
-                    by=((package.modified_by if package else None) or "aiops")[:256],
-                    via="studio",
-                    comment=(
-                        " ".join(package.description.split())[:500]
-                        if package
-                        else "the package no longer exists"
-                    ),
-                    at=now,
-                ),
-            }
+    newer = [a.version for a in others if a.version > candidate.version]
+    decision: Decision | None = None
+    if package is None:
+        decision = _by_aiops(ApprovalStatus.REJECTED, "the package no longer exists", now)
+    elif package.approval_status != "PendingManualApproval":
+        approved = package.approval_status == "Approved"
+        decision = Decision(
+            status=ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED,
+            by=(package.modified_by or "someone SageMaker did not name")[:256],
+            via="studio",
+            comment=" ".join(package.description.split())[:500],
+            at=now,
         )
-    elif newer and deps.store.get(model, candidate.version) is None:
-        # An older candidate reaching approval after a newer one never waits: approvals can
-        # never deploy out of order.
-        approval = approval.model_copy(
-            update={
-                "status": ApprovalStatus.SUPERSEDED,
-                "decision": Decision(
-                    status=ApprovalStatus.SUPERSEDED,
-                    by="aiops",
-                    via="supersede",
-                    comment=f"superseded by version {max(newer)}",
-                    at=now,
-                ),
-            }
-        )
-    stored, created = deps.store.create(approval, task_token)
-    if stored.status != ApprovalStatus.PENDING:
-        resume(stored, deps)
-        return stored
-    if created:
-        waited = approval_window(stored)
-        record(
-            deps.ledger,
-            model,
-            now,
-            LedgerAction.APPROVAL_REQUESTED,
-            f"candidate v{candidate.version} passed the automatic gate; "
-            f"{_who(stored)} decide within {waited}",
-            _cause(stored),
-        )
-    for older in deps.store.for_model(model):
-        if older.version < stored.version and _superseded_by(older, stored.version):
-            resume(older, deps)  # a retried open: the first may have failed to tell it
-        elif older.version < stored.version and older.status == ApprovalStatus.PENDING:
-            decide_approval(
-                model,
-                older.version,
-                Decision(
-                    status=ApprovalStatus.SUPERSEDED,
-                    by="aiops",
-                    via="supersede",
-                    comment=f"superseded by version {stored.version}",
-                    at=now,
-                ),
-                deps,
-                now,
-            )
-    _notify(stored, deps, now)
-    return stored
+    elif newer:
+        decision = _by_aiops(ApprovalStatus.SUPERSEDED, f"superseded by version {max(newer)}", now)
+    if decision is None:
+        return approval
+    return approval.model_copy(update={"status": decision.status, "decision": decision})
+
+
+def _by_aiops(status: ApprovalStatus, why: str, now: datetime) -> Decision:
+    """A decision the control plane takes itself: supersession, timeout, failure."""
+    vias: dict[ApprovalStatus, DecisionVia] = {
+        ApprovalStatus.SUPERSEDED: "supersede",
+        ApprovalStatus.EXPIRED: "timeout",
+    }
+    via = vias.get(status, "failure")
+    return Decision(status=status, by="aiops", via=via, comment=why[:MAX_COMMENT], at=now)
 
 
 def _superseded_by(approval: Approval, version: int) -> bool:
@@ -231,23 +241,18 @@ def close_approval(end: ApprovalEnd, deps: ApprovalDependencies, now: datetime) 
     if approval.status == ApprovalStatus.PENDING:
         if end.ended == "decided":
             raise RuntimeError(f"{end.model} v{end.version}: resumed but still pending")
-        waited = approval_window(approval)
-        status, via, comment = (
-            (ApprovalStatus.EXPIRED, "timeout", f"no decision within {waited}")
+        decision = (
+            _by_aiops(
+                ApprovalStatus.EXPIRED, f"no decision within {approval_window(approval)}", now
+            )
             if end.ended == "timed_out"
-            else (
+            else _by_aiops(
                 ApprovalStatus.FAILED,
-                "failure",
                 f"the approval stage failed ({_failure(end)}); nobody can decide it any more",
+                now,
             )
         )
-        _, current = decide_approval(
-            end.model,
-            end.version,
-            Decision(status=status, by="aiops", via=via, comment=comment[:500], at=now),
-            deps,
-            now,
-        )
+        _, current = decide_approval(end.model, end.version, decision, deps, now)
         approval = current or approval
     _apply(approval, deps, now)
     return approval
