@@ -13,6 +13,8 @@ nothing else can happen.
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import logging
 import os
@@ -43,6 +45,9 @@ from aiops_local.patches import (
     events_pattern,
     lambda_invoke,
     s3_eventbridge,
+    sagemaker_endpoints,
+    sagemaker_inference_experiments,
+    sagemaker_packages,
     sagemaker_pipelines,
     sfn_clock,
     sfn_history,
@@ -83,6 +88,10 @@ class ExecutionInfo:
     cause: str | None
 
 
+HAND_REGISTERED_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+LOCAL_MODEL_EXECUTION_ROLE = "arn:aws:iam::123456789012:role/aiops-local-model-execution"
+
+
 class LocalCloud:
     _active_lock = threading.Lock()
     _active: LocalCloud | None = None
@@ -96,7 +105,16 @@ class LocalCloud:
         simulators: dict[str, dict[str, Any]] | None = None,
         stuck_after_s: float = 120.0,
     ) -> None:
+        # Offline, Models run as a placeholder role (moto checks no trust): deploys work as they
+        # would with the stack's ModelExecutionRoleArn parameter set.
         self.template = CloudTemplate(template, parameters)
+        if "ModelExecutionRoleArn" in self.template.source.get(
+            "Parameters", {}
+        ) and "ModelExecutionRoleArn" not in (parameters or {}):
+            self.template = CloudTemplate(
+                template,
+                {**(parameters or {}), "ModelExecutionRoleArn": LOCAL_MODEL_EXECUTION_ROLE},
+            )
         self.account = self.template.env.account
         self.region = self.template.env.region
         policy_path = policy or (self.template.root / DEFAULT_POLICY)
@@ -174,6 +192,9 @@ class LocalCloud:
         events_pattern.install(self._patcher)
         s3_eventbridge.install(self._patcher, self.events)
         sagemaker_pipelines.install(self._patcher)
+        sagemaker_packages.install(self._patcher)
+        sagemaker_endpoints.install(self._patcher)
+        sagemaker_inference_experiments.install(self._patcher)
         self._set_control_plane_clock(self.clock.now)
         for name, cls in REGISTRY.items():
             simulator = cls(self)
@@ -525,6 +546,30 @@ class LocalCloud:
             StateValue=state,
             StateReason=reason or f"Set to {state} by the scenario",
         )
+
+    def register_package(self, group: str, description: str = "") -> str:
+        """A package registered by hand (a notebook, another team's pipeline): pending, in
+        `group`, with an image and an artifact but no run of ours behind it."""
+        sagemaker = self.client("sagemaker")
+        with contextlib.suppress(Exception):
+            sagemaker.create_model_package_group(ModelPackageGroupName=group)
+        bucket = self.artifacts_bucket
+        response = sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            ModelPackageDescription=description or "Registered by hand",
+            ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification={
+                "Containers": [
+                    {
+                        "Image": HAND_REGISTERED_IMAGE,
+                        "ModelDataUrl": f"s3://{bucket}/hand-registered/{group}/model.tar.gz",
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )
+        return str(response["ModelPackageArn"])
 
     def resolve_package(self, ref: str) -> str:
         """A package ARN from an ARN, `group/version`, or `group` (its latest version)."""

@@ -24,6 +24,7 @@ STEP_KINDS = (
     "put_dataset",
     "monitoring_execution",
     "advance",
+    "register",
     "approve",
     "reject",
     "open_link",
@@ -216,11 +217,17 @@ class ScenarioRunner:
         elif step.kind == "put_object":
             for put in _each(arg):
                 self._put_object(put, where)
+            if all(isinstance(put, dict) and "after" in put for put in _each(arg)):
+                return []  # scheduled for later: the next steps run until then
         elif step.kind == "put_dataset":
             for put in _each(arg):
                 self._put_dataset(put, where)
         elif step.kind == "monitoring_execution":
             self._monitoring_execution(arg, where)
+        elif step.kind == "register":
+            if not isinstance(arg, dict) or "group" not in arg:
+                raise ScenarioError(f"{where}: register takes {{group[, description]}}")
+            cloud.register_package(str(arg["group"]), str(arg.get("description", "")))
         elif step.kind in ("approve", "reject"):
             self._approval("Approved" if step.kind == "approve" else "Rejected", arg, where)
         elif step.kind in ("open_link", "decide"):
@@ -229,8 +236,18 @@ class ScenarioRunner:
             return failures
         elif step.kind == "alarm":
             if not isinstance(arg, dict) or "name" not in arg or "state" not in arg:
-                raise ScenarioError(f"{where}: alarm takes {{name, state[, reason]}}")
-            cloud.set_alarm(str(arg["name"]), str(arg["state"]), str(arg.get("reason", "")))
+                raise ScenarioError(f"{where}: alarm takes {{name, state[, reason, after]}}")
+            name, state = str(arg["name"]), str(arg["state"])
+            reason = str(arg.get("reason", ""))
+            if "after" in arg:
+                # Later in virtual time (e.g. during a bake that the next steps start).
+                cloud.agenda.after(
+                    duration_seconds(str(arg["after"])),
+                    f"alarm {name} → {state}",
+                    lambda: cloud.set_alarm(name, state, reason),
+                )
+                return []
+            cloud.set_alarm(name, state, reason)
         elif step.kind == "configure":
             self._configure(arg, where)
         # step.kind == "run" only lets the cloud settle.
@@ -326,6 +343,14 @@ class ScenarioRunner:
         if body is not None and not isinstance(body, str):
             body = json.dumps(body)
         data = None if body is None else body.encode()
+        if "after" in put:
+            # Later in virtual time: uploads that arrive while a run or a deployment goes on.
+            self.cloud.agenda.after(
+                duration_seconds(str(put["after"])),
+                f"put_object {put['key']}",
+                lambda: self._put_numbered(put, lambda n: data, size=int(put.get("size", 0))),
+            )
+            return
         self._put_numbered(put, lambda n: data, size=int(put.get("size", 0)))
 
     def _put_numbered(

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import boto3
 import moto
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from aiops_local import LocalCloud
@@ -356,6 +358,117 @@ def test_pipeline_executions_are_plain_objects_in_the_backend() -> None:
     assert hasattr(execution, "pipeline_execution_failure_reason")
 
 
+# ---------------------------------------------------------------------- sagemaker_endpoints
+def _endpoint_configs(sagemaker: Any) -> None:
+    sagemaker.create_model(
+        ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r", PrimaryContainer={}
+    )
+    for name in ("c1", "c2"):
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=name,
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "m",
+                    "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": 2,
+                }
+            ],
+        )
+
+
+def test_moto_creates_endpoints_in_service_and_lacks_update_endpoint() -> None:
+    from moto.sagemaker.responses import SageMakerResponse
+
+    # The reasons for the patch: if moto starts doing either, use moto's own.
+    assert not hasattr(SageMakerResponse, "update_endpoint")
+    with mock_aws():
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        _endpoint_configs(sagemaker)
+        sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+        assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "InService"
+        with pytest.raises(NotImplementedError):
+            sagemaker.update_endpoint(EndpointName="e", EndpointConfigName="c2")
+
+
+def test_endpoints_are_plain_objects_that_describe_endpoint_reads() -> None:
+    from moto.sagemaker.models import FakeEndpoint, sagemaker_backends
+    from moto.sagemaker.responses import SageMakerResponse
+
+    assert parameters(FakeEndpoint.arn_formatter) == ["endpoint_name", "account_id", "region_name"]
+    assert 'self._get_param("EndpointName")' in source(SageMakerResponse.create_endpoint)
+    assert 'ActionResult({"EndpointArn": endpoint.arn})' in source(
+        SageMakerResponse.create_endpoint
+    )
+    assert "describe_endpoint(endpoint_name)" in source(SageMakerResponse.describe_endpoint)
+    with mock_aws():
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        _endpoint_configs(sagemaker)
+        sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+        backend = sagemaker_backends["123456789012"]["us-east-1"]
+        endpoint = backend.endpoints["e"]
+        config = backend.endpoint_configs["c2"]
+        assert config.production_variants[0]["VariantName"] == "AllTraffic"
+        assert config.production_variants[0]["InitialInstanceCount"] == 2
+        assert config.data_capture_config == {}
+        assert {"arn", "endpoint_name", "tags", "creation_time", "data_capture_config"} <= set(
+            vars(endpoint)
+        )
+        # What the patch writes, DescribeEndpoint shows (it renders the object's attributes).
+        endpoint.endpoint_status = "Updating"
+        endpoint.failure_reason = "why"
+        endpoint.endpoint_config_name = "c2"
+        endpoint.production_variants = [{"VariantName": "AllTraffic", "CurrentInstanceCount": 7}]
+        endpoint.last_modified_time = datetime(2026, 11, 20, tzinfo=UTC)
+        described = sagemaker.describe_endpoint(EndpointName="e")
+    assert (described["EndpointStatus"], described["FailureReason"]) == ("Updating", "why")
+    assert described["EndpointConfigName"] == "c2"
+    assert described["ProductionVariants"] == [
+        {"VariantName": "AllTraffic", "CurrentInstanceCount": 7}
+    ]
+    assert described["LastModifiedTime"] == datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def test_the_endpoint_patch_keeps_status_and_deployment_and_restores() -> None:
+    from moto.sagemaker.responses import SageMakerResponse
+
+    from aiops_local.patches import sagemaker_endpoints
+
+    config = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+            "TerminationWaitInSeconds": 60,
+        }
+    }
+    with installed(sagemaker_endpoints), mock_aws():
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        _endpoint_configs(sagemaker)
+        sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+        created = sagemaker.describe_endpoint(EndpointName="e")
+        with pytest.raises(ClientError, match="Cannot update in-progress endpoint"):
+            sagemaker.update_endpoint(EndpointName="e", EndpointConfigName="c2")
+        when = sagemaker_endpoints.now()
+        sagemaker_endpoints.set_status("123456789012", "us-east-1", "e", "InService", when)
+        sagemaker.update_endpoint(
+            EndpointName="e", EndpointConfigName="c2", DeploymentConfig=config
+        )
+        sagemaker_endpoints.set_variant_status(
+            "123456789012", "us-east-1", "e", "Baking", "Baking for 60 seconds", when, 2
+        )
+        updating = sagemaker.describe_endpoint(EndpointName="e")
+        sagemaker_endpoints.complete_deployment("123456789012", "us-east-1", "e", when)
+        done = sagemaker.describe_endpoint(EndpointName="e")
+    assert created["EndpointStatus"] == "Creating"
+    assert (updating["EndpointStatus"], updating["EndpointConfigName"]) == ("Updating", "c1")
+    (variant,) = updating["PendingDeploymentSummary"]["ProductionVariants"]
+    assert variant["VariantStatus"][0]["Status"] == "Baking"
+    assert variant["CurrentInstanceCount"] == 2
+    assert updating["LastDeploymentConfig"] == config
+    assert (done["EndpointStatus"], done["EndpointConfigName"]) == ("InService", "c2")
+    assert "PendingDeploymentSummary" not in done
+    assert not hasattr(SageMakerResponse, "update_endpoint")
+
+
 # ---------------------------------------------------------------------- all of them
 def test_a_stopped_cloud_leaves_moto_and_botocore_as_they_were(
     toy_project: Path,
@@ -364,6 +477,7 @@ def test_a_stopped_cloud_leaves_moto_and_botocore_as_they_were(
     from moto.awslambda.models import LambdaFunction
     from moto.events.models import EventsBackend
     from moto.s3 import notifications
+    from moto.sagemaker.responses import SageMakerResponse
 
     def patch_points() -> tuple[object, ...]:
         return (
@@ -371,11 +485,14 @@ def test_a_stopped_cloud_leaves_moto_and_botocore_as_they_were(
             LambdaFunction._invoke_lambda,
             EventsBackend.put_events,
             notifications._send_event_bridge_message,
+            SageMakerResponse.create_endpoint,
+            SageMakerResponse.describe_endpoint,
         )
 
     before = patch_points()
     with LocalCloud(toy_project):
         assert LambdaFunction._invoke_lambda is not before[1]
     assert patch_points() == before
+    assert not hasattr(SageMakerResponse, "update_endpoint")
     for name in sfn_clock.THREADING_MODULES:
         assert importlib.import_module(name).threading is threading

@@ -73,7 +73,7 @@ def test_a_canary_without_rollback_alarms_is_rejected():
         )
     )
 
-    assert "a canary needs at least one alarm" in found["models.churn.deploy"]
+    assert "a canary deployment needs at least one alarm" in found["models.churn.deploy"]
 
 
 def test_overlapping_prefixes_are_rejected():
@@ -445,10 +445,6 @@ def test_given_fields_nothing_acts_on_yet_when_checked_then_each_is_warned_and_e
     err = capsys.readouterr().err
     assert status == 0
     for field in [
-        "models.churn.deploy.strategy",
-        "models.churn.deploy.canary_percent",
-        "models.churn.deploy.bake",
-        "models.churn.deploy.rollback_alarms",
         "models.churn.budget",
         "models.support-assistant.labels",
         "models.support-assistant.base_model",
@@ -457,14 +453,15 @@ def test_given_fields_nothing_acts_on_yet_when_checked_then_each_is_warned_and_e
     ]:
         assert f"warning: {field}: not acted on yet: " in err
     assert "deploy.endpoint" not in err  # read: it ties drift signals to the model
+    for deploy_field in ("strategy", "canary_percent", "bake", "rollback_alarms"):
+        assert f"models.churn.deploy.{deploy_field}" not in err  # the deploy workflow reads them
     assert "gate.approvers" not in err and "gate.timeout" not in err  # approvals read them
 
 
 def test_given_a_minimal_policy_when_checked_then_only_the_fields_it_writes_are_warned(
     tmp_path, capsys
 ):
-    # Defaults are not named: only `strategy`, written here because the default canary would
-    # need rollback alarms.
+    # Defaults are not named: only `budget.actions`, which no capability acts on yet.
     text = """\
 models:
   churn:
@@ -474,14 +471,15 @@ models:
     package_group: churn
     gate: {metric: auc, human: false}
     deploy: {endpoint: churn-prod, strategy: all_at_once}
+    budget: {actions: [notify]}
 """
 
     status, _, err = check_file(tmp_path, capsys, text)
 
     assert status == 0
     assert err.splitlines() == [
-        f"{tmp_path / 'policy.yaml'}: warning: models.churn.deploy.strategy: "
-        f"not acted on yet: {NOT_YET_ACTED_ON['deploy.strategy']}"
+        f"{tmp_path / 'policy.yaml'}: warning: models.churn.budget: "
+        f"not acted on yet: {NOT_YET_ACTED_ON['budget']}"
     ]
 
 

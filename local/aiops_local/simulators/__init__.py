@@ -8,7 +8,9 @@ from aiops_local.simulators import (
     cloudwatch_alarms,
     model_monitor,
     model_registry,
+    sagemaker_endpoint,
     sagemaker_pipeline,
+    sagemaker_shadow,
 )
 from aiops_local.simulators.base import REGISTRY, Simulator, SimulatorHost, register
 
@@ -20,5 +22,7 @@ __all__ = [
     "model_monitor",
     "model_registry",
     "register",
+    "sagemaker_endpoint",
     "sagemaker_pipeline",
+    "sagemaker_shadow",
 ]

@@ -265,6 +265,26 @@ class ModelPackageStateChange(_Envelope):
     detail: ModelPackageDetail
 
 
+class EndpointDetail(_AwsShape):
+    """What both endpoint events say: the endpoint, its serving config and status (the
+    spelling differs between the two events: IN_SERVICE vs InService; compared upper-case)."""
+
+    endpoint_name: str = Field(alias="EndpointName", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    endpoint_config: Name = Field(default="", alias="EndpointConfigName")
+    status: Name = Field(default="", alias="EndpointStatus")
+
+
+class EndpointStateChange(_Envelope):
+    """ "SageMaker Endpoint State Change" or "SageMaker Endpoint Deployment State Change": either
+    only wakes the deploy workflow, which reads the endpoint itself before it believes it."""
+
+    source: Literal["aws.sagemaker"]
+    detail_type: Literal[
+        "SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"
+    ] = Field(alias="detail-type")
+    detail: EndpointDetail
+
+
 class DriftCheckDetail(_AwsShape):
     model: str = Field(min_length=1, max_length=MAX_NAME)
     endpoint: str | None = Field(default=None, min_length=1, max_length=MAX_JOB_NAME)

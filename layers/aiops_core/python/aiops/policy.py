@@ -6,6 +6,7 @@ and the reason (`PolicyError`), and nothing is half-applied.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
@@ -204,19 +205,119 @@ class GatePolicy(_Strict):
         return value
 
 
+# SageMaker's bounds on a blue/green deployment (BlueGreenUpdatePolicy, TrafficRoutingConfig).
+MAX_BAKE = timedelta(hours=1)  # WaitIntervalInSeconds, TerminationWaitInSeconds: 0-3600 s
+MIN_DEPLOY_TIMEOUT = timedelta(minutes=10)  # MaximumExecutionTimeoutInSeconds: 600-28800 s
+MAX_DEPLOY_TIMEOUT = timedelta(hours=8)
+MAX_ROLLBACK_ALARMS = 10  # AutoRollbackConfiguration.Alarms: 1-10
+# Instances an endpoint variant may ask for: far above any account's default quota.
+MAX_INSTANCE_COUNT = 100
+# Shadow tests: SageMaker runs an inference experiment for at most 30 days.
+MIN_SHADOW_DURATION = timedelta(hours=1)
+MAX_SHADOW_DURATION = timedelta(days=30)
+_ALARM_NAME = re.compile(r"[^\x00-\x1f]{1,255}")
+
+
+class ShadowPolicy(_Strict):
+    """A shadow test: the candidate answers a copy of production's requests, unseen by callers;
+    at the end its error rate and latency against production's decide."""
+
+    sampling_percent: int = Field(default=10, ge=1, le=100)
+    duration: Duration = Field(default=timedelta(hours=24))
+    # Promote when the shadow's 5xx rate is at most production's plus this (absolute, 0-1) ...
+    max_error_rate_increase: FiniteFloat = Field(default=0.001, ge=0, le=1)
+    # ... and its average model latency at most production's times (1 + this).
+    max_latency_increase: FiniteFloat = Field(default=0.2, ge=0, le=100)
+    # Fewer shadow requests than this decide nothing: the candidate is discarded, not trusted.
+    min_invocations: int = Field(default=100, ge=1, le=MAX_COUNT)
+    # After a good shadow test, how the candidate replaces production.
+    then: Literal["canary", "linear", "all_at_once"] = "canary"
+
+    @field_validator("duration")
+    @classmethod
+    def _experiment_length(cls, value: timedelta) -> timedelta:
+        if not MIN_SHADOW_DURATION <= value <= MAX_SHADOW_DURATION:
+            raise ValueError(
+                f"must be between {format_duration(MIN_SHADOW_DURATION)} and "
+                f"{format_duration(MAX_SHADOW_DURATION)} (SageMaker's longest inference experiment)"
+            )
+        return value
+
+
 class SageMakerDeployPolicy(_Strict):
     # SageMaker's own rule for endpoint names: a typo here would never match an endpoint.
     endpoint: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-    strategy: Literal["canary", "all_at_once"] = "canary"
+    strategy: Literal["canary", "linear", "all_at_once", "shadow"] = "canary"
+    # canary: the first share of capacity; linear: each step's share (SageMaker: at most 50%).
     canary_percent: int = Field(default=10, ge=1, le=50)
+    # How long each traffic step bakes before the next (WaitIntervalInSeconds).
     bake: Duration = Field(default=timedelta(minutes=15))
-    rollback_alarms: list[str] = Field(default_factory=list)
+    # How long the old fleet stays after all traffic moved: alarms still roll back within it.
+    termination_wait: Duration = Field(default=timedelta(minutes=10))
+    # The longest a deployment may take before SageMaker itself rolls it back.
+    timeout: Duration = Field(default=timedelta(hours=2))
+    rollback_alarms: list[str] = Field(default_factory=list, max_length=MAX_ROLLBACK_ALARMS)
+    instance_type: str = Field(default="ml.m5.large", pattern=r"^ml\.[a-z0-9]+[a-z0-9.-]*$")
+    instance_count: int = Field(default=2, ge=1, le=MAX_INSTANCE_COUNT)
+    # The production variant's name: blue/green keeps it across every deployment.
+    variant: str = Field(default="AllTraffic", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    shadow: ShadowPolicy | None = None
+
+    @field_validator("bake", "termination_wait")
+    @classmethod
+    def _sagemaker_wait(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) <= value <= MAX_BAKE:
+            raise ValueError(f"must be between 0s and {format_duration(MAX_BAKE)} (SageMaker)")
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _sagemaker_timeout(cls, value: timedelta) -> timedelta:
+        if not MIN_DEPLOY_TIMEOUT <= value <= MAX_DEPLOY_TIMEOUT:
+            raise ValueError(
+                f"must be between {format_duration(MIN_DEPLOY_TIMEOUT)} and "
+                f"{format_duration(MAX_DEPLOY_TIMEOUT)} (SageMaker's deployment timeout)"
+            )
+        return value
+
+    @field_validator("rollback_alarms")
+    @classmethod
+    def _alarm_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _ALARM_NAME.fullmatch(name):
+                raise ValueError(f"{name[:60]!r} is not a CloudWatch alarm name (1-255 characters)")
+        if len(set(value)) != len(value):
+            raise ValueError("an alarm is named more than once")
+        return value
 
     @model_validator(mode="after")
-    def _canary_needs_alarms(self) -> SageMakerDeployPolicy:
-        if self.strategy == "canary" and not self.rollback_alarms:
-            raise ValueError("rollback_alarms: a canary needs at least one alarm to roll back on")
+    def _strategy_is_complete(self) -> SageMakerDeployPolicy:
+        shifts = self.shadow.then if self.strategy == "shadow" and self.shadow else self.strategy
+        if shifts in ("canary", "linear") and not self.rollback_alarms:
+            raise ValueError(
+                f"rollback_alarms: a {shifts} deployment needs at least one alarm to roll back on"
+            )
+        if self.strategy == "shadow" and self.shadow is None:
+            raise ValueError("shadow: strategy shadow needs a shadow section")
+        if self.strategy != "shadow" and self.shadow is not None:
+            raise ValueError("shadow: only strategy shadow runs a shadow test")
+        steps = 1 if shifts in ("canary", "all_at_once") else math.ceil(100 / self.canary_percent)
+        waits = (self.bake * steps if shifts != "all_at_once" else timedelta(0)) + (
+            self.termination_wait
+        )
+        if waits >= self.timeout:
+            raise ValueError(
+                f"timeout: {format_duration(self.timeout)} leaves no time to deploy after "
+                f"{format_duration(waits)} of bake and termination wait"
+            )
         return self
+
+    @property
+    def shifts_traffic_by(self) -> Literal["canary", "linear", "all_at_once"]:
+        """How traffic moves to the new version (a shadow test's `then`)."""
+        if self.strategy == "shadow":
+            return self.shadow.then if self.shadow else "canary"
+        return self.strategy
 
 
 class BedrockDeployPolicy(_Strict):
@@ -325,6 +426,15 @@ class Policy(_Strict):
                         "an object must belong to one model"
                     )
             seen[prefix] = name
+        endpoints: dict[str, str] = {}
+        for name, model in models.items():
+            if isinstance(model, SageMakerModelPolicy):
+                other = endpoints.setdefault(model.deploy.endpoint, name)
+                if other != name:
+                    raise ValueError(
+                        f"{name}: endpoint {model.deploy.endpoint!r} is also {other}'s; "
+                        "an endpoint serves one model"
+                    )
         return models
 
     def sagemaker_model_for_key(self, key: str) -> tuple[str, SageMakerModelPolicy] | None:
@@ -342,6 +452,21 @@ class Policy(_Strict):
             if model.deploy.endpoint == endpoint:
                 return name, model
         return None
+
+    def sagemaker_model_for_group(
+        self, package_group: str
+    ) -> tuple[str, SageMakerModelPolicy] | None:
+        """The SageMaker model whose candidates `package_group` holds, if any."""
+        for name, model in self.sagemaker_models().items():
+            if model.package_group == package_group:
+                return name, model
+        return None
+
+    def sagemaker_models_for_alarm(self, alarm: str) -> dict[str, SageMakerModelPolicy]:
+        """The SageMaker models that roll back on `alarm`."""
+        return {
+            n: m for n, m in self.sagemaker_models().items() if alarm in m.deploy.rollback_alarms
+        }
 
     def sagemaker_models(self) -> dict[str, SageMakerModelPolicy]:
         return {n: m for n, m in self.models.items() if isinstance(m, SageMakerModelPolicy)}
@@ -615,16 +740,10 @@ def parse_policy(text: str | bytes, source: str = "<policy>") -> Policy:
 #
 # Declared so a policy can be written whole, but no handler reads them yet: a user who sets them
 # must not believe canaries or budgets are active. Each entry is a path under a model; the
-# capability that starts reading a field removes its entry. (`deploy.endpoint` is read: it ties
-# Model Monitor and our drift check to the model.)
-_DEPLOYS = "deploys come with the deploy capability; nothing deploys a model yet"
+# capability that starts reading a field removes its entry.
 _BEDROCK = "Bedrock fine-tuning comes with the Bedrock capability; nothing trains this model yet"
 NOT_YET_ACTED_ON: dict[str, str] = {
-    "deploy.strategy": _DEPLOYS,
-    "deploy.canary_percent": _DEPLOYS,
-    "deploy.bake": _DEPLOYS,
-    "deploy.rollback_alarms": _DEPLOYS,
-    "deploy.serving_parameter": _DEPLOYS,
+    "deploy.serving_parameter": "serving Bedrock models comes with the Bedrock capability",
     "budget": "cost actions come with the budget capability; no anomaly pauses or scales anything",
     "labels": _BEDROCK,
     "base_model": _BEDROCK,

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     artifacts_bucket: str | None = Field(default=None, min_length=3)
     retrain_state_machine_arn: str | None = Field(default=None, pattern=_STATES_ARN)
     approvals_topic_arn: str | None = Field(default=None, pattern=_SNS_ARN)
+    deploy_state_machine_arn: str | None = Field(default=None, pattern=_STATES_ARN)
+    # The role SageMaker Models run as ("" until the stack is given one: deploys then fail
+    # with that reason, closed).
+    model_execution_role_arn: str | None = Field(
+        default=None, pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:role/.+)?$"
+    )
     approval_page_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+/?$")
     # Set on asynchronously invoked functions: where they keep events that can never succeed.
     dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https://")
@@ -100,3 +106,29 @@ class OpenApprovalSettings(ApprovalSettings):
 
     approvals_topic_arn: str = Field(pattern=_SNS_ARN)
     approval_page_url: str = Field(pattern=r"^https?://[^/?#\s]+/?$")
+
+
+class DeployWaitSettings(Settings):
+    """Parking the deploy workflow's task token (the control table only)."""
+
+    control_table: str = Field(min_length=3)
+
+
+class DeploySettings(DeployWaitSettings):
+    """The deploy workflow's steps: endpoint state, ledger, alerts, and the workflow itself
+    (a released endpoint starts the deployment that waited)."""
+
+    ledger_table: str = Field(min_length=3)
+    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
+    deploy_state_machine_arn: str = Field(pattern=_STATES_ARN)
+
+
+class StartDeploymentSettings(DeploySettings):
+    model_execution_role_arn: str = Field(pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:role/.+)?$")
+
+
+class DeployEventSettings(DeploySettings):
+    """Functions on EventBridge events (approvals, endpoint changes, alarms)."""
+
+    idempotency_table: str = Field(min_length=3)
+    dead_letter_queue_url: str = Field(pattern=r"^https://")

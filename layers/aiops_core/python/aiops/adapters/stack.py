@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
     from aiops.adapters.verdict_store import DynamoGateVerdicts
     from aiops.approval.stage import ApprovalDependencies, DecisionDependencies
+    from aiops.deploy.dependencies import DeployDependencies
     from aiops.drift.check import DriftCheckDependencies
     from aiops.drift.decisions import DriftDependencies, DriftReports
     from aiops.gate.step import GateDependencies
@@ -154,6 +155,35 @@ class Stack:
             claims=self.idempotency if settings.idempotency_table else None,
             page_url=settings.approval_page_url or "",
             drift=DriftStatistics(self.objects),
+        )
+
+    @cached_property
+    def deploy(self) -> DeployDependencies:
+        # Imported here: only the deploy functions pay for the deploy modules.
+        from aiops.adapters.deploy_store import DynamoDeployStore
+        from aiops.adapters.sagemaker_endpoints import (
+            CloudWatchAlarmStates,
+            SageMakerEndpoints,
+            SageMakerPackages,
+        )
+        from aiops.adapters.stepfunctions import StepFunctionsDeployStarter
+        from aiops.deploy.dependencies import DeployDependencies
+
+        settings = self.settings
+        store = DynamoDeployStore(settings.required("control_table"))
+        return DeployDependencies(
+            endpoints=SageMakerEndpoints(settings.model_execution_role_arn or ""),
+            packages=SageMakerPackages(),
+            alarms=CloudWatchAlarmStates(),
+            locks=store,
+            history=store,
+            rendezvous=self.rendezvous,
+            resumer=self.resumer,
+            starter=StepFunctionsDeployStarter(settings.deploy_state_machine_arn or ""),
+            verdicts=self.verdicts,
+            ledger=DynamoLedger(settings.ledger_table or ""),
+            alerts=SnsAlerts(settings.alerts_topic_arn or ""),
+            claims=self.idempotency if settings.idempotency_table else None,
         )
 
     @cached_property

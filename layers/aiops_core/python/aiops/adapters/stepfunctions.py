@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aiops.adapters.aws import AwsAdapter, error_code
+from aiops.deploy.model import DeploymentRequest
 from aiops.observability import logger
 from aiops.runs.rendezvous import TaskNoLongerWaiting
 from aiops.runs.requests import RunRequest
@@ -37,6 +38,26 @@ class StepFunctionsRunStarter(AwsAdapter):
                 raise
             logger.info("run already started", extra={"run_id": request.run_id})
             return self._execution_arn(request.run_id)
+        return str(response["executionArn"])
+
+
+class StepFunctionsDeployStarter(StepFunctionsRunStarter):
+    """Starts the deploy workflow; one execution name per request (and start), so a repeated
+    start is a no-op rather than a second deployment."""
+
+    def start(self, request: DeploymentRequest) -> str | None:  # type: ignore[override]
+        name = request.execution_name
+        try:
+            response = self.client.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=name,
+                input=request.model_dump_json(),
+            )
+        except Exception as exc:
+            if error_code(exc) != "ExecutionAlreadyExists":
+                raise
+            logger.info("deployment already started", extra={"execution": name})
+            return None
         return str(response["executionArn"])
 
 

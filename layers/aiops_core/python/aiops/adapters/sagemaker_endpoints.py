@@ -1,0 +1,146 @@
+"""SageMaker endpoints, their configs and models, and the registry as deploying reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiops.adapters.aws import AwsAdapter, error_code
+from aiops.adapters.sagemaker import _modified_by
+from aiops.deploy.model import EndpointView, PackageSpec
+
+_NOT_FOUND = ("ValidationException", "ResourceNotFound")
+
+
+def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+class SageMakerEndpoints(AwsAdapter):
+    service = "sagemaker"
+
+    def __init__(self, execution_role_arn: str, client: Any | None = None) -> None:
+        # The role every Model runs as (the one role the deploy functions may pass).
+        self.execution_role_arn = execution_role_arn
+        super().__init__(client)
+
+    def describe(self, endpoint: str) -> EndpointView | None:
+        try:
+            response = self.client.describe_endpoint(EndpointName=endpoint)
+        except Exception as exc:
+            if error_code(exc) in _NOT_FOUND:
+                return None
+            raise
+        pending = response.get("PendingDeploymentSummary") or {}
+        return EndpointView(
+            status=str(response.get("EndpointStatus", "")),
+            endpoint_config=str(response.get("EndpointConfigName", "")),
+            pending_config=pending.get("EndpointConfigName"),
+            failure_reason=response.get("FailureReason") or None,
+        )
+
+    def ensure_model(
+        self, name: str, image: str, model_data_url: str, tags: dict[str, str]
+    ) -> None:
+        if not self.execution_role_arn:
+            raise ValueError("no model execution role: set the ModelExecutionRoleArn parameter")
+        try:
+            self.client.describe_model(ModelName=name)
+            return
+        except Exception as exc:
+            if error_code(exc) not in _NOT_FOUND:
+                raise
+        self.client.create_model(
+            ModelName=name,
+            PrimaryContainer={"Image": image, "ModelDataUrl": model_data_url},
+            ExecutionRoleArn=self.execution_role_arn,
+            Tags=_tags(tags),
+        )
+
+    def config_exists(self, name: str) -> bool:
+        try:
+            self.client.describe_endpoint_config(EndpointConfigName=name)
+        except Exception as exc:
+            if error_code(exc) in _NOT_FOUND:
+                return False
+            raise
+        return True
+
+    def ensure_endpoint_config(
+        self,
+        name: str,
+        model_name: str,
+        variant: str,
+        instance_type: str,
+        instance_count: int,
+        tags: dict[str, str],
+    ) -> None:
+        if self.config_exists(name):
+            return
+        self.client.create_endpoint_config(
+            EndpointConfigName=name,
+            ProductionVariants=[
+                {
+                    "VariantName": variant,
+                    "ModelName": model_name,
+                    "InstanceType": instance_type,
+                    "InitialInstanceCount": instance_count,
+                    "InitialVariantWeight": 1.0,
+                }
+            ],
+            Tags=_tags(tags),
+        )
+
+    def create(self, endpoint: str, endpoint_config: str, tags: dict[str, str]) -> None:
+        self.client.create_endpoint(
+            EndpointName=endpoint, EndpointConfigName=endpoint_config, Tags=_tags(tags)
+        )
+
+    def update(
+        self, endpoint: str, endpoint_config: str, deployment_config: dict[str, Any] | None
+    ) -> None:
+        kwargs: dict[str, Any] = {"EndpointName": endpoint, "EndpointConfigName": endpoint_config}
+        if deployment_config is not None:
+            kwargs["DeploymentConfig"] = deployment_config
+        self.client.update_endpoint(**kwargs)
+
+
+class SageMakerPackages(AwsAdapter):
+    service = "sagemaker"
+
+    def spec(self, package_arn: str) -> PackageSpec | None:
+        try:
+            package = self.client.describe_model_package(ModelPackageName=package_arn)
+        except Exception as exc:
+            if error_code(exc) in _NOT_FOUND:
+                return None
+            raise
+        containers = (package.get("InferenceSpecification") or {}).get("Containers") or [{}]
+        custom = package.get("CustomerMetadataProperties") or {}
+        return PackageSpec(
+            package_arn=package["ModelPackageArn"],
+            package_group=package.get("ModelPackageGroupName", ""),
+            version=int(package.get("ModelPackageVersion", 0)),
+            approval_status=package.get("ModelApprovalStatus", "PendingManualApproval"),
+            image=containers[0].get("Image"),
+            model_data_url=containers[0].get("ModelDataUrl"),
+            marks={k: str(v) for k, v in custom.items() if k.startswith("aiops:")},
+            approved_by=_modified_by(package.get("LastModifiedBy") or {}),
+            description=package.get("ApprovalDescription", ""),
+        )
+
+    def mark(self, package_arn: str, marks: dict[str, str]) -> None:
+        package = self.client.describe_model_package(ModelPackageName=package_arn)
+        merged = {**(package.get("CustomerMetadataProperties") or {}), **marks}
+        self.client.update_model_package(
+            ModelPackageArn=package_arn, CustomerMetadataProperties=merged
+        )
+
+
+class CloudWatchAlarmStates(AwsAdapter):
+    service = "cloudwatch"
+
+    def firing(self, names: list[str]) -> list[str]:
+        if not names:
+            return []
+        alarms = self.client.describe_alarms(AlarmNames=names[:100]).get("MetricAlarms", [])
+        return sorted(a["AlarmName"] for a in alarms if a.get("StateValue") == "ALARM")

@@ -1,0 +1,36 @@
+"""Everything the deploy capability acts through, travelling as one object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiops.deploy.ports import (
+    AlarmStates,
+    DeployLocks,
+    DeployStarter,
+    EndpointHistory,
+    Endpoints,
+    Packages,
+)
+from aiops.idempotency import IdempotencyStore
+from aiops.ledger import Ledger
+from aiops.runs.ports import Alerts
+from aiops.runs.rendezvous import RendezvousStore, TaskResumer
+from aiops.verdicts import GateVerdicts
+
+
+@dataclass(frozen=True)
+class DeployDependencies:
+    endpoints: Endpoints
+    packages: Packages
+    alarms: AlarmStates
+    locks: DeployLocks
+    history: EndpointHistory
+    rendezvous: RendezvousStore
+    resumer: TaskResumer
+    starter: DeployStarter
+    verdicts: GateVerdicts
+    ledger: Ledger
+    alerts: Alerts
+    # Claims on events' natural keys, so a redelivered event alerts once.
+    claims: IdempotencyStore | None = None

@@ -1,0 +1,132 @@
+"""What the deploy capability acts through (adapters implement these)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from aiops.deploy.model import (
+    ClaimOutcome,
+    Deployed,
+    Deployment,
+    DeploymentRequest,
+    EndpointView,
+    KnownGood,
+    PackageSpec,
+)
+
+
+class Endpoints(Protocol):
+    """SageMaker endpoints, their configs and models."""
+
+    def describe(self, endpoint: str) -> EndpointView | None:
+        """None when the endpoint does not exist."""
+        ...
+
+    def ensure_model(
+        self, name: str, image: str, model_data_url: str, tags: dict[str, str]
+    ) -> None:
+        """Create the Model (with the stack's model execution role) unless it exists."""
+        ...
+
+    def ensure_endpoint_config(
+        self,
+        name: str,
+        model_name: str,
+        variant: str,
+        instance_type: str,
+        instance_count: int,
+        tags: dict[str, str],
+    ) -> None:
+        """Create the EndpointConfig unless it exists."""
+        ...
+
+    def config_exists(self, name: str) -> bool: ...
+
+    def create(self, endpoint: str, endpoint_config: str, tags: dict[str, str]) -> None: ...
+
+    def update(
+        self, endpoint: str, endpoint_config: str, deployment_config: dict[str, Any] | None
+    ) -> None:
+        """UpdateEndpoint; `deployment_config` None shifts all traffic at once, no bake."""
+        ...
+
+
+class Packages(Protocol):
+    """The registry, as deploying reads and marks it."""
+
+    def spec(self, package_arn: str) -> PackageSpec | None: ...
+
+    def mark(self, package_arn: str, marks: dict[str, str]) -> None:
+        """Add our marks (CustomerMetadataProperties) to the package, keeping the others."""
+        ...
+
+
+class AlarmStates(Protocol):
+    def firing(self, names: list[str]) -> list[str]:
+        """Those of `names` in ALARM now."""
+        ...
+
+
+class DeployLocks(Protocol):
+    """One deployment per endpoint; the newest approved version waits, older ones give way."""
+
+    def claim(
+        self, request: DeploymentRequest, now: datetime, lease: timedelta
+    ) -> ClaimOutcome: ...
+
+    def release(
+        self, endpoint: str, deployment_id: str, now: datetime, lease: timedelta
+    ) -> DeploymentRequest | None:
+        """Release `deployment_id`'s hold; a waiting request inherits the lock and is returned
+        to be started (a retried release returns it again)."""
+        ...
+
+    def holder(self, endpoint: str, now: datetime) -> str | None:
+        """The deployment holding the endpoint now (an expired lease holds nothing)."""
+        ...
+
+    def waiting(self, endpoint: str) -> DeploymentRequest | None: ...
+
+
+class EndpointHistory(Protocol):
+    """What serves each endpoint, the versions that served it well, the deployment in flight."""
+
+    def deployed(self, endpoint: str) -> Deployed | None: ...
+
+    def known_goods(self, endpoint: str) -> list[KnownGood]:
+        """Newest promotion first."""
+        ...
+
+    def begin(self, deployment: Deployment) -> None:
+        """Record the deployment in flight (replacing a retried step's record)."""
+        ...
+
+    def in_flight(self, endpoint: str) -> Deployment | None: ...
+
+    def promote(self, deployed: Deployed, good: KnownGood) -> None:
+        """The deployment ended well: it serves, and is the newest known good."""
+        ...
+
+    def end(self, endpoint: str, deployment_id: str) -> None:
+        """Forget the deployment in flight (if it is still this one)."""
+        ...
+
+    def roll_back(
+        self, current: Deployed | None, to: Deployed, revoke_version: int, reason: str
+    ) -> bool:
+        """Serve `to` instead of `current` — only if `current` still serves (as recorded) —
+        and revoke the rolled-back version as a known good. False when it no longer serves
+        (someone rolled back first)."""
+        ...
+
+    def applied(self, endpoint: str, version: int) -> None:
+        """The rollback to `version` was sent to SageMaker."""
+        ...
+
+
+class DeployStarter(Protocol):
+    def start(self, request: DeploymentRequest) -> str | None:
+        """Start the deploy workflow for `request`: its execution's ARN, or None when that
+        execution exists already (its name is the request's: a repeat starts nothing)."""
+        ...

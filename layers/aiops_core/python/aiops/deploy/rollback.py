@@ -1,0 +1,224 @@
+"""Rollback after the deployment window: back to the last known good EndpointConfig, on one of
+the model's rollback alarms or by hand (`aiops rollback`), recorded once per incident."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from aiops.deploy.dependencies import DeployDependencies
+from aiops.deploy.model import MARK_ROLLED_BACK, Deployed, KnownGood
+from aiops.events import AlarmStateChange
+from aiops.ledger import LedgerAction, record
+from aiops.policy import Policy
+
+_ROLLBACKS = ("rollback", "manual_rollback")
+
+
+class RollbackDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    model: str
+    action: Literal["rolled_back", "skipped", "dry_run", "failed", "ignored"]
+    reason: str
+    from_version: int | None = None
+    to_version: int | None = None
+
+
+def on_rollback_alarm(
+    change: AlarmStateChange, policy: Policy, deps: DeployDependencies, now: datetime
+) -> list[RollbackDecision]:
+    """An alarm to ALARM: each model that rolls back on it goes back to its last known good
+    (a deployment in progress is SageMaker's to roll back)."""
+    alarm = change.detail.alarm_name
+    if change.detail.state.value != "ALARM":
+        return []
+    cause = {
+        "event_id": change.id,
+        "alarm": alarm,
+        "state_time": change.detail.state.timestamp,
+    }
+    return [
+        roll_back(name, policy, deps, now, by=f"alarm {alarm}", cause=cause, manual=False)
+        for name in policy.sagemaker_models_for_alarm(alarm)
+    ]
+
+
+def roll_back(
+    model_name: str,
+    policy: Policy,
+    deps: DeployDependencies,
+    now: datetime,
+    *,
+    by: str,
+    cause: dict[str, Any],
+    manual: bool,
+    to_version: int | None = None,
+    dry_run: bool = False,
+) -> RollbackDecision:
+    """Serve the last known good version before the current one (or `to_version`) on the
+    model's endpoint again: UpdateEndpoint, all at once, to its retained EndpointConfig."""
+    model = policy.sagemaker_model(model_name)
+    endpoint = model.deploy.endpoint
+
+    def decide(
+        action: Literal["rolled_back", "skipped", "dry_run", "failed"],
+        reason: str,
+        ledger: LedgerAction | None,
+        current: Deployed | None = None,
+        target: KnownGood | None = None,
+        alert: bool = False,
+    ) -> RollbackDecision:
+        if ledger is not None and not dry_run:
+            record(deps.ledger, model_name, now, ledger, reason, {**cause, "by": by})
+        if alert and not dry_run:
+            deps.alerts.publish(f"[aiops] {model_name}: rollback on {endpoint}", reason)
+        return RollbackDecision(
+            model=model_name,
+            action=action,
+            reason=reason,
+            from_version=current.version if current else None,
+            to_version=target.version if target else None,
+        )
+
+    current = deps.history.deployed(endpoint)
+    if current is None:
+        return decide(
+            "skipped",
+            f"{by}: nothing the control plane deployed serves {endpoint}; no rollback",
+            LedgerAction.ROLLBACK_SKIPPED,
+        )
+    if current.how in _ROLLBACKS and not current.applied:
+        # A rollback recorded whose UpdateEndpoint did not go through: finish it first.
+        return _apply(model_name, current, deps, now, decide, by)
+    holder = deps.locks.holder(endpoint, now)
+    if holder is not None:
+        return decide(
+            "skipped",
+            f"{by}: {holder} is deploying on {endpoint}; SageMaker's auto-rollback covers the "
+            "deployment and its bake, so no second rollback starts",
+            LedgerAction.ROLLBACK_SKIPPED,
+            current,
+        )
+    if not manual and current.how in _ROLLBACKS:
+        return decide(
+            "skipped",
+            f"{by}: {endpoint} was rolled back to v{current.version} already "
+            f"({current.since:%Y-%m-%d %H:%M} UTC, {current.cause.get('by', 'an earlier alarm')}); "
+            "not rolling back twice for one incident",
+            LedgerAction.ROLLBACK_SKIPPED,
+            current,
+        )
+    goods = deps.history.known_goods(endpoint)
+    target: KnownGood | None
+    if to_version is not None:
+        target = next((g for g in goods if g.version == to_version), None)
+        refusal = None
+        if to_version == current.version:
+            refusal = f"v{to_version} serves {endpoint} already"
+        elif target is None:
+            refusal = f"v{to_version} never served {endpoint} as a known good version"
+        elif target.revoked:
+            refusal = f"v{to_version} was rolled back itself ({target.revoked})"
+        if refusal is not None:
+            return decide("skipped", f"{by}: {refusal}", None, current)
+    else:
+        target = next(
+            (g for g in goods if g.revoked is None and g.version != current.version), None
+        )
+    if target is None:
+        return decide(
+            "skipped",
+            f"{by}: no earlier known good version of {model_name} to roll back to on {endpoint} "
+            f"(v{current.version} serves)",
+            LedgerAction.ROLLBACK_SKIPPED,
+            current,
+            alert=True,
+        )
+    if not deps.endpoints.config_exists(target.endpoint_config):
+        return decide(
+            "failed",
+            f"{by}: v{target.version}'s EndpointConfig {target.endpoint_config} is gone; "
+            f"{endpoint} keeps v{current.version}",
+            LedgerAction.ROLLBACK_FAILED,
+            current,
+            target,
+            alert=True,
+        )
+    plan = (
+        f"{endpoint}: v{current.version} → v{target.version} (EndpointConfig "
+        f"{target.endpoint_config}, all at once)"
+    )
+    if dry_run or model.dry_run:
+        if model.dry_run and not dry_run:
+            record(
+                deps.ledger,
+                model_name,
+                now,
+                LedgerAction.ROLLBACK_SKIPPED,
+                f"{by}: dry run: would roll back {plan}",
+                {**cause, "by": by},
+            )
+        return decide("dry_run", f"would roll back {plan}", None, current, target)
+    rolled = Deployed(
+        model=model_name,
+        endpoint=endpoint,
+        version=target.version,
+        package_arn=target.package_arn,
+        endpoint_config=target.endpoint_config,
+        model_name=target.model_name,
+        since=now,
+        how="manual_rollback" if manual else "rollback",
+        cause={**cause, "by": by, "from_version": current.version},
+        applied=False,
+    )
+    reason = f"{by}: rolled back {plan}"
+    if not deps.history.roll_back(current, rolled, current.version, reason):
+        return decide(
+            "skipped",
+            f"{by}: {endpoint} changed meanwhile (another rollback); nothing more to do",
+            LedgerAction.ROLLBACK_SKIPPED,
+            current,
+        )
+    return _apply(model_name, rolled, deps, now, decide, by)
+
+
+def _apply(
+    model_name: str, rolled: Deployed, deps: DeployDependencies, now: datetime, decide: Any, by: str
+) -> RollbackDecision:
+    """Send the recorded rollback to SageMaker, mark the version it replaced, record it."""
+    endpoint = rolled.endpoint
+    view = deps.endpoints.describe(endpoint)
+    # Idempotent: a retry whose update went through (serving or pending) sends none again.
+    if view is not None and rolled.endpoint_config not in (
+        view.endpoint_config,
+        view.pending_config,
+    ):
+        deps.endpoints.update(endpoint, rolled.endpoint_config, None)
+    deps.history.applied(endpoint, rolled.version)
+    replaced = rolled.cause.get("from_version")
+    goods = {g.version: g for g in deps.history.known_goods(endpoint)}
+    if isinstance(replaced, int) and replaced in goods:
+        deps.packages.mark(
+            goods[replaced].package_arn,
+            {MARK_ROLLED_BACK: f"{now.isoformat()} after deployment: {by}"[:256]},
+        )
+    current = rolled.model_copy(update={"version": replaced}) if isinstance(replaced, int) else None
+    target = KnownGood(
+        version=rolled.version,
+        package_arn=rolled.package_arn,
+        endpoint_config=rolled.endpoint_config,
+        model_name=rolled.model_name,
+        promoted_at=now,
+    )
+    return decide(
+        "rolled_back",
+        f"{by}: rolled back {endpoint} from v{replaced} to v{rolled.version} "
+        f"(EndpointConfig {rolled.endpoint_config}, all at once); v{replaced} is marked rolled "
+        "back and is not deployed again",
+        LedgerAction.ROLLED_BACK,
+        current,
+        target,
+        alert=True,
+    )

@@ -1,0 +1,447 @@
+"""The deploy workflow's steps: start (lock, Model, EndpointConfig, Create/UpdateEndpoint), wait
+for SageMaker's outcome on events, finish (read the endpoint, record, hand the lock over).
+
+SageMaker runs the blue/green deployment and its auto-rollback; the workflow never polls: an
+endpoint event wakes it, and it reads the endpoint itself before it believes anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from aiops.deploy.config import deployment_config, describe_strategy, lease, outcome_wait
+from aiops.deploy.dependencies import DeployDependencies
+from aiops.deploy.model import (
+    MARK_DEPLOYED,
+    MARK_ROLLED_BACK,
+    Deployed,
+    Deployment,
+    DeploymentRequest,
+    EndpointView,
+    KnownGood,
+    PackageSpec,
+)
+from aiops.events import EndpointStateChange
+from aiops.ledger import LedgerAction, record
+from aiops.policy import Policy, SageMakerDeployPolicy, SageMakerModelPolicy
+from aiops.runs.rendezvous import JobOutcome, TaskNoLongerWaiting, resume
+from aiops.units import format_duration
+
+# The lease a handed-over lock starts with when its model left the policy meanwhile.
+HANDOVER_LEASE = timedelta(hours=3)
+
+
+class EndpointBusy(RuntimeError):
+    """The endpoint is changing (another update, a rollback): the step is retried later."""
+
+
+class StartResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    action: Literal["started", "serving", "queued", "skipped"]
+    reason: str
+    wait_seconds: int = 0
+
+
+class FinishResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    outcome: Literal["promoted", "rolled_back", "failed", "timed_out", "done"]
+    reason: str
+    next_execution: str | None = None
+
+
+def _model(policy: Policy, request: DeploymentRequest) -> SageMakerModelPolicy | None:
+    model = policy.models.get(request.model)
+    if not isinstance(model, SageMakerModelPolicy) or model.deploy.endpoint != request.endpoint:
+        return None
+    return model
+
+
+def _cause(request: DeploymentRequest, **more: Any) -> dict[str, Any]:
+    return {
+        "package_arn": request.package_arn,
+        "version": request.version,
+        "endpoint": request.endpoint,
+        "execution": request.execution_name,
+        **{k: v for k, v in more.items() if v is not None},
+    }
+
+
+def start_deployment(
+    request: DeploymentRequest, policy: Policy, deps: DeployDependencies, now: datetime
+) -> StartResult:
+    """Take the endpoint (or wait behind its deployment), then create the Model and the
+    EndpointConfig and ask SageMaker to create or update the endpoint."""
+    model = _model(policy, request)
+    if model is None:
+        reason = f"{request.model} no longer deploys to {request.endpoint} (policy changed)"
+        record(
+            deps.ledger, request.model, now, LedgerAction.DEPLOY_SKIPPED, reason, _cause(request)
+        )
+        return StartResult(action="skipped", reason=reason)
+    deploy = model.deploy
+    claim = deps.locks.claim(request, now, lease(deploy))
+    if claim.superseded is not None:
+        older = claim.superseded
+        reason = (
+            f"v{older.version} gave way to a newer approved version waiting already"
+            if older.deployment_id == request.deployment_id
+            else f"v{older.version} gave way to v{request.version}, approved later"
+        )
+        record(deps.ledger, older.model, now, LedgerAction.DEPLOY_SUPERSEDED, reason, _cause(older))
+    if not claim.acquired:
+        if not claim.queued:
+            return StartResult(action="skipped", reason="a newer approved version waits already")
+        reason = f"v{request.version} waits for {claim.holder} to finish on {request.endpoint}"
+        record(deps.ledger, request.model, now, LedgerAction.DEPLOY_QUEUED, reason, _cause(request))
+        return StartResult(action="queued", reason=reason)
+    wait = int(outcome_wait(deploy).total_seconds())
+
+    flight = deps.history.in_flight(request.endpoint)
+    ours = flight is not None and flight.request.deployment_id == request.deployment_id
+    if ours and flight is not None and flight.requested_at is not None:
+        # A retried step: SageMaker has it already.
+        return StartResult(action="started", reason="already started", wait_seconds=wait)
+
+    spec = deps.packages.spec(request.package_arn)
+    skip = _why_not_deploy(request, spec, deps)
+    if skip is not None or spec is None or not spec.image or not spec.model_data_url:
+        action, reason = skip or (LedgerAction.DEPLOY_SKIPPED, "nothing to deploy")
+        record(deps.ledger, request.model, now, action, reason, _cause(request))
+        _release(request, deploy, deps, now)
+        return StartResult(action="skipped", reason=reason)
+
+    view = deps.endpoints.describe(request.endpoint)
+    name = request.resource_name
+    if view is not None and view.status != "InService":
+        if view.status == "Updating" and view.pending_config == name:
+            # A retried step whose UpdateEndpoint went through: only the record is missing.
+            if flight is not None:
+                deps.history.begin(flight.model_copy(update={"requested_at": now}))
+            return StartResult(action="started", reason="already started", wait_seconds=wait)
+        raise EndpointBusy(
+            f"{request.endpoint} is {view.status}: a deployment starts once it is InService"
+        )
+    if view is not None and view.endpoint_config == name:
+        return StartResult(action="serving", reason=f"{name} serves {request.endpoint} already")
+
+    tags = {"aiops:model": request.model, "aiops:version": str(request.version)}
+    deps.endpoints.ensure_model(name, spec.image, spec.model_data_url, tags)
+    deps.endpoints.ensure_endpoint_config(
+        name, name, deploy.variant, deploy.instance_type, deploy.instance_count, tags
+    )
+    deployed = deps.history.deployed(request.endpoint)
+    deployment = Deployment(
+        request=request,
+        how="created" if view is None else deploy.shifts_traffic_by,
+        model_name=name,
+        endpoint_config=name,
+        previous_config=view.endpoint_config if view is not None else None,
+        previous_version=deployed.version if deployed is not None else None,
+        rollback_alarms=list(deploy.rollback_alarms),
+        started_at=now,
+    )
+    deps.history.begin(deployment)
+    if view is None:
+        deps.endpoints.create(request.endpoint, name, tags)
+        how = f"creating {request.endpoint} on {deploy.instance_count} x {deploy.instance_type}"
+    else:
+        deps.endpoints.update(request.endpoint, name, deployment_config(deploy))
+        how = describe_strategy(deploy)
+    deps.history.begin(deployment.model_copy(update={"requested_at": now}))
+    since = f" (replacing v{deployment.previous_version})" if deployment.previous_version else ""
+    reason = f"v{request.version} → {request.endpoint}{since}: {how}"
+    record(
+        deps.ledger,
+        request.model,
+        now,
+        LedgerAction.DEPLOY_STARTED,
+        reason,
+        _cause(request, endpoint_config=name, previous_config=deployment.previous_config),
+    )
+    return StartResult(action="started", reason=reason, wait_seconds=wait)
+
+
+def _why_not_deploy(
+    request: DeploymentRequest, spec: PackageSpec | None, deps: DeployDependencies
+) -> tuple[LedgerAction, str] | None:
+    if spec is None or spec.approval_status != "Approved":
+        status = "gone" if spec is None else spec.approval_status
+        return LedgerAction.DEPLOY_SKIPPED, f"v{request.version} is {status}, no longer Approved"
+    if spec.rolled_back:
+        return (
+            LedgerAction.DEPLOY_SKIPPED,
+            f"v{request.version} was rolled back ({spec.rolled_back})",
+        )
+    if not spec.image or not spec.model_data_url:
+        return (
+            LedgerAction.DEPLOY_SKIPPED,
+            f"v{request.version} has no container image or model artifact to deploy",
+        )
+    deployed = deps.history.deployed(request.endpoint)
+    if deployed is not None and deployed.version > request.version:
+        return (
+            LedgerAction.DEPLOY_SUPERSEDED,
+            f"v{deployed.version}, newer, serves {request.endpoint} already",
+        )
+    if deployed is not None and deployed.version == request.version:
+        return LedgerAction.DEPLOY_SKIPPED, f"v{request.version} serves {request.endpoint} already"
+    return None
+
+
+def await_deployment(
+    request: DeploymentRequest, task_token: str, deps: DeployDependencies
+) -> Literal["waiting", "resumed"]:
+    """Park the workflow's task token until the endpoint's outcome is known (it may be
+    already: then resume at once)."""
+    flight = deps.history.in_flight(request.endpoint)
+    if flight is None or flight.request.deployment_id != request.deployment_id:
+        raise LookupError(f"no deployment of {request.deployment_id} in flight")
+    resumption = deps.rendezvous.register_waiter(
+        flight.wait_key, task_token, {}, run_id=f"deploy/{request.deployment_id}"
+    )
+    if resumption is None:
+        return "waiting"
+    with contextlib.suppress(TaskNoLongerWaiting):
+        resume(deps.resumer, resumption)
+    return "resumed"
+
+
+class EndpointEventDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    action: Literal["resumed", "recorded", "settled_late", "ignored"]
+    reason: str
+
+
+def on_endpoint_event(
+    change: EndpointStateChange, policy: Policy, deps: DeployDependencies, now: datetime
+) -> EndpointEventDecision:
+    """An endpoint event: when our deployment on it has ended (read from the endpoint itself,
+    never from the event), resume the workflow waiting for it."""
+    endpoint = change.detail.endpoint_name
+    flight = deps.history.in_flight(endpoint)
+    if flight is None or flight.requested_at is None:
+        return EndpointEventDecision(
+            action="ignored", reason=f"no deployment in flight on {endpoint}"
+        )
+    view = deps.endpoints.describe(endpoint)
+    if view is not None and not view.settled:
+        return EndpointEventDecision(action="ignored", reason=f"{endpoint} is still {view.status}")
+    outcome = JobOutcome(
+        status="Succeeded",
+        detail={
+            "endpoint_status": view.status if view else "Deleted",
+            "endpoint_config": view.endpoint_config if view else None,
+        },
+    )
+    first, resumption = deps.rendezvous.record_outcome(flight.wait_key, outcome)
+    if resumption is None:
+        return EndpointEventDecision(
+            action="recorded" if first else "ignored",
+            reason="outcome recorded; the workflow picks it up" if first else "already recorded",
+        )
+    if resumption.abandoned is not None:
+        # The workflow gave up waiting: record what happened now, so the history is whole.
+        result = _settle(flight, view, policy, deps, now, late=True)
+        deps.rendezvous.mark_settled(flight.wait_key)
+        return EndpointEventDecision(action="settled_late", reason=result.reason)
+    try:
+        resume(deps.resumer, resumption)
+    except TaskNoLongerWaiting:
+        return EndpointEventDecision(action="ignored", reason="the workflow no longer waits")
+    return EndpointEventDecision(
+        action="resumed", reason=f"{endpoint} is {outcome.detail['endpoint_status']}"
+    )
+
+
+def finish_deployment(
+    request: DeploymentRequest,
+    policy: Policy,
+    deps: DeployDependencies,
+    now: datetime,
+    error: dict[str, Any] | None = None,
+) -> FinishResult:
+    """Read the endpoint and record how the deployment ended; release the endpoint, starting
+    the version that waited behind it."""
+    model = _model(policy, request)
+    flight = deps.history.in_flight(request.endpoint)
+    if flight is None or flight.request.deployment_id != request.deployment_id:
+        if error is not None:
+            result = _failed(request, _error_text(error), deps, now)
+        else:
+            result = FinishResult(outcome="done", reason="already finished")
+        return _handover(request, model.deploy if model else None, deps, now, result)
+    view = deps.endpoints.describe(request.endpoint)
+    if flight.requested_at is None:
+        # SageMaker never accepted it: nothing changed on the endpoint.
+        deps.history.end(request.endpoint, request.deployment_id)
+        result = _failed(request, _error_text(error) if error else "the start failed", deps, now)
+        return _handover(request, model.deploy if model else None, deps, now, result)
+    if view is not None and not view.settled:
+        waited = format_duration(now - flight.requested_at)
+        deps.rendezvous.abandon(f"deploy/{request.deployment_id}", f"no outcome after {waited}")
+        reason = (
+            f"v{request.version} on {request.endpoint}: still {view.status} after {waited}; "
+            "SageMaker rolls a deployment back past its timeout. The outcome is recorded when "
+            "the endpoint settles."
+        )
+        record(deps.ledger, request.model, now, LedgerAction.DEPLOY_FAILED, reason, _cause(request))
+        deps.alerts.publish(
+            f"[aiops] {request.model} v{request.version}: deployment timed out", reason
+        )
+        result = FinishResult(outcome="timed_out", reason=reason)
+        return _handover(request, model.deploy if model else None, deps, now, result)
+    result = _settle(flight, view, policy, deps, now, late=False)
+    return _handover(request, model.deploy if model else None, deps, now, result)
+
+
+def _settle(
+    flight: Deployment,
+    view: EndpointView | None,
+    policy: Policy,
+    deps: DeployDependencies,
+    now: datetime,
+    late: bool,
+) -> FinishResult:
+    request = flight.request
+    endpoint = request.endpoint
+    late_note = " (reported after the workflow stopped waiting)" if late else ""
+    if (
+        view is not None
+        and view.status == "InService"
+        and view.endpoint_config == flight.endpoint_config
+    ):
+        previous = deps.history.deployed(endpoint)
+        deps.history.promote(
+            Deployed(
+                model=request.model,
+                endpoint=endpoint,
+                version=request.version,
+                package_arn=request.package_arn,
+                endpoint_config=flight.endpoint_config,
+                model_name=flight.model_name,
+                since=now,
+                how=flight.how,
+                cause={"execution": request.execution_name, **request.cause},
+            ),
+            KnownGood(
+                version=request.version,
+                package_arn=request.package_arn,
+                endpoint_config=flight.endpoint_config,
+                model_name=flight.model_name,
+                promoted_at=now,
+            ),
+        )
+        deps.packages.mark(
+            request.package_arn, {MARK_DEPLOYED: f"{endpoint} since {now.isoformat()}"}
+        )
+        was = f"; last known good was v{previous.version}" if previous else ""
+        reason = (
+            f"v{request.version} serves {endpoint} ({flight.how}) and is its last known good"
+            f"{was}{late_note}"
+        )
+        record(
+            deps.ledger,
+            request.model,
+            now,
+            LedgerAction.DEPLOYED,
+            reason,
+            _cause(
+                request,
+                endpoint_config=flight.endpoint_config,
+                previous_config=flight.previous_config,
+            ),
+        )
+        deps.alerts.publish(f"[aiops] {request.model} v{request.version} deployed", reason)
+        deps.history.end(endpoint, request.deployment_id)
+        return FinishResult(outcome="promoted", reason=reason)
+    if view is not None and view.status == "InService":
+        fired = deps.alarms.firing(flight.rollback_alarms)
+        why = (
+            f"alarm {', '.join(fired)} fired"
+            if fired
+            else (view.failure_reason or "SageMaker reported no reason")
+        )
+        serving = f"v{flight.previous_version}" if flight.previous_version else view.endpoint_config
+        reason = (
+            f"SageMaker rolled v{request.version} back on {endpoint} during the deployment: {why}; "
+            f"{serving} still serves{late_note}"
+        )
+        deps.packages.mark(
+            request.package_arn,
+            {MARK_ROLLED_BACK: f"{now.isoformat()} during deployment: {why}"[:256]},
+        )
+        record(
+            deps.ledger,
+            request.model,
+            now,
+            LedgerAction.DEPLOY_ROLLED_BACK,
+            reason,
+            _cause(
+                request,
+                alarms=fired or None,
+                failure_reason=view.failure_reason,
+                serving_config=view.endpoint_config,
+            ),
+        )
+        deps.alerts.publish(f"[aiops] {request.model} v{request.version} rolled back", reason)
+        deps.history.end(endpoint, request.deployment_id)
+        return FinishResult(outcome="rolled_back", reason=reason)
+    status = view.status if view is not None else "gone"
+    why = (view.failure_reason if view is not None else None) or f"the endpoint is {status}"
+    deps.history.end(endpoint, request.deployment_id)
+    return _failed(request, f"{why}{late_note}", deps, now)
+
+
+def _failed(
+    request: DeploymentRequest, why: str, deps: DeployDependencies, now: datetime
+) -> FinishResult:
+    reason = f"v{request.version} was not deployed to {request.endpoint}: {why}"
+    record(deps.ledger, request.model, now, LedgerAction.DEPLOY_FAILED, reason, _cause(request))
+    deps.alerts.publish(f"[aiops] {request.model} v{request.version}: deployment failed", reason)
+    return FinishResult(outcome="failed", reason=reason)
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    cause = str(error.get("Cause") or "")[:500]
+    return f"{error.get('Error', 'error')}: {cause}" if cause else str(error.get("Error", "error"))
+
+
+def _release(
+    request: DeploymentRequest,
+    deploy: SageMakerDeployPolicy | None,
+    deps: DeployDependencies,
+    now: datetime,
+) -> str | None:
+    held = lease(deploy) if deploy is not None else HANDOVER_LEASE
+    following = deps.locks.release(request.endpoint, request.deployment_id, now, held)
+    if following is None:
+        return None
+    following = following.model_copy(update={"start": "handover"})
+    execution = deps.starter.start(following)
+    if execution is None:
+        return None  # a retried finish: started already, and recorded
+    record(
+        deps.ledger,
+        following.model,
+        now,
+        LedgerAction.DEPLOY_REQUESTED,
+        f"v{following.version} waited behind v{request.version} on {request.endpoint}: "
+        "deploying now",
+        _cause(following),
+    )
+    return execution
+
+
+def _handover(
+    request: DeploymentRequest,
+    deploy: SageMakerDeployPolicy | None,
+    deps: DeployDependencies,
+    now: datetime,
+    result: FinishResult,
+) -> FinishResult:
+    execution = _release(request, deploy, deps, now)
+    return result.model_copy(update={"next_execution": execution})
