@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from aiops_cli.approvals_cmd import add_approval_commands
 from aiops_cli.audit_cmd import add_audit_commands
 from aiops_cli.policy_cmd import add_policy_commands
+from aiops_cli.rollback_cmd import add_rollback_commands
+from aiops_cli.status_cmd import add_status_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_policy_commands(subparsers)
     add_audit_commands(subparsers)
     add_approval_commands(subparsers)
+    add_status_commands(subparsers)
+    add_rollback_commands(subparsers)
     try:
         from aiops_cli.local_cmd import add_local_commands
     except ModuleNotFoundError as exc:

@@ -19,4 +19,7 @@ STACK = Stack(StartDeploymentSettings())
 @lambda_entry()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = parse_event(StartDeploymentInput, event)
-    return start_deployment(step.request, STACK.policy.load(), STACK.deploy, now()).model_dump()
+    result = start_deployment(
+        step.request, STACK.policy.load(), STACK.deploy, now(), after_shadow=step.after_shadow
+    )
+    return result.model_dump()

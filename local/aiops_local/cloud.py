@@ -14,7 +14,6 @@ nothing else can happen.
 from __future__ import annotations
 
 import contextlib
-
 import json
 import logging
 import os

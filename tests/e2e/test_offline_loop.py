@@ -30,7 +30,10 @@ def test_the_demo_scenario_tells_new_data_then_drift() -> None:
     assert [r.failures for r in results] == [[] for _ in results]
     champion, challenger = sorted(packages, key=lambda p: p["ModelPackageVersion"])
     assert (champion["ModelApprovalStatus"], champion["metrics"]) == ("Approved", {"auc": 0.81})
-    assert challenger["ModelApprovalStatus"] == "PendingManualApproval"
+    # v2 approved on the page, deployed by canary, then rolled back by its 5xx alarm.
+    assert challenger["ModelApprovalStatus"] == "Approved"
+    assert "churn-prod-5xx" in challenger["CustomerMetadataProperties"]["aiops:rolled-back"]
+    assert actions.count("deployed") == 2 and actions.count("rolled_back") == 1
     assert challenger["CustomerMetadataProperties"]["pipeline_execution_arn"]
     assert {"retrain_requested", "candidate_registered", "drift_retrain"} <= set(actions)
     assert [run.status for run in runs] == ["SUCCEEDED", "SUCCEEDED"]

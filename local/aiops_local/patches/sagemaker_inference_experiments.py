@@ -9,8 +9,12 @@ dispatches to by the operation's snake_case name):
                                `Creating`;
   DescribeInferenceExperiment  the API reference's response shape;
   StopInferenceExperiment      the experiment turns `Stopping`, with the variant actions, the
-                               desired state and the reason kept for the simulator;
+                               desired state (`Cancelled` when not given: "when you conclude
+                               your experiment early using the StopInferenceExperiment API ...
+                               it shows as cancelled") and the reason kept for the simulator;
   ListInferenceExperiments     filters, sort and pages as the API reference lists them.
+
+The handlers call the same functions the backend gets, as moto's own handlers call its backend.
 
 Nothing here moves an experiment on: the shadow test simulator (`simulators/sagemaker_shadow`)
 watches the Create and Stop calls and calls `set_status` — Running, Completed, Cancelled — on
@@ -28,7 +32,8 @@ The error messages are ours: AWS documents the conditions, not their wording.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,6 +62,8 @@ DEFAULT_DURATION = timedelta(days=7)
 MAX_DURATION = timedelta(days=30)
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}")
 _STORE = "aiops_inference_experiments"  # on the backend instance: moto's reset clears it
+# Status changes come from callers' threads (Stop) and from the simulator (the agenda).
+_LOCK = threading.RLock()
 
 
 @dataclass
@@ -176,10 +183,26 @@ def find(account: str, region: str, name: str) -> InferenceExperiment:
 
 
 def set_status(
-    account: str, region: str, name: str, status: str, when: datetime, reason: str | None = None
-) -> InferenceExperiment:
-    """Move the experiment to `status` at `when`; its variants follow (`variant_statuses`)."""
-    experiment = find(account, region, name)
+    account: str,
+    region: str,
+    name: str,
+    status: str,
+    when: datetime,
+    reason: str | None = None,
+    only_from: Iterable[str] | None = None,
+) -> InferenceExperiment | None:
+    """Move the experiment to `status` at `when`; its variants follow (`variant_statuses`).
+    With `only_from`, only from one of those statuses (else None, and nothing changes): a stop
+    that came first wins over the simulator's next step."""
+    with _LOCK:
+        experiment = find(account, region, name)
+        if only_from is not None and experiment.status not in set(only_from):
+            return None
+        _move(experiment, status, when, reason)
+        return experiment
+
+
+def _move(experiment: InferenceExperiment, status: str, when: datetime, reason: str | None) -> None:
     experiment.status = status
     experiment.last_modified_time = when
     if reason is not None:
@@ -190,7 +213,6 @@ def set_status(
         if stop is not None and stop.actions.get(experiment.shadow_variant) == "Promote":
             experiment.promoted_model = experiment.model_of(experiment.shadow_variant)
     experiment.variant_status = variant_statuses(experiment)
-    return experiment
 
 
 def variant_statuses(experiment: InferenceExperiment) -> dict[str, str]:
@@ -199,7 +221,7 @@ def variant_statuses(experiment: InferenceExperiment) -> dict[str, str]:
     The shadow variant exists while the experiment runs; a completed test leaves the endpoint as
     it was before ("Create a shadow test"), so the shadow is `Deleted` unless a stop promoted or
     retained it. `Deleted` "can only happen after stopping the experiment" (API reference)."""
-    shadow, source = experiment.shadow_variant, experiment.source_variant
+    shadow = experiment.shadow_variant
     status = experiment.status
     actions = experiment.stop.actions if experiment.stop is not None else {}
     result: dict[str, str] = {}
@@ -214,8 +236,6 @@ def variant_statuses(experiment: InferenceExperiment) -> dict[str, str]:
             result[variant] = "Deleted" if action == "Remove" else "InService"
         else:  # Created, Starting, Running, Updating
             result[variant] = "InService"
-    if source not in result:
-        result[source] = "InService"
     return result
 
 
@@ -406,11 +426,6 @@ def _stop(
     reason: str | None = None,
 ) -> InferenceExperiment:
     experiment = _get(self, name)
-    if experiment.status in ENDED or experiment.status == "Stopping":
-        raise ConflictException(
-            f"Inference experiment {name} is {experiment.status}: only an experiment that has "
-            "not ended can be stopped."
-        )
     variants = {experiment.source_variant, experiment.shadow_variant}
     actions = dict(model_variant_actions or {})
     if not actions:
@@ -435,8 +450,14 @@ def _stop(
                 INFRASTRUCTURE_TYPES,
             )
     now = _now()
-    experiment.stop = StopRequest(actions, state, reason, desired_model_variants, now)
-    set_status(self.account_id, self.region_name, name, "Stopping", now, reason)
+    with _LOCK:
+        if experiment.status in ENDED or experiment.status == "Stopping":
+            raise ConflictException(
+                f"Inference experiment {name} is {experiment.status}: only an experiment that "
+                "has not ended can be stopped."
+            )
+        experiment.stop = StopRequest(actions, state, reason, desired_model_variants, now)
+        _move(experiment, "Stopping", now, reason)
     return experiment
 
 

@@ -190,37 +190,35 @@ class SageMakerShadowSimulator(Simulator):
         )
 
     # ------------------------------------------------------------------ the experiment's life
-    def _status(self, test: ShadowTest) -> str:
-        return experiments.find(self.host.account, self.host.region, test.name).status
-
-    def _set(self, test: ShadowTest, status: str, reason: str | None = None) -> None:
+    def _set(
+        self, test: ShadowTest, status: str, only_from: tuple[str, ...], reason: str | None = None
+    ) -> bool:
+        """Move the experiment on, unless a stop came first (the stop ends it)."""
         host = self.host
-        experiments.set_status(
-            host.account, host.region, test.name, status, host.clock.now(), reason
+        moved = experiments.set_status(
+            host.account, host.region, test.name, status, host.clock.now(), reason, only_from
         )
+        return moved is not None
 
     def _provisioned(self, test: ShadowTest) -> None:
-        if self._status(test) != "Creating":
-            return  # stopped meanwhile: the stop ends it
         fail = test.settings["fail"]
         if fail:
-            self._set(test, "Cancelled", fail if isinstance(fail, str) else _DEFAULT_FAILURE)
-            return
-        if test.start > self.host.clock.now():
-            self._set(test, "Created")
+            reason = fail if isinstance(fail, str) else _DEFAULT_FAILURE
+            self._set(test, "Cancelled", ("Creating",), reason)
+        elif test.start <= self.host.clock.now():
+            self._run(test)
+        elif self._set(test, "Created", ("Creating",)):
             self.host.agenda.at(
                 test.start.timestamp(), f"shadow test {test.name} starts", lambda: self._run(test)
             )
-            return
-        self._run(test)
 
     def _run(self, test: ShadowTest) -> None:
-        if self._status(test) not in ("Creating", "Created"):
-            return
         now = self.host.clock.now()
         test.running_since = test.published_until = now
-        self._set(test, "Running")
-        self._next_tick(test)
+        if self._set(test, "Running", ("Creating", "Created")):
+            self._next_tick(test)
+        else:
+            test.running_since = test.published_until = None  # stopped before it ran
 
     def _next_tick(self, test: ShadowTest) -> None:
         due = min(self.host.clock.time() + _HOUR, test.end.timestamp())
@@ -232,7 +230,7 @@ class SageMakerShadowSimulator(Simulator):
         now = self.host.clock.now()
         self._publish(test, min(now, test.end))
         if now >= test.end:
-            self._set(test, "Completed")
+            self._set(test, "Completed", ("Running",))
         else:
             self._next_tick(test)
 
@@ -251,14 +249,14 @@ class SageMakerShadowSimulator(Simulator):
         if test.running_since is not None:
             self._publish(test, min(test.stopped_at, test.end))
         host = self.host
-        experiment = experiments.find(host.account, host.region, test.name)
-        desired = experiment.stop.desired_state if experiment.stop is not None else "Cancelled"
-        experiment = experiments.set_status(
-            host.account, host.region, test.name, desired, host.clock.now()
+        stop = experiments.find(host.account, host.region, test.name).stop
+        desired = stop.desired_state if stop is not None else "Cancelled"
+        ended = experiments.set_status(
+            host.account, host.region, test.name, desired, host.clock.now(), None, ("Stopping",)
         )
-        if experiment.promoted_model is not None:
+        if ended is not None and ended.promoted_model is not None:
             with self._lock:
-                self.promotions[test.endpoint] = experiment.promoted_model
+                self.promotions[test.endpoint] = ended.promoted_model
 
     # ------------------------------------------------------------------ metrics
     def _publish(self, test: ShadowTest, until: datetime) -> None:

@@ -108,7 +108,8 @@ def test_our_own_page_decision_comes_back_as_an_echo_and_is_not_an_outside_decis
         assert outcomes(recorder) == ["echo"]
         assert ledger_actions(cloud).count("approved") == 1
         assert "decided_outside_approval" not in ledger_actions(cloud)
-        assert notices(cloud, ALERTS_TOPIC) == []
+        # (the one notice is the approved candidate's deployment, which the approval started)
+        assert [n["subject"] for n in notices(cloud, ALERTS_TOPIC)] == ["[aiops] churn v1 deployed"]
 
 
 def test_a_studio_approval_after_our_rejection_is_recorded_and_alerted() -> None:
@@ -129,10 +130,15 @@ def test_a_studio_approval_after_our_rejection_is_recorded_and_alerted() -> None
         assert outcomes(recorder, seen) == ["conflict"]
         (outside,) = [e for e in cloud.ledger("churn") if e["action"] == "decided_outside_approval"]
         assert "mallory" in outside["reason"] and "rejected" in outside["reason"]
-        (alert,) = notices(cloud, ALERTS_TOPIC)
+        (alert, refused) = notices(cloud, ALERTS_TOPIC)
         assert "approved outside aiops" in str(alert["subject"])
         (approval,) = [i for i in approval_items(cloud) if i["pk"] == "APPROVAL#churn"]
         assert approval["status"] == "rejected"
+        # and the people's "no" stands for deployment too: nothing deploys v1
+        assert "v1 approved but not deployed" in str(refused["subject"])
+        (refusal,) = [e for e in cloud.ledger("churn") if e["action"] == "deploy_refused"]
+        assert "approval ended rejected" in refusal["reason"]
+        assert cloud.executions("DeployStateMachine") == []
 
 
 # ---------------------------------------------------------------------- no approval of ours
@@ -178,9 +184,11 @@ class TestPackagesDecidedOutsideAnyApproval:
         assert "mallory" in outside[0]["reason"]
         assert "outside any approval" in outside[0]["reason"]
         new_alerts = notices(cloud, ALERTS_TOPIC)[alerts:]
-        assert len(new_alerts) == 1
+        # one for the outside decision, one for the deployment it does not get (never gated)
+        assert len(new_alerts) == 2
         assert "approved outside aiops" in str(new_alerts[0]["subject"])
         assert arn in str(new_alerts[0]["message"])
+        assert "approved but not deployed" in str(new_alerts[1]["subject"])
 
     def test_a_rejection_outside_aiops_is_recorded_without_an_alert(
         self, bare: tuple[LocalCloud, Recorder]

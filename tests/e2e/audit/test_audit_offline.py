@@ -28,7 +28,10 @@ def test_given_the_demo_when_churn_is_audited_then_the_chain_runs_from_s3_event_
     status, out, err = audit(capsys, "churn", "--local", str(SCENARIOS / "demo.yaml"))
 
     assert status == 0, err
-    assert out.startswith("churn: 2 runs, 0 standalone decisions")
+    # Two runs; the deployments their approvals started are decisions of their own.
+    assert re.match(r"churn: 2 runs, \d+ standalone decisions", out)
+    assert re.search(r"^ {2}\S+Z {2}deployed +v1 serves churn-prod \(created\)", out, re.M)
+    assert re.search(r"^ {2}\S+Z {2}rolled_back +alarm churn-prod-5xx", out, re.M)
     assert "run churn-w000001  succeeded" in out
     assert re.search(rf"^ {{14}}event {UUID}, window:w000001$", out, re.MULTILINE)
     assert re.search(r"^ {4}\S+Z {2}retrain_requested +window reached 5 objects", out, re.M)
@@ -43,7 +46,7 @@ def test_given_the_demo_when_churn_is_audited_then_the_chain_runs_from_s3_event_
         out,
         re.M,
     )
-    assert "package     churn/2  approval now PendingManualApproval" in out
+    assert "package     churn/2  approval now Approved" in out
 
 
 def test_given_the_demo_as_json_then_the_event_id_is_the_s3_event_that_started_the_run(capsys):
@@ -65,7 +68,7 @@ def test_given_the_gate_fails_scenario_when_audited_then_the_rejection_and_its_r
     status, out, err = audit(capsys, "churn", "--local", scenario, "--run", "churn-w000002")
 
     assert status == 0, err
-    assert out.startswith("churn: 1 run, 0 standalone decisions (14 ledger entries; run ")
+    assert out.startswith("churn: 1 run, 0 standalone decisions (17 ledger entries; run ")
     assert "package     churn/2  approval now Rejected" in out
     assert (
         "gate        rejected: auc 0.812 vs champion 0.81: improvement +0.002, required 0.005"

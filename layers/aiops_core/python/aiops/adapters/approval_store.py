@@ -101,6 +101,11 @@ class DynamoApprovalStore:
         item = from_item(response.get("Item"))
         return self._approval(item) if item else None
 
+    def outcome(self, model: str, version: int) -> str | None:
+        """The approval's status alone (the deploy capability's HumanApprovals port)."""
+        approval = self.get(model, version)
+        return str(approval.status) if approval is not None else None
+
     def for_model(self, model: str) -> list[Approval]:
         items = self.table.query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiops.adapters.aws import AwsAdapter, error_code
 from aiops.adapters.sagemaker import _modified_by
-from aiops.deploy.model import EndpointView, PackageSpec
+from aiops.deploy.model import EndpointView, PackageSpec, ShadowVariants, VariantStats
 
 _NOT_FOUND = ("ValidationException", "ResourceNotFound")
 
@@ -64,6 +65,18 @@ class SageMakerEndpoints(AwsAdapter):
                 return False
             raise
         return True
+
+    def production_model(self, endpoint_config: str, variant: str) -> str | None:
+        try:
+            config = self.client.describe_endpoint_config(EndpointConfigName=endpoint_config)
+        except Exception as exc:
+            if error_code(exc) in _NOT_FOUND:
+                return None
+            raise
+        for production in config.get("ProductionVariants", []):
+            if production.get("VariantName") == variant:
+                return str(production["ModelName"])
+        return None
 
     def ensure_endpoint_config(
         self,
@@ -133,6 +146,108 @@ class SageMakerPackages(AwsAdapter):
         merged = {**(package.get("CustomerMetadataProperties") or {}), **marks}
         self.client.update_model_package(
             ModelPackageArn=package_arn, CustomerMetadataProperties=merged
+        )
+
+
+class SageMakerShadowTests(AwsAdapter):
+    """Inference experiments in shadow mode (SageMaker) and the variants' metrics
+    (CloudWatch, through its own client)."""
+
+    service = "sagemaker"
+
+    def __init__(
+        self, role_arn: str, client: Any | None = None, cloudwatch: Any | None = None
+    ) -> None:
+        self.role_arn = role_arn
+        self._metrics = CloudWatchAlarmStates(cloudwatch)
+        super().__init__(client)
+
+    def start(self, name: str, endpoint: str, variants: ShadowVariants, ends: datetime) -> None:
+        if not self.role_arn:
+            raise ValueError("no model execution role: set the ModelExecutionRoleArn parameter")
+        try:
+            self.client.describe_inference_experiment(Name=name)
+            return  # a retried step
+        except Exception as exc:
+            if error_code(exc) not in _NOT_FOUND:
+                raise
+        infrastructure = {
+            "InfrastructureType": "RealTimeInference",
+            "RealTimeInferenceConfig": {
+                "InstanceType": variants.instance_type,
+                "InstanceCount": variants.instance_count,
+            },
+        }
+        self.client.create_inference_experiment(
+            Name=name,
+            Type="ShadowMode",
+            RoleArn=self.role_arn,
+            EndpointName=endpoint,
+            Schedule={"EndTime": ends},
+            ModelVariants=[
+                {
+                    "ModelName": variants.production_model,
+                    "VariantName": variants.production_variant,
+                    "InfrastructureConfig": infrastructure,
+                },
+                {
+                    "ModelName": variants.shadow_model,
+                    "VariantName": variants.shadow_variant,
+                    "InfrastructureConfig": infrastructure,
+                },
+            ],
+            ShadowModeConfig={
+                "SourceModelVariantName": variants.production_variant,
+                "ShadowModelVariants": [
+                    {
+                        "ShadowModelVariantName": variants.shadow_variant,
+                        "SamplingPercentage": variants.sampling_percent,
+                    }
+                ],
+            },
+            Tags=[{"Key": "aiops:model", "Value": variants.shadow_model}],
+        )
+
+    def stop(self, name: str) -> None:
+        experiment = self.client.describe_inference_experiment(Name=name)
+        if experiment.get("Status") in ("Completed", "Cancelled", "Stopping"):
+            return
+        actions = {v["VariantName"]: "Retain" for v in experiment.get("ModelVariants", [])}
+        shadow = (experiment.get("ShadowModeConfig") or {}).get("ShadowModelVariants") or []
+        for variant in shadow:
+            actions[variant["ShadowModelVariantName"]] = "Remove"
+        self.client.stop_inference_experiment(
+            Name=name, ModelVariantActions=actions, DesiredState="Completed"
+        )
+
+    def stats(self, endpoint: str, variant: str, start: datetime, end: datetime) -> VariantStats:
+        def statistic(metric: str, stat: str) -> float | None:
+            points = self._metrics.client.get_metric_statistics(
+                Namespace="AWS/SageMaker",
+                MetricName=metric,
+                Dimensions=[
+                    {"Name": "EndpointName", "Value": endpoint},
+                    {"Name": "VariantName", "Value": variant},
+                ],
+                StartTime=start - timedelta(hours=1),
+                EndTime=end + timedelta(hours=1),
+                Period=3600,
+                Statistics=[stat],
+            ).get("Datapoints", [])
+            if not points:
+                return None
+            if stat == "Sum":
+                return float(sum(p["Sum"] for p in points))
+            counts = sum(p.get("SampleCount", 1) for p in points)
+            return float(sum(p[stat] * p.get("SampleCount", 1) for p in points) / counts)
+
+        invocations = statistic("Invocations", "Sum") or 0.0
+        errors = statistic("Invocation5XXErrors", "Sum")
+        latency = statistic("ModelLatency", "Average")
+        return VariantStats(
+            invocations=invocations,
+            error_rate=None if errors is None or not invocations else errors / invocations,
+            latency_ms=None if latency is None else latency / 1000.0,
         )
 
 

@@ -165,6 +165,7 @@ class Stack:
             CloudWatchAlarmStates,
             SageMakerEndpoints,
             SageMakerPackages,
+            SageMakerShadowTests,
         )
         from aiops.adapters.stepfunctions import StepFunctionsDeployStarter
         from aiops.deploy.dependencies import DeployDependencies
@@ -183,6 +184,8 @@ class Stack:
             verdicts=self.verdicts,
             ledger=DynamoLedger(settings.ledger_table or ""),
             alerts=SnsAlerts(settings.alerts_topic_arn or ""),
+            shadows=SageMakerShadowTests(settings.model_execution_role_arn or ""),
+            approvals=self.approval_store,
             claims=self.idempotency if settings.idempotency_table else None,
         )
 

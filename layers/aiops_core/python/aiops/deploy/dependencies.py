@@ -10,7 +10,9 @@ from aiops.deploy.ports import (
     DeployStarter,
     EndpointHistory,
     Endpoints,
+    HumanApprovals,
     Packages,
+    ShadowTests,
 )
 from aiops.idempotency import IdempotencyStore
 from aiops.ledger import Ledger
@@ -32,5 +34,7 @@ class DeployDependencies:
     verdicts: GateVerdicts
     ledger: Ledger
     alerts: Alerts
+    shadows: ShadowTests
+    approvals: HumanApprovals
     # Claims on events' natural keys, so a redelivered event alerts once.
     claims: IdempotencyStore | None = None

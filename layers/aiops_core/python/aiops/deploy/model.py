@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # How an endpoint came to serve what it serves.
-How = Literal["created", "canary", "linear", "all_at_once", "rollback", "manual_rollback"]
+How = Literal["created", "canary", "linear", "all_at_once", "rollback", "manual_rollback", "shadow"]
 
 
 class DeploymentRequest(BaseModel):
@@ -127,12 +127,36 @@ class PackageSpec(BaseModel):
 
     @property
     def rolled_back(self) -> str | None:
-        return self.marks.get(MARK_ROLLED_BACK)
+        """Why this package must not be deployed again: rolled back, or its shadow test lost."""
+        return self.marks.get(MARK_ROLLED_BACK) or self.marks.get(MARK_SHADOW_DISCARDED)
 
 
 # CustomerMetadataProperties keys the deploy capability writes on a package.
 MARK_ROLLED_BACK = "aiops:rolled-back"
+MARK_SHADOW_DISCARDED = "aiops:shadow-discarded"
 MARK_DEPLOYED = "aiops:deployed"
+
+
+class ShadowVariants(BaseModel):
+    """Production and the candidate, side by side in a shadow test."""
+
+    model_config = ConfigDict(frozen=True)
+    production_model: str
+    production_variant: str
+    shadow_model: str
+    shadow_variant: str
+    sampling_percent: int
+    instance_type: str
+    instance_count: int
+
+
+class VariantStats(BaseModel):
+    """A variant's requests over a shadow test (CloudWatch, AWS/SageMaker)."""
+
+    model_config = ConfigDict(frozen=True)
+    invocations: float
+    error_rate: float | None
+    latency_ms: float | None
 
 
 class ClaimOutcome(BaseModel):
@@ -150,6 +174,8 @@ class ClaimOutcome(BaseModel):
 class StartDeploymentInput(BaseModel):
     model_config = ConfigDict(frozen=True)
     request: DeploymentRequest
+    # The shadow test passed: now shift traffic (the policy's `shadow.then`).
+    after_shadow: bool = False
 
 
 class AwaitDeploymentInput(StartDeploymentInput):

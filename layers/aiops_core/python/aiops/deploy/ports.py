@@ -13,6 +13,8 @@ from aiops.deploy.model import (
     EndpointView,
     KnownGood,
     PackageSpec,
+    ShadowVariants,
+    VariantStats,
 )
 
 
@@ -43,6 +45,10 @@ class Endpoints(Protocol):
 
     def config_exists(self, name: str) -> bool: ...
 
+    def production_model(self, endpoint_config: str, variant: str) -> str | None:
+        """The Model behind `variant` of an EndpointConfig (what a shadow test compares with)."""
+        ...
+
     def create(self, endpoint: str, endpoint_config: str, tags: dict[str, str]) -> None: ...
 
     def update(
@@ -60,6 +66,22 @@ class Packages(Protocol):
     def mark(self, package_arn: str, marks: dict[str, str]) -> None:
         """Add our marks (CustomerMetadataProperties) to the package, keeping the others."""
         ...
+
+
+class ShadowTests(Protocol):
+    """SageMaker inference experiments in shadow mode, and the variants' metrics."""
+
+    def start(self, name: str, endpoint: str, variants: ShadowVariants, ends: datetime) -> None:
+        """CreateInferenceExperiment (ShadowMode) until `ends`; a retried start is a no-op."""
+        ...
+
+    def stop(self, name: str) -> None:
+        """End the experiment and remove its shadow variant (production keeps serving)."""
+        ...
+
+    def stats(
+        self, endpoint: str, variant: str, start: datetime, end: datetime
+    ) -> VariantStats: ...
 
 
 class AlarmStates(Protocol):
@@ -129,4 +151,11 @@ class DeployStarter(Protocol):
     def start(self, request: DeploymentRequest) -> str | None:
         """Start the deploy workflow for `request`: its execution's ARN, or None when that
         execution exists already (its name is the request's: a repeat starts nothing)."""
+        ...
+
+
+class HumanApprovals(Protocol):
+    def outcome(self, model: str, version: int) -> str | None:
+        """How the candidate's human approval stands: pending, approved, rejected, superseded,
+        expired, failed — None when it never had one."""
         ...

@@ -91,6 +91,22 @@ def roll_back(
         )
     if current.how in _ROLLBACKS and not current.applied:
         # A rollback recorded whose UpdateEndpoint did not go through: finish it first.
+        if to_version is not None and to_version != current.version:
+            return decide(
+                "skipped",
+                f"{by}: a rollback of {endpoint} to v{current.version} is recorded but not sent "
+                "to SageMaker yet; complete it first (run again without --to)",
+                None,
+                current,
+            )
+        if dry_run:
+            return decide(
+                "dry_run",
+                f"would complete the recorded rollback of {endpoint} to v{current.version} "
+                f"(EndpointConfig {current.endpoint_config}, all at once)",
+                None,
+                current,
+            )
         return _apply(model_name, current, deps, now, decide, by)
     holder = deps.locks.holder(endpoint, now)
     if holder is not None:
@@ -190,14 +206,19 @@ def _apply(
     """Send the recorded rollback to SageMaker, mark the version it replaced, record it."""
     endpoint = rolled.endpoint
     view = deps.endpoints.describe(endpoint)
-    # Idempotent: a retry whose update went through (serving or pending) sends none again.
-    if view is not None and rolled.endpoint_config not in (
-        view.endpoint_config,
-        view.pending_config,
-    ):
-        deps.endpoints.update(endpoint, rolled.endpoint_config, None)
-    deps.history.applied(endpoint, rolled.version)
     replaced = rolled.cause.get("from_version")
+    if view is None:
+        return decide(  # the rollback stays recorded, not applied: a retry completes it
+            "failed",
+            f"{by}: {endpoint} does not exist; nothing to roll back",
+            LedgerAction.ROLLBACK_FAILED,
+            None,
+            None,
+            alert=True,
+        )
+    # Idempotent: a retry whose update went through (serving or pending) sends none again.
+    if rolled.endpoint_config not in (view.endpoint_config, view.pending_config):
+        deps.endpoints.update(endpoint, rolled.endpoint_config, None)
     goods = {g.version: g for g in deps.history.known_goods(endpoint)}
     if isinstance(replaced, int) and replaced in goods:
         deps.packages.mark(
@@ -212,7 +233,7 @@ def _apply(
         model_name=rolled.model_name,
         promoted_at=now,
     )
-    return decide(
+    decision: RollbackDecision = decide(
         "rolled_back",
         f"{by}: rolled back {endpoint} from v{replaced} to v{rolled.version} "
         f"(EndpointConfig {rolled.endpoint_config}, all at once); v{replaced} is marked rolled "
@@ -222,3 +243,6 @@ def _apply(
         target,
         alert=True,
     )
+    # Last: until every record above is written, a retry completes the rollback again.
+    deps.history.applied(endpoint, rolled.version)
+    return decision

@@ -16,6 +16,8 @@ from aiops.policy import Policy
 
 # A refusal is alerted once per package, however often its event is delivered.
 REFUSAL_CLAIM_TTL = timedelta(days=30)
+# How a human approval may end without a yes.
+_HUMAN_NO = ("rejected", "superseded", "expired", "failed")
 
 
 class DeployDecision(BaseModel):
@@ -79,6 +81,14 @@ def request_deployment(
         return refuse(f"v{spec.version} never passed our gate (approved outside a run)")
     if verdict.decision == "reject":
         return refuse(f"v{spec.version} was rejected by our gate: {verdict.reason}")
+    if verdict.decision == "await_human":
+        # The gate handed it to people: their "no" stands, whatever the registry says later.
+        outcome = deps.approvals.outcome(name, spec.version)
+        if outcome in _HUMAN_NO:
+            return refuse(
+                f"v{spec.version}'s approval ended {outcome}; an approval in the registry "
+                "after that does not deploy it"
+            )
     if spec.rolled_back:
         return refuse(
             f"v{spec.version} was rolled back ({spec.rolled_back}); it is not deployed again"

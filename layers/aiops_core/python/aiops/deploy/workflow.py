@@ -18,21 +18,26 @@ from aiops.deploy.dependencies import DeployDependencies
 from aiops.deploy.model import (
     MARK_DEPLOYED,
     MARK_ROLLED_BACK,
+    MARK_SHADOW_DISCARDED,
     Deployed,
     Deployment,
     DeploymentRequest,
     EndpointView,
     KnownGood,
     PackageSpec,
+    ShadowVariants,
+    VariantStats,
 )
 from aiops.events import EndpointStateChange
 from aiops.ledger import LedgerAction, record
-from aiops.policy import Policy, SageMakerDeployPolicy, SageMakerModelPolicy
+from aiops.policy import Policy, SageMakerDeployPolicy, SageMakerModelPolicy, ShadowPolicy
 from aiops.runs.rendezvous import JobOutcome, TaskNoLongerWaiting, resume
 from aiops.units import format_duration
 
 # The lease a handed-over lock starts with when its model left the policy meanwhile.
 HANDOVER_LEASE = timedelta(hours=3)
+# After a shadow test's scheduled end, time for SageMaker to complete it and publish its metrics.
+SHADOW_SETTLE = timedelta(minutes=5)
 
 
 class EndpointBusy(RuntimeError):
@@ -41,7 +46,7 @@ class EndpointBusy(RuntimeError):
 
 class StartResult(BaseModel):
     model_config = ConfigDict(frozen=True)
-    action: Literal["started", "serving", "queued", "skipped"]
+    action: Literal["started", "serving", "queued", "skipped", "shadow"]
     reason: str
     wait_seconds: int = 0
 
@@ -71,7 +76,11 @@ def _cause(request: DeploymentRequest, **more: Any) -> dict[str, Any]:
 
 
 def start_deployment(
-    request: DeploymentRequest, policy: Policy, deps: DeployDependencies, now: datetime
+    request: DeploymentRequest,
+    policy: Policy,
+    deps: DeployDependencies,
+    now: datetime,
+    after_shadow: bool = False,
 ) -> StartResult:
     """Take the endpoint (or wait behind its deployment), then create the Model and the
     EndpointConfig and ask SageMaker to create or update the endpoint."""
@@ -104,7 +113,13 @@ def start_deployment(
     ours = flight is not None and flight.request.deployment_id == request.deployment_id
     if ours and flight is not None and flight.requested_at is not None:
         # A retried step: SageMaker has it already.
-        return StartResult(action="started", reason="already started", wait_seconds=wait)
+        if flight.how != "shadow":
+            return StartResult(action="started", reason="already started", wait_seconds=wait)
+        if not after_shadow:
+            left = _shadow_wait(deploy) - int((now - flight.requested_at).total_seconds())
+            return StartResult(
+                action="shadow", reason="shadow test running", wait_seconds=max(left, 1)
+            )
 
     spec = deps.packages.spec(request.package_arn)
     skip = _why_not_deploy(request, spec, deps)
@@ -134,6 +149,9 @@ def start_deployment(
         name, name, deploy.variant, deploy.instance_type, deploy.instance_count, tags
     )
     deployed = deps.history.deployed(request.endpoint)
+    # A first deployment (no endpoint yet) has no production to shadow.
+    if deploy.strategy == "shadow" and not after_shadow and view is not None:
+        return _start_shadow(request, deploy, view, deployed, deps, now)
     deployment = Deployment(
         request=request,
         how="created" if view is None else deploy.shifts_traffic_by,
@@ -163,6 +181,146 @@ def start_deployment(
         _cause(request, endpoint_config=name, previous_config=deployment.previous_config),
     )
     return StartResult(action="started", reason=reason, wait_seconds=wait)
+
+
+def shadow_test_name(request: DeploymentRequest) -> str:
+    return f"{request.resource_name}-shadow"
+
+
+def _shadow_wait(deploy: SageMakerDeployPolicy) -> int:
+    duration = deploy.shadow.duration if deploy.shadow is not None else timedelta(0)
+    return int((duration + SHADOW_SETTLE).total_seconds())
+
+
+def _start_shadow(
+    request: DeploymentRequest,
+    deploy: SageMakerDeployPolicy,
+    view: EndpointView,
+    deployed: Deployed | None,
+    deps: DeployDependencies,
+    now: datetime,
+) -> StartResult:
+    """Run the candidate as a shadow variant beside production (CreateInferenceExperiment)."""
+    shadow = deploy.shadow
+    assert shadow is not None  # the caller checked
+    production = deps.endpoints.production_model(view.endpoint_config, deploy.variant)
+    if production is None:
+        raise ValueError(
+            f"{request.endpoint}'s EndpointConfig {view.endpoint_config} has no variant "
+            f"{deploy.variant} to shadow"
+        )
+    name = request.resource_name
+    flight = Deployment(
+        request=request,
+        how="shadow",
+        model_name=name,
+        endpoint_config=name,
+        previous_config=view.endpoint_config,
+        previous_version=deployed.version if deployed is not None else None,
+        rollback_alarms=list(deploy.rollback_alarms),
+        started_at=now,
+    )
+    deps.history.begin(flight)
+    deps.shadows.start(
+        shadow_test_name(request),
+        request.endpoint,
+        ShadowVariants(
+            production_model=production,
+            production_variant=deploy.variant,
+            shadow_model=name,
+            shadow_variant=f"shadow-v{request.version}"[:63],
+            sampling_percent=shadow.sampling_percent,
+            instance_type=deploy.instance_type,
+            instance_count=deploy.instance_count,
+        ),
+        now + shadow.duration,
+    )
+    deps.history.begin(flight.model_copy(update={"requested_at": now}))
+    against = f"v{flight.previous_version}" if flight.previous_version else production
+    reason = (
+        f"v{request.version} shadows {against} on {request.endpoint}: "
+        f"{shadow.sampling_percent}% of requests copied for {format_duration(shadow.duration)}; "
+        f"then its 5xx rate and latency against production's decide ({shadow.then} or discard)"
+    )
+    record(deps.ledger, request.model, now, LedgerAction.SHADOW_STARTED, reason, _cause(request))
+    return StartResult(action="shadow", reason=reason, wait_seconds=_shadow_wait(deploy))
+
+
+class ShadowVerdict(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    promote: bool
+    reason: str
+    next_execution: str | None = None
+
+
+def judge_shadow(
+    request: DeploymentRequest, policy: Policy, deps: DeployDependencies, now: datetime
+) -> ShadowVerdict:
+    """The shadow test's end: the candidate's 5xx rate and latency against production's, by the
+    policy; promote (the workflow then shifts traffic) or discard (marked, never deployed)."""
+    model = _model(policy, request)
+    flight = deps.history.in_flight(request.endpoint)
+    if flight is None or flight.request.deployment_id != request.deployment_id:
+        return ShadowVerdict(promote=False, reason="no shadow test in flight (judged already)")
+    if model is None or model.deploy.shadow is None:
+        verdict, why = False, "the policy no longer asks for a shadow test"
+        shadow_variant = f"shadow-v{request.version}"
+    else:
+        rules = model.deploy.shadow
+        shadow_variant = f"shadow-v{request.version}"[:63]
+        since = flight.requested_at or flight.started_at
+        production = deps.shadows.stats(request.endpoint, model.deploy.variant, since, now)
+        candidate = deps.shadows.stats(request.endpoint, shadow_variant, since, now)
+        verdict, why = _compare(production, candidate, rules)
+    deps.shadows.stop(shadow_test_name(request))
+    if verdict:
+        reason = f"v{request.version}'s shadow test passed on {request.endpoint}: {why}"
+        record(
+            deps.ledger, request.model, now, LedgerAction.SHADOW_PROMOTED, reason, _cause(request)
+        )
+        return ShadowVerdict(promote=True, reason=reason)
+    reason = f"v{request.version}'s shadow test failed on {request.endpoint}: {why}; discarded"
+    deps.packages.mark(
+        request.package_arn, {MARK_SHADOW_DISCARDED: f"{now.isoformat()} {why}"[:256]}
+    )
+    record(deps.ledger, request.model, now, LedgerAction.SHADOW_DISCARDED, reason, _cause(request))
+    deps.alerts.publish(f"[aiops] {request.model} v{request.version}: shadow test failed", reason)
+    deps.history.end(request.endpoint, request.deployment_id)
+    execution = _release(request, model.deploy if model else None, deps, now)
+    return ShadowVerdict(promote=False, reason=reason, next_execution=execution)
+
+
+def _compare(
+    production: VariantStats, candidate: VariantStats, rules: ShadowPolicy
+) -> tuple[bool, str]:
+    if candidate.invocations < rules.min_invocations:
+        return False, (
+            f"{candidate.invocations:.0f} shadow requests, fewer than the "
+            f"{rules.min_invocations} needed to judge"
+        )
+    problems: list[str] = []
+    facts: list[str] = []
+    if candidate.error_rate is None or production.error_rate is None:
+        problems.append("no 5xx rate to compare")
+    else:
+        limit = production.error_rate + rules.max_error_rate_increase
+        facts.append(
+            f"5xx rate {candidate.error_rate:.4f} vs production {production.error_rate:.4f}"
+        )
+        if candidate.error_rate > limit:
+            problems.append(f"5xx rate {candidate.error_rate:.4f} above {limit:.4f}")
+    if candidate.latency_ms is None or production.latency_ms is None:
+        problems.append("no latency to compare")
+    else:
+        limit = production.latency_ms * (1 + rules.max_latency_increase)
+        facts.append(
+            f"latency {candidate.latency_ms:.1f} ms vs production {production.latency_ms:.1f} ms"
+        )
+        if candidate.latency_ms > limit:
+            problems.append(f"latency {candidate.latency_ms:.1f} ms above {limit:.1f} ms")
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"{'; '.join(facts)} on {candidate.invocations:.0f} requests"
 
 
 def _why_not_deploy(
