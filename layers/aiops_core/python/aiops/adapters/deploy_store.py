@@ -270,3 +270,17 @@ class DynamoDeployStore:
             },
             int(item["rev"]),
         )
+
+    def hold_rollbacks(self, endpoint: str, until: datetime, reason: str) -> None:
+        self.table.client.put_item(
+            TableName=self.table.name,
+            Item=to_item(
+                {**self._key(endpoint, "INCIDENT"), "until": until.isoformat(), "reason": reason}
+            ),
+        )
+
+    def rollbacks_held(self, endpoint: str, now: datetime) -> str | None:
+        item = self._get(endpoint, "INCIDENT")
+        if not item or str(item.get("until", "")) <= now.isoformat():
+            return None
+        return str(item.get("reason", "an incident handled already"))

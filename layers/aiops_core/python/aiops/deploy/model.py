@@ -62,7 +62,8 @@ class Deployment(BaseModel):
 
     @property
     def wait_key(self) -> str:
-        return f"deploy/{self.request.endpoint}/{self.request.deployment_id}"
+        # The phase too: a shadow test and the traffic shift after it wait apart.
+        return f"deploy/{self.request.endpoint}/{self.request.deployment_id}/{self.how}"
 
 
 class Deployed(BaseModel):

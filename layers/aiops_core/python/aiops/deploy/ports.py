@@ -146,6 +146,14 @@ class EndpointHistory(Protocol):
         """The rollback to `version` was sent to SageMaker."""
         ...
 
+    def hold_rollbacks(self, endpoint: str, until: datetime, reason: str) -> None:
+        """Alarms until then belong to an incident already handled (SageMaker rolled back)."""
+        ...
+
+    def rollbacks_held(self, endpoint: str, now: datetime) -> str | None:
+        """Why alarms are held now, if they are."""
+        ...
+
 
 class DeployStarter(Protocol):
     def start(self, request: DeploymentRequest) -> str | None:

@@ -117,6 +117,15 @@ def roll_back(
             LedgerAction.ROLLBACK_SKIPPED,
             current,
         )
+    held = deps.history.rollbacks_held(endpoint, now) if not manual else None
+    if held is not None:
+        return decide(
+            "skipped",
+            f"{by}: {held}; alarms right after belong to that incident, so v{current.version} "
+            "keeps serving",
+            LedgerAction.ROLLBACK_SKIPPED,
+            current,
+        )
     if not manual and current.how in _ROLLBACKS:
         return decide(
             "skipped",

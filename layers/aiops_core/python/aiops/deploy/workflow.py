@@ -36,6 +36,8 @@ from aiops.units import format_duration
 
 # The lease a handed-over lock starts with when its model left the policy meanwhile.
 HANDOVER_LEASE = timedelta(hours=3)
+# After SageMaker rolled a deployment back, alarms for this long belong to that incident.
+INCIDENT_QUIET = timedelta(minutes=30)
 # After a shadow test's scheduled end, time for SageMaker to complete it and publish its metrics.
 SHADOW_SETTLE = timedelta(minutes=5)
 
@@ -90,6 +92,7 @@ def start_deployment(
         record(
             deps.ledger, request.model, now, LedgerAction.DEPLOY_SKIPPED, reason, _cause(request)
         )
+        _release(request, None, deps, now)  # a lock handed to it must not wait for its lease
         return StartResult(action="skipped", reason=reason)
     deploy = model.deploy
     claim = deps.locks.claim(request, now, lease(deploy))
@@ -132,7 +135,10 @@ def start_deployment(
     view = deps.endpoints.describe(request.endpoint)
     name = request.resource_name
     if view is not None and view.status != "InService":
-        if view.status == "Updating" and view.pending_config == name:
+        accepted = (view.status == "Updating" and view.pending_config == name) or (
+            view.status == "Creating" and view.endpoint_config == name
+        )
+        if accepted:
             # A retried step whose UpdateEndpoint went through: only the record is missing.
             if flight is not None:
                 deps.history.begin(flight.model_copy(update={"requested_at": now}))
@@ -141,6 +147,9 @@ def start_deployment(
             f"{request.endpoint} is {view.status}: a deployment starts once it is InService"
         )
     if view is not None and view.endpoint_config == name:
+        if ours and flight is not None and flight.requested_at is None:
+            # A retried step whose create or update went through and ended: record it.
+            deps.history.begin(flight.model_copy(update={"requested_at": now}))
         return StartResult(action="serving", reason=f"{name} serves {request.endpoint} already")
 
     tags = {"aiops:model": request.model, "aiops:version": str(request.version)}
@@ -261,7 +270,12 @@ def judge_shadow(
     model = _model(policy, request)
     flight = deps.history.in_flight(request.endpoint)
     if flight is None or flight.request.deployment_id != request.deployment_id:
-        return ShadowVerdict(promote=False, reason="no shadow test in flight (judged already)")
+        execution = _release(request, model.deploy if model else None, deps, now)
+        return ShadowVerdict(
+            promote=False,
+            reason="no shadow test in flight (judged already)",
+            next_execution=execution,
+        )
     if model is None or model.deploy.shadow is None:
         verdict, why = False, "the policy no longer asks for a shadow test"
         shadow_variant = f"shadow-v{request.version}"
@@ -432,6 +446,15 @@ def finish_deployment(
         else:
             result = FinishResult(outcome="done", reason="already finished")
         return _handover(request, model.deploy if model else None, deps, now, result)
+    if flight.how == "shadow":
+        # The shadow test's step failed: production never changed; the candidate is not
+        # judged, so it is not marked either.
+        with contextlib.suppress(Exception):
+            deps.shadows.stop(shadow_test_name(request))
+        deps.history.end(request.endpoint, request.deployment_id)
+        why = _error_text(error) if error else "the shadow test could not be judged"
+        result = _failed(request, f"shadow test: {why}", deps, now)
+        return _handover(request, model.deploy if model else None, deps, now, result)
     view = deps.endpoints.describe(request.endpoint)
     if flight.requested_at is None:
         # SageMaker never accepted it: nothing changed on the endpoint.
@@ -546,6 +569,12 @@ def _settle(
             ),
         )
         deps.alerts.publish(f"[aiops] {request.model} v{request.version} rolled back", reason)
+        # Slower alarms of the same incident must not roll the version that kept serving back.
+        deps.history.hold_rollbacks(
+            endpoint,
+            now + INCIDENT_QUIET,
+            f"SageMaker rolled v{request.version} back at {now:%Y-%m-%d %H:%M} UTC ({why})",
+        )
         deps.history.end(endpoint, request.deployment_id)
         return FinishResult(outcome="rolled_back", reason=reason)
     status = view.status if view is not None else "gone"
