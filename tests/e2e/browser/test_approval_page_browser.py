@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from aiops_local.approver import Approver
@@ -41,7 +41,14 @@ def test_given_a_mailed_link_when_opened_in_a_browser_and_approved_then_the_pack
     browser.find_element(By.NAME, "comment").send_keys("Checked the slices, ship the canary")
     button = browser.find_element(By.CSS_SELECTOR, "button[value=approve]")
     button.click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(button))
+    # The response comes once the cloud has settled: the approval now also starts a deployment,
+    # so the old page may be half-gone for a while (a node lookup then fails): keep asking.
+    WebDriverWait(browser, 60, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: (
+            not b.find_elements(By.TAG_NAME, "form")
+            and "approved" in b.find_element(By.TAG_NAME, "body").text.lower()
+        )
+    )
 
     # Then the browser shows the confirmation, and the registry and ledger say who and why
     confirmation = browser.find_element(By.TAG_NAME, "body").text
