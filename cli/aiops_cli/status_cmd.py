@@ -93,6 +93,9 @@ class DeploySource:
     ledger_table: str
     client: Callable[[str], Any]
     identity: Callable[[], str]
+    # Where the stack keeps its policy (the commands read `policy` above; the stack's settings
+    # name it all the same).
+    policy_parameter: str = "/aiops/policy"
     alerts_topic_arn: str = ""
     deploy_state_machine_arn: str = ""
     model_execution_role_arn: str = ""
@@ -118,44 +121,23 @@ class DeploySource:
         return SageMakerEndpoints(self.model_execution_role_arn, self.client("sagemaker"))
 
     def deploy_dependencies(self) -> DeployDependencies:
-        """What `Stack.deploy` builds in the deploy functions, on this source's clients."""
+        """What the deploy functions act through (`Stack.deploy`, their composition root), on
+        this source's clients."""
         # Imported when used: the Step Functions adapters import the observability module,
         # whose Powertools logger and metrics must not exist before `--local` sets the
         # handlers' environment.
-        from aiops.adapters.rendezvous_store import DynamoRendezvousStore
-        from aiops.adapters.sagemaker_endpoints import (
-            CloudWatchAlarmStates,
-            SageMakerPackages,
-            SageMakerShadowTests,
-        )
-        from aiops.adapters.sns import SnsAlerts
-        from aiops.adapters.stepfunctions import StepFunctionsDeployStarter, StepFunctionsResumer
-        from aiops.adapters.verdict_store import DynamoGateVerdicts
-        from aiops.deploy.dependencies import DeployDependencies
+        from aiops.adapters.stack import Stack
+        from aiops.settings import Settings
 
-        dynamodb = self.client("dynamodb")
-        built: dict[str, Any] = {
-            "endpoints": self.endpoints,
-            "packages": SageMakerPackages(self.client("sagemaker")),
-            "alarms": CloudWatchAlarmStates(self.client("cloudwatch")),
-            "locks": self.store,
-            "history": self.store,
-            "rendezvous": DynamoRendezvousStore(self.control_table, dynamodb),
-            "resumer": StepFunctionsResumer(self.client("stepfunctions")),
-            "starter": StepFunctionsDeployStarter(
-                self.deploy_state_machine_arn, self.client("stepfunctions")
-            ),
-            "verdicts": DynamoGateVerdicts(self.control_table, dynamodb),
-            "ledger": self.ledger,
-            "alerts": SnsAlerts(self.alerts_topic_arn, self.client("sns")),
-            "approvals": self.approvals,
-            "shadows": SageMakerShadowTests(
-                self.model_execution_role_arn,
-                self.client("sagemaker"),
-                self.client("cloudwatch"),
-            ),
-        }
-        return DeployDependencies(**built)
+        settings = Settings(
+            policy_parameter=self.policy_parameter,
+            control_table=self.control_table,
+            ledger_table=self.ledger_table,
+            alerts_topic_arn=self.alerts_topic_arn or None,
+            deploy_state_machine_arn=self.deploy_state_machine_arn or None,
+            model_execution_role_arn=self.model_execution_role_arn,
+        )
+        return Stack(settings, clients=self.client).deploy
 
 
 def sagemaker_models(policy: Policy, model: str | None) -> dict[str, SageMakerModelPolicy]:
@@ -203,6 +185,9 @@ def local_source(
                 ledger_table=cloud.table(LEDGER_TABLE),
                 client=cloud.client,
                 identity=lambda: operator,
+                policy_parameter=str(
+                    cloud.template.parameters.get(POLICY_PARAMETER, "/aiops/policy")
+                ),
                 alerts_topic_arn=(
                     str(cloud.template.ref(ALERTS_TOPIC)) if ALERTS_TOPIC in resources else ""
                 ),
@@ -219,17 +204,10 @@ def local_source(
 
 def _stack(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]]:
     """The stack's outputs and parameters."""
-    outputs_reader = StackOutputs(region=args.region)
     try:
-        outputs = outputs_reader.outputs(args.stack)
+        return StackOutputs(region=args.region).describe(args.stack)
     except StackNotFound as error:
         raise CommandError(str(error)) from error
-    stacks = outputs_reader.client.describe_stacks(StackName=args.stack)["Stacks"]
-    parameters = {
-        str(p["ParameterKey"]): str(p.get("ResolvedValue") or p.get("ParameterValue") or "")
-        for p in (stacks[0].get("Parameters") or [] if stacks else [])
-    }
-    return outputs, parameters
 
 
 def _required(args: argparse.Namespace, values: dict[str, str], name: str, kind: str) -> str:
@@ -267,7 +245,8 @@ def aws_source(
     outputs, parameters = _stack(args)
     control = _required(args, outputs, CONTROL_TABLE_OUTPUT, "output")
     ledger = _required(args, outputs, LEDGER_TABLE_OUTPUT, "output")
-    policy = _stack_policy(args, _required(args, parameters, POLICY_PARAMETER, "parameter"))
+    policy_parameter = _required(args, parameters, POLICY_PARAMETER, "parameter")
+    policy = _stack_policy(args, policy_parameter)
     check(policy)
     yield DeploySource(
         policy=policy,
@@ -275,6 +254,7 @@ def aws_source(
         ledger_table=ledger,
         client=partial(_client, region=args.region),
         identity=partial(_caller_arn, args.region),
+        policy_parameter=policy_parameter,
         alerts_topic_arn=outputs.get(ALERTS_TOPIC_OUTPUT, ""),
         deploy_state_machine_arn=outputs.get(DEPLOY_STATE_MACHINE_OUTPUT, ""),
         model_execution_role_arn=parameters.get(MODEL_ROLE_PARAMETER, ""),
@@ -315,18 +295,6 @@ class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class DeployedView(_View):
-    version: int
-    since: datetime
-    how: How
-    endpoint_config: str
-    package_arn: str
-    # A rollback's cause: the alarm (or the operator) and the version it replaced.
-    cause: dict[str, Any] = {}
-    # False: a rollback recorded whose UpdateEndpoint is not confirmed yet.
-    applied: bool = True
-
-
 class EndpointState(_View):
     status: str | None = None
     endpoint_config: str | None = None
@@ -334,14 +302,6 @@ class EndpointState(_View):
     failure_reason: str | None = None
     # Why it could not be described (permission, …); "not found" when there is no endpoint.
     error: str | None = None
-
-
-class GoodView(_View):
-    version: int
-    promoted_at: datetime
-    endpoint_config: str
-    package_arn: str
-    revoked: str | None = None
 
 
 class FlightView(_View):
@@ -386,10 +346,11 @@ class ModelStatus(_View):
     endpoint: str
     strategy: str
     dry_run: bool = False
-    deployed: DeployedView | None = None
+    # What serves the endpoint, and the versions that served it well (the domain's records).
+    deployed: Deployed | None = None
     endpoint_state: EndpointState | None = None
-    last_known_good: GoodView | None = None
-    other_known_goods: list[GoodView] = []
+    last_known_good: KnownGood | None = None
+    other_known_goods: list[KnownGood] = []
     in_flight: FlightView | None = None
     waiting: WaitingView | None = None
     pending_approvals: list[ApprovalView] = []
@@ -397,30 +358,6 @@ class ModelStatus(_View):
     # The deployment holding the endpoint's deploy lock (an expired lease holds nothing).
     endpoint_lock: str | None = None
     last_run: LastRun | None = None
-
-
-def _deployed(deployed: Deployed | None) -> DeployedView | None:
-    if deployed is None:
-        return None
-    return DeployedView(
-        version=deployed.version,
-        since=deployed.since,
-        how=deployed.how,
-        endpoint_config=deployed.endpoint_config,
-        package_arn=deployed.package_arn,
-        cause=dict(deployed.cause),
-        applied=deployed.applied,
-    )
-
-
-def _good(good: KnownGood) -> GoodView:
-    return GoodView(
-        version=good.version,
-        promoted_at=good.promoted_at,
-        endpoint_config=good.endpoint_config,
-        package_arn=good.package_arn,
-        revoked=good.revoked,
-    )
 
 
 def _endpoint_state(source: DeploySource, endpoint: str) -> EndpointState:
@@ -517,10 +454,10 @@ def model_status(
         endpoint=endpoint,
         strategy=model.deploy.strategy,
         dry_run=model.dry_run,
-        deployed=_deployed(store.deployed(endpoint)),
+        deployed=store.deployed(endpoint),
         endpoint_state=_endpoint_state(source, endpoint),
-        last_known_good=_good(last_good) if last_good else None,
-        other_known_goods=[_good(g) for g in goods if g is not last_good],
+        last_known_good=last_good,
+        other_known_goods=[g for g in goods if g is not last_good],
         in_flight=(
             FlightView(
                 version=flight.request.version,
@@ -611,7 +548,7 @@ def _endpoint_line(state: EndpointState | None) -> str:
     return text
 
 
-def _good_text(good: GoodView) -> str:
+def _good_text(good: KnownGood) -> str:
     text = f"v{good.version} (promoted {_when(good.promoted_at)})"
     return text + (f" revoked: {good.revoked}" if good.revoked else "")
 

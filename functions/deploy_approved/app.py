@@ -10,9 +10,9 @@ from aiops.clock import now
 from aiops.deploy.trigger import request_deployment
 from aiops.events import ModelPackageStateChange, parse_event
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import DeployEventSettings
+from aiops.settings import DeployApprovedSettings
 
-STACK = Stack(DeployEventSettings())
+STACK = Stack(DeployApprovedSettings())
 
 
 @lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)

@@ -51,6 +51,19 @@ _PREFIX_PART = re.compile(r"[A-Za-z0-9!_.'()-]+")
 _S3_MAX_KEY_BYTES = 1024
 
 
+def _between(
+    value: timedelta, low: tuple[timedelta, str], high: tuple[timedelta, str]
+) -> timedelta:
+    """`value` within [low, high], else an error saying both bounds and why each is there."""
+    if low[0] <= value <= high[0]:
+        return value
+
+    def bound(limit: tuple[timedelta, str]) -> str:
+        return f"{format_duration(limit[0])}{f' ({limit[1]})' if limit[1] else ''}"
+
+    raise ValueError(f"must be between {bound(low)} and {bound(high)}")
+
+
 class _Strict(BaseModel):
     # strict: a value of the wrong YAML type is an error, not coerced ("yes" is no bool, 5.0 no
     # int, "0.5" no float); ints are still accepted where a float is expected.
@@ -184,12 +197,11 @@ class GatePolicy(_Strict):
     @field_validator("timeout")
     @classmethod
     def _approval_window(cls, value: timedelta) -> timedelta:
-        if not MIN_APPROVAL_TIMEOUT <= value <= MAX_APPROVAL_TIMEOUT:
-            raise ValueError(
-                f"must be between {format_duration(MIN_APPROVAL_TIMEOUT)} (time for a person) "
-                f"and {format_duration(MAX_APPROVAL_TIMEOUT)} (a workflow lasts at most a year)"
-            )
-        return value
+        return _between(
+            value,
+            (MIN_APPROVAL_TIMEOUT, "time for a person"),
+            (MAX_APPROVAL_TIMEOUT, "a workflow lasts at most a year"),
+        )
 
     @field_validator("approvers")
     @classmethod
@@ -236,12 +248,11 @@ class ShadowPolicy(_Strict):
     @field_validator("duration")
     @classmethod
     def _experiment_length(cls, value: timedelta) -> timedelta:
-        if not MIN_SHADOW_DURATION <= value <= MAX_SHADOW_DURATION:
-            raise ValueError(
-                f"must be between {format_duration(MIN_SHADOW_DURATION)} and "
-                f"{format_duration(MAX_SHADOW_DURATION)} (SageMaker's longest inference experiment)"
-            )
-        return value
+        return _between(
+            value,
+            (MIN_SHADOW_DURATION, ""),
+            (MAX_SHADOW_DURATION, "SageMaker's longest inference experiment"),
+        )
 
 
 class SageMakerDeployPolicy(_Strict):
@@ -266,19 +277,16 @@ class SageMakerDeployPolicy(_Strict):
     @field_validator("bake", "termination_wait")
     @classmethod
     def _sagemaker_wait(cls, value: timedelta) -> timedelta:
-        if not timedelta(0) <= value <= MAX_BAKE:
-            raise ValueError(f"must be between 0s and {format_duration(MAX_BAKE)} (SageMaker)")
-        return value
+        return _between(value, (timedelta(0), ""), (MAX_BAKE, "SageMaker"))
 
     @field_validator("timeout")
     @classmethod
     def _sagemaker_timeout(cls, value: timedelta) -> timedelta:
-        if not MIN_DEPLOY_TIMEOUT <= value <= MAX_DEPLOY_TIMEOUT:
-            raise ValueError(
-                f"must be between {format_duration(MIN_DEPLOY_TIMEOUT)} and "
-                f"{format_duration(MAX_DEPLOY_TIMEOUT)} (SageMaker's deployment timeout)"
-            )
-        return value
+        return _between(
+            value,
+            (MIN_DEPLOY_TIMEOUT, ""),
+            (MAX_DEPLOY_TIMEOUT, "SageMaker's deployment timeout"),
+        )
 
     @field_validator("rollback_alarms")
     @classmethod

@@ -128,7 +128,12 @@ class StartDeploymentSettings(DeploySettings):
 
 
 class DeployEventSettings(DeploySettings):
-    """Functions on EventBridge events (approvals, endpoint changes, alarms)."""
+    """Functions on EventBridge events (endpoint changes, alarms)."""
+
+    dead_letter_queue_url: str = Field(pattern=r"^https://")
+
+
+class DeployApprovedSettings(DeployEventSettings):
+    """Approvals: a refusal is alerted once per package (an idempotency claim)."""
 
     idempotency_table: str = Field(min_length=3)
-    dead_letter_queue_url: str = Field(pattern=r"^https://")

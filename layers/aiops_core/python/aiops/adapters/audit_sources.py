@@ -52,6 +52,10 @@ class StackOutputs(_Adapter):
 
     def outputs(self, stack_name: str) -> dict[str, str]:
         """The stack's outputs, key → value; `StackNotFound` when there is no such stack."""
+        return self.describe(stack_name)[0]
+
+    def describe(self, stack_name: str) -> tuple[dict[str, str], dict[str, str]]:
+        """The stack's outputs and parameters (one DescribeStacks); `StackNotFound`."""
         try:
             stacks = self.client.describe_stacks(StackName=stack_name)["Stacks"]
         except Exception as exc:
@@ -60,10 +64,15 @@ class StackOutputs(_Adapter):
             raise
         if not stacks:
             raise StackNotFound(f"stack {stack_name} does not exist")
-        return {
+        outputs = {
             str(o["OutputKey"]): str(o.get("OutputValue", ""))
             for o in stacks[0].get("Outputs") or []
         }
+        parameters = {
+            str(p["ParameterKey"]): str(p.get("ResolvedValue") or p.get("ParameterValue") or "")
+            for p in stacks[0].get("Parameters") or []
+        }
+        return outputs, parameters
 
     def required(self, stack_name: str, output: str) -> str:
         """One output the command needs; `StackNotFound` naming it when the stack lacks it."""

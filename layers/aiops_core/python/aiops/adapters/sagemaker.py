@@ -150,7 +150,7 @@ class SageMakerRegistry(AwsAdapter):
             version=int(package.get("ModelPackageVersion", 0)),
             approval_status=package.get("ModelApprovalStatus", "PendingManualApproval"),
             description=package.get("ApprovalDescription", ""),
-            modified_by=_modified_by(package.get("LastModifiedBy") or {}),
+            modified_by=modified_by(package.get("LastModifiedBy") or {}),
         )
 
     def _candidate(self, package_group: str, package: dict[str, Any]) -> Candidate:
@@ -173,7 +173,7 @@ class SageMakerRegistry(AwsAdapter):
         return flatten_metrics(self.objects.read_json(uri))
 
 
-def _modified_by(user: dict[str, Any]) -> str | None:
+def modified_by(user: dict[str, Any]) -> str | None:
     """Who changed a package: the Studio user profile, else the IAM identity (ARN)."""
     identity = user.get("IamIdentity") or {}
     return user.get("UserProfileName") or identity.get("Arn") or identity.get("PrincipalId")

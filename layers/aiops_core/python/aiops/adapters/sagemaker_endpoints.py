@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiops.adapters.aws import AwsAdapter, error_code
-from aiops.adapters.sagemaker import _modified_by
+from aiops.adapters.aws import client as default_client
+from aiops.adapters.sagemaker import modified_by
 from aiops.deploy.model import EndpointView, PackageSpec, ShadowVariants, VariantStats
 
 _NOT_FOUND = ("ValidationException", "ResourceNotFound")
@@ -137,7 +138,7 @@ class SageMakerPackages(AwsAdapter):
             image=containers[0].get("Image"),
             model_data_url=containers[0].get("ModelDataUrl"),
             marks={k: str(v) for k, v in custom.items() if k.startswith("aiops:")},
-            approved_by=_modified_by(package.get("LastModifiedBy") or {}),
+            approved_by=modified_by(package.get("LastModifiedBy") or {}),
             description=package.get("ApprovalDescription", ""),
         )
 
@@ -159,8 +160,14 @@ class SageMakerShadowTests(AwsAdapter):
         self, role_arn: str, client: Any | None = None, cloudwatch: Any | None = None
     ) -> None:
         self.role_arn = role_arn
-        self._metrics = CloudWatchAlarmStates(cloudwatch)
+        self._cloudwatch = cloudwatch
         super().__init__(client)
+
+    @property
+    def cloudwatch(self) -> Any:
+        if self._cloudwatch is None:
+            self._cloudwatch = default_client("cloudwatch")
+        return self._cloudwatch
 
     def start(self, name: str, endpoint: str, variants: ShadowVariants, ends: datetime) -> None:
         if not self.role_arn:
@@ -222,7 +229,7 @@ class SageMakerShadowTests(AwsAdapter):
 
     def stats(self, endpoint: str, variant: str, start: datetime, end: datetime) -> VariantStats:
         def statistic(metric: str, stat: str) -> float | None:
-            points = self._metrics.client.get_metric_statistics(
+            points = self.cloudwatch.get_metric_statistics(
                 Namespace="AWS/SageMaker",
                 MetricName=metric,
                 Dimensions=[

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiops.adapters.dead_letters import SqsDeadLetters
 from aiops.adapters.idempotency_store import DynamoIdempotencyStore
@@ -32,8 +33,15 @@ if TYPE_CHECKING:
 
 
 class Stack:
-    def __init__(self, settings: Settings) -> None:
+    """`clients` (service → client) serves callers outside Lambda — the CLI, on a region or the
+    offline cloud; without it each adapter creates its client lazily on first use."""
+
+    def __init__(self, settings: Settings, clients: Callable[[str], Any] | None = None) -> None:
         self.settings = settings
+        self._clients = clients
+
+    def _client(self, service: str) -> Any:
+        return self._clients(service) if self._clients is not None else None
 
     @cached_property
     def policy(self) -> SsmPolicySource:
@@ -49,15 +57,19 @@ class Stack:
 
     @cached_property
     def rendezvous(self) -> DynamoRendezvousStore:
-        return DynamoRendezvousStore(self.settings.required("control_table"))
+        return DynamoRendezvousStore(
+            self.settings.required("control_table"), self._client("dynamodb")
+        )
 
     @cached_property
     def ledger(self) -> DynamoLedger:
-        return DynamoLedger(self.settings.required("ledger_table"))
+        return DynamoLedger(self.settings.required("ledger_table"), self._client("dynamodb"))
 
     @cached_property
     def idempotency(self) -> DynamoIdempotencyStore:
-        return DynamoIdempotencyStore(self.settings.required("idempotency_table"))
+        return DynamoIdempotencyStore(
+            self.settings.required("idempotency_table"), self._client("dynamodb")
+        )
 
     @cached_property
     def drift_cooldowns(self) -> DynamoDriftCooldowns:
@@ -125,7 +137,9 @@ class Stack:
     def approval_store(self) -> DynamoApprovalStore:
         from aiops.adapters.approval_store import DynamoApprovalStore
 
-        return DynamoApprovalStore(self.settings.required("control_table"))
+        return DynamoApprovalStore(
+            self.settings.required("control_table"), self._client("dynamodb")
+        )
 
     @cached_property
     def approval_decisions(self) -> DecisionDependencies:
@@ -171,20 +185,25 @@ class Stack:
         from aiops.deploy.dependencies import DeployDependencies
 
         settings = self.settings
-        store = DynamoDeployStore(settings.required("control_table"))
+        role = settings.model_execution_role_arn or ""
+        sagemaker, cloudwatch = self._client("sagemaker"), self._client("cloudwatch")
+        store = DynamoDeployStore(settings.required("control_table"), self._client("dynamodb"))
         return DeployDependencies(
-            endpoints=SageMakerEndpoints(settings.model_execution_role_arn or ""),
-            packages=SageMakerPackages(),
-            alarms=CloudWatchAlarmStates(),
+            endpoints=SageMakerEndpoints(role, sagemaker),
+            packages=SageMakerPackages(sagemaker),
+            alarms=CloudWatchAlarmStates(cloudwatch),
             locks=store,
             history=store,
             rendezvous=self.rendezvous,
             resumer=self.resumer,
-            starter=StepFunctionsDeployStarter(settings.deploy_state_machine_arn or ""),
+            starter=StepFunctionsDeployStarter(
+                settings.deploy_state_machine_arn or "", self._client("stepfunctions")
+            ),
             verdicts=self.verdicts,
-            ledger=DynamoLedger(settings.ledger_table or ""),
-            alerts=SnsAlerts(settings.alerts_topic_arn or ""),
-            shadows=SageMakerShadowTests(settings.model_execution_role_arn or ""),
+            # Optional here: the wait step parks a token and needs neither (adapters are lazy).
+            ledger=DynamoLedger(settings.ledger_table or "", self._client("dynamodb")),
+            alerts=SnsAlerts(settings.alerts_topic_arn or "", self._client("sns")),
+            shadows=SageMakerShadowTests(role, sagemaker, cloudwatch),
             approvals=self.approval_store,
             claims=self.idempotency if settings.idempotency_table else None,
         )
@@ -193,7 +212,7 @@ class Stack:
     def verdicts(self) -> DynamoGateVerdicts:
         from aiops.adapters.verdict_store import DynamoGateVerdicts
 
-        return DynamoGateVerdicts(self.settings.required("control_table"))
+        return DynamoGateVerdicts(self.settings.required("control_table"), self._client("dynamodb"))
 
     @cached_property
     def runs(self) -> StepFunctionsRunStarter:
@@ -201,7 +220,7 @@ class Stack:
 
     @cached_property
     def resumer(self) -> StepFunctionsResumer:
-        return StepFunctionsResumer()
+        return StepFunctionsResumer(self._client("stepfunctions"))
 
     @cached_property
     def pipelines(self) -> SageMakerPipelines:

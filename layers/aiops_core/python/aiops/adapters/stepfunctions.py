@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiops.adapters.aws import AwsAdapter, error_code
-from aiops.deploy.model import DeploymentRequest
 from aiops.observability import logger
 from aiops.runs.rendezvous import TaskNoLongerWaiting
 from aiops.runs.requests import RunRequest
 
+if TYPE_CHECKING:
+    # Typing only: the retrain functions that start runs never load the deploy models.
+    from aiops.deploy.model import DeploymentRequest
+
 
 class StepFunctionsRunStarter(AwsAdapter):
-    service = "stepfunctions"
-
     """Starts the retrain workflow; the run id is the execution name, so a repeated start of
     the same run is a no-op rather than a second run."""
+
+    service = "stepfunctions"
 
     def __init__(self, state_machine_arn: str, client: Any | None = None) -> None:
         self.state_machine_arn = state_machine_arn
@@ -27,17 +30,20 @@ class StepFunctionsRunStarter(AwsAdapter):
         return f"{prefix}:execution:{machine}:{name}"
 
     def start(self, request: RunRequest) -> str:
+        started = self._start(request.run_id, request.model_dump_json())
+        return started or self._execution_arn(request.run_id)
+
+    def _start(self, name: str, body: str) -> str | None:
+        """Start execution `name`: its ARN, or None when it exists already (a repeat)."""
         try:
             response = self.client.start_execution(
-                stateMachineArn=self.state_machine_arn,
-                name=request.run_id,
-                input=request.model_dump_json(),
+                stateMachineArn=self.state_machine_arn, name=name, input=body
             )
         except Exception as exc:
             if error_code(exc) != "ExecutionAlreadyExists":
                 raise
-            logger.info("run already started", extra={"run_id": request.run_id})
-            return self._execution_arn(request.run_id)
+            logger.info("execution already started", extra={"execution": name})
+            return None
         return str(response["executionArn"])
 
 
@@ -46,19 +52,7 @@ class StepFunctionsDeployStarter(StepFunctionsRunStarter):
     start is a no-op rather than a second deployment."""
 
     def start(self, request: DeploymentRequest) -> str | None:  # type: ignore[override]
-        name = request.execution_name
-        try:
-            response = self.client.start_execution(
-                stateMachineArn=self.state_machine_arn,
-                name=name,
-                input=request.model_dump_json(),
-            )
-        except Exception as exc:
-            if error_code(exc) != "ExecutionAlreadyExists":
-                raise
-            logger.info("deployment already started", extra={"execution": name})
-            return None
-        return str(response["executionArn"])
+        return self._start(request.execution_name, request.model_dump_json())
 
 
 class StepFunctionsResumer(AwsAdapter):

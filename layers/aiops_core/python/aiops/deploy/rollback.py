@@ -3,6 +3,7 @@ the model's rollback alarms or by hand (`aiops rollback`), recorded once per inc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,6 +16,8 @@ from aiops.ledger import LedgerAction, record
 from aiops.policy import Policy
 
 _ROLLBACKS = ("rollback", "manual_rollback")
+# roll_back's way of ending: (action, reason, ledger action, from, to, alert) → the decision.
+_Decide = Callable[..., "RollbackDecision"]
 
 
 class RollbackDecision(BaseModel):
@@ -107,7 +110,7 @@ def roll_back(
                 None,
                 current,
             )
-        return _apply(model_name, current, deps, now, decide, by)
+        return _apply(current, deps, now, decide, by)
     holder = deps.locks.holder(endpoint, now)
     if holder is not None:
         return decide(
@@ -206,11 +209,11 @@ def roll_back(
             LedgerAction.ROLLBACK_SKIPPED,
             current,
         )
-    return _apply(model_name, rolled, deps, now, decide, by)
+    return _apply(rolled, deps, now, decide, by)
 
 
 def _apply(
-    model_name: str, rolled: Deployed, deps: DeployDependencies, now: datetime, decide: Any, by: str
+    rolled: Deployed, deps: DeployDependencies, now: datetime, decide: _Decide, by: str
 ) -> RollbackDecision:
     """Send the recorded rollback to SageMaker, mark the version it replaced, record it."""
     endpoint = rolled.endpoint

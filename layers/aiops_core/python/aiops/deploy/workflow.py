@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -124,13 +124,13 @@ def start_deployment(
                 action="shadow", reason="shadow test running", wait_seconds=max(left, 1)
             )
 
-    spec = deps.packages.spec(request.package_arn)
-    skip = _why_not_deploy(request, spec, deps)
-    if skip is not None or spec is None or not spec.image or not spec.model_data_url:
-        action, reason = skip or (LedgerAction.DEPLOY_SKIPPED, "nothing to deploy")
-        record(deps.ledger, request.model, now, action, reason, _cause(request))
+    deployed = deps.history.deployed(request.endpoint)
+    artifact = _artifact(request, deps.packages.spec(request.package_arn), deployed)
+    if isinstance(artifact, _Refusal):
+        record(deps.ledger, request.model, now, artifact.action, artifact.reason, _cause(request))
         _release(request, deploy, deps, now)
-        return StartResult(action="skipped", reason=reason)
+        return StartResult(action="skipped", reason=artifact.reason)
+    image, model_data_url = artifact
 
     view = deps.endpoints.describe(request.endpoint)
     name = request.resource_name
@@ -153,11 +153,10 @@ def start_deployment(
         return StartResult(action="serving", reason=f"{name} serves {request.endpoint} already")
 
     tags = {"aiops:model": request.model, "aiops:version": str(request.version)}
-    deps.endpoints.ensure_model(name, spec.image, spec.model_data_url, tags)
+    deps.endpoints.ensure_model(name, image, model_data_url, tags)
     deps.endpoints.ensure_endpoint_config(
         name, name, deploy.variant, deploy.instance_type, deploy.instance_count, tags
     )
-    deployed = deps.history.deployed(request.endpoint)
     # A first deployment (no endpoint yet) has no production to shadow.
     if deploy.strategy == "shadow" and not after_shadow and view is not None:
         return _start_shadow(request, deploy, view, deployed, deps, now)
@@ -337,31 +336,33 @@ def _compare(
     return True, f"{'; '.join(facts)} on {candidate.invocations:.0f} requests"
 
 
-def _why_not_deploy(
-    request: DeploymentRequest, spec: PackageSpec | None, deps: DeployDependencies
-) -> tuple[LedgerAction, str] | None:
+class _Refusal(NamedTuple):
+    action: LedgerAction
+    reason: str
+
+
+def _artifact(
+    request: DeploymentRequest, spec: PackageSpec | None, deployed: Deployed | None
+) -> tuple[str, str] | _Refusal:
+    """The package's image and model artifact, or why it is not deployed after all."""
+    skipped = LedgerAction.DEPLOY_SKIPPED
     if spec is None or spec.approval_status != "Approved":
         status = "gone" if spec is None else spec.approval_status
-        return LedgerAction.DEPLOY_SKIPPED, f"v{request.version} is {status}, no longer Approved"
+        return _Refusal(skipped, f"v{request.version} is {status}, no longer Approved")
     if spec.rolled_back:
-        return (
-            LedgerAction.DEPLOY_SKIPPED,
-            f"v{request.version} was rolled back ({spec.rolled_back})",
-        )
+        return _Refusal(skipped, f"v{request.version} was rolled back ({spec.rolled_back})")
     if not spec.image or not spec.model_data_url:
-        return (
-            LedgerAction.DEPLOY_SKIPPED,
-            f"v{request.version} has no container image or model artifact to deploy",
+        return _Refusal(
+            skipped, f"v{request.version} has no container image or model artifact to deploy"
         )
-    deployed = deps.history.deployed(request.endpoint)
     if deployed is not None and deployed.version > request.version:
-        return (
+        return _Refusal(
             LedgerAction.DEPLOY_SUPERSEDED,
             f"v{deployed.version}, newer, serves {request.endpoint} already",
         )
     if deployed is not None and deployed.version == request.version:
-        return LedgerAction.DEPLOY_SKIPPED, f"v{request.version} serves {request.endpoint} already"
-    return None
+        return _Refusal(skipped, f"v{request.version} serves {request.endpoint} already")
+    return spec.image, spec.model_data_url
 
 
 def await_deployment(
