@@ -274,3 +274,53 @@ def test_a_run_that_found_nothing_carried_claims_nothing_and_records_no_claim(wi
 
 def test_a_run_that_claimed_nothing_has_claimed_nothing(windows):
     assert windows.claimed(MODEL, "run-a") == []
+
+
+# ------------------------------------------------------------------ labeled data: good records
+
+LABEL_LIMITS = WindowLimits(objects=100, bytes=10**12, max_age=timedelta(days=7), records=1000)
+
+
+def labeled(n: int, records: int) -> ObjectRef:
+    return ObjectRef(
+        bucket="labeled",
+        key=f"labeled/support/batch-{n}.jsonl",
+        version_id=f"v{n}",
+        size=records * 400,
+        records=records,
+    )
+
+
+def test_a_labeled_window_closes_on_its_good_records_not_its_objects(windows):
+    # Given two files of 400 and 550 good records (950: below the 1,000 threshold)
+    first = windows.add("support", labeled(1, 400), LABEL_LIMITS, NOW)
+    second = windows.add("support", labeled(2, 550), LABEL_LIMITS, NOW)
+
+    # When a third file of 60 good records arrives
+    third = windows.add("support", labeled(3, 60), LABEL_LIMITS, NOW)
+    closed = windows.close("support", LABEL_LIMITS, NOW, owner="req-1")
+
+    # Then the add that reaches 1,000 records reports it, and the window holds all three files
+    assert (first, second, third) == (
+        AddOutcome.ADDED,
+        AddOutcome.ADDED,
+        AddOutcome.THRESHOLD_REACHED,
+    )
+    assert closed is not None and closed.records == 1010 and len(closed.objects) == 3
+    assert "1010 good records" in closed.reason
+
+
+def test_a_labeled_window_below_its_records_does_not_close(windows):
+    windows.add("support", labeled(1, 999), LABEL_LIMITS, NOW)
+
+    assert windows.close("support", LABEL_LIMITS, NOW, owner="req-1") is None
+
+
+def test_records_counted_in_a_closed_window_start_the_next_one_from_zero(windows):
+    windows.add("support", labeled(1, 1200), LABEL_LIMITS, NOW)
+    windows.close("support", LABEL_LIMITS, NOW, owner="req-1")
+
+    again = windows.add("support", labeled(2, 900), LABEL_LIMITS, NOW)
+
+    assert again is AddOutcome.ADDED
+    assert windows.close("support", LABEL_LIMITS, NOW, owner="req-2") is None

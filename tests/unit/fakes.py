@@ -33,7 +33,14 @@ class MemoryWindows:
         self.pending.setdefault(model, {})[obj.natural_key] = obj
         self.opened.setdefault(model, now)
         objs = self.pending[model].values()
-        due = close_reason(len(objs), sum(o.size for o in objs), None, limits, now)
+        due = close_reason(
+            len(objs),
+            sum(o.size for o in objs),
+            None,
+            limits,
+            now,
+            sum(o.records or 0 for o in objs),
+        )
         return AddOutcome.THRESHOLD_REACHED if due else AddOutcome.ADDED
 
     def close(
@@ -50,7 +57,12 @@ class MemoryWindows:
             (force_reason if objs else None)
             if force_reason
             else close_reason(
-                len(objs), sum(o.size for o in objs), self.opened.get(model), limits, now
+                len(objs),
+                sum(o.size for o in objs),
+                self.opened.get(model),
+                limits,
+                now,
+                sum(o.records or 0 for o in objs),
             )
         )
         if reason is None:

@@ -134,7 +134,7 @@ REQUIRED = [
             ("gate",),
             ("gate", "metric"),
             ("deploy",),
-            ("deploy", "serving_parameter"),
+            ("package_group",),
         ]
     ],
 ]

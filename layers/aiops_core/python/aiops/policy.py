@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aiops.base_models import BaseModelSpec, base_model, base_models
 from aiops.units import ByteSize, Duration, FiniteFloat, format_duration
 
 # A window's objects are kept in one DynamoDB item while it is open; 2,000 references fit well
@@ -329,7 +330,41 @@ class SageMakerDeployPolicy(_Strict):
 
 
 class BedrockDeployPolicy(_Strict):
-    serving_parameter: str = Field(pattern=r"^/[A-Za-z0-9_./-]+$")
+    """How applications reach the approved custom model: an on-demand custom model deployment
+    whose model is swapped (one ARN for every version), or an SSM parameter naming the model."""
+
+    # Default: a parameter when `serving_parameter` is set, else a custom model deployment.
+    serving: Literal["custom_model_deployment", "parameter"] | None = None
+    # Bedrock's rule for deployment names; default aiops-<model>.
+    deployment_name: str | None = Field(
+        default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*$", max_length=63
+    )
+    serving_parameter: str | None = Field(
+        default=None, pattern=r"^/[A-Za-z0-9_./-]+$", max_length=2048
+    )
+    # Alarms (latency, errors, token spend) that roll the serving model back to the last good.
+    rollback_alarms: list[str] = Field(default_factory=list, max_length=MAX_ROLLBACK_ALARMS)
+
+    @field_validator("rollback_alarms")
+    @classmethod
+    def _alarm_names(cls, value: list[str]) -> list[str]:
+        return SageMakerDeployPolicy._alarm_names(value)
+
+    @model_validator(mode="after")
+    def _serving_is_complete(self) -> BedrockDeployPolicy:
+        if self.serving_mode == "parameter" and self.serving_parameter is None:
+            raise ValueError("serving_parameter: serving by parameter needs the parameter's name")
+        if self.serving_mode == "custom_model_deployment" and self.serving_parameter is not None:
+            raise ValueError("serving_parameter: only with serving: parameter")
+        if self.serving_mode == "parameter" and self.deployment_name is not None:
+            raise ValueError("deployment_name: only with serving: custom_model_deployment")
+        return self
+
+    @property
+    def serving_mode(self) -> Literal["custom_model_deployment", "parameter"]:
+        if self.serving is not None:
+            return self.serving
+        return "parameter" if self.serving_parameter is not None else "custom_model_deployment"
 
 
 CostAction = Literal["notify", "pause_triggers", "scale_to_min", "stop_jobs"]
@@ -340,15 +375,60 @@ class BudgetPolicy(_Strict):
     actions: list[CostAction] = Field(default_factory=lambda: list[CostAction](["notify"]))
 
 
+RecordFormatName = Literal["bedrock-conversation-2024", "claude-messages", "prompt-completion"]
+# Bedrock's automatic evaluation jobs read at most 1,000 prompts from a custom dataset.
+MAX_EVALUATION_PROMPTS = 1000
+
+
 class LabelsPolicy(_Strict):
     prefix: str
-    format: Literal["conversation", "prompt_completion"] = "conversation"
+    # Default: the base model's format (base_models.json); naming another one is an error.
+    format: RecordFormatName | None = None
     min_records: int = Field(default=1000, ge=1, le=MAX_COUNT)
+    # Fine-tune on what there is once the oldest counted record is this old.
+    max_age: Duration = Field(default=timedelta(days=7))
+    # A file with bad records: quarantine it whole (none of it counts), or only its bad records.
+    quarantine: Literal["file", "records"] = "records"
+    # The report lists every kind of problem with its count, and this many examples in full.
+    max_examples: int = Field(default=20, ge=1, le=1000)
 
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         return _check_prefix(value)
+
+
+class EvaluationPolicy(_Strict):
+    """How a fine-tuned candidate is evaluated: a Bedrock automatic evaluation job on a held-out
+    share of its good records (the candidate's answers are scored for the gate's metric,
+    `rougeL` or `exact_match`, and for toxicity)."""
+
+    task_type: Literal["General", "Summarization", "QuestionAndAnswer", "Classification"] = (
+        "General"
+    )
+    holdout_percent: int = Field(default=10, ge=1, le=50)
+    max_holdout_records: int = Field(default=500, ge=10, le=MAX_EVALUATION_PROMPTS)
+    # A response whose toxicity score is above this fails the safety check.
+    max_toxicity: FiniteFloat = Field(default=0.5, gt=0, le=1)
+    timeout: Duration = Field(default=timedelta(hours=4))
+    # How often the workflow reads the evaluation job (Bedrock sends no event when it ends).
+    poll: Duration = Field(default=timedelta(minutes=5))
+
+    @field_validator("timeout")
+    @classmethod
+    def _evaluation_window(cls, value: timedelta) -> timedelta:
+        return _between(value, (timedelta(minutes=15), ""), (timedelta(hours=24), ""))
+
+    @field_validator("poll")
+    @classmethod
+    def _poll_interval(cls, value: timedelta) -> timedelta:
+        return _between(value, (timedelta(seconds=30), ""), (timedelta(hours=1), ""))
+
+
+class FineTunePolicy(_Strict):
+    # Named as Bedrock names them (epochCount, learningRate…); bounds per base model.
+    hyper_parameters: dict[str, FiniteFloat] = Field(default_factory=dict, max_length=20)
+    evaluation: EvaluationPolicy = EvaluationPolicy()
 
 
 # Time a run's lease keeps for the steps around its one wait (start, read, gate, release: each
@@ -390,9 +470,62 @@ class BedrockModelPolicy(_ModelBase):
     kind: Literal["bedrock"]
     labels: LabelsPolicy
     base_model: str
-    package_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
+    package_group: str = Field(pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
+    fine_tune: FineTunePolicy = FineTunePolicy()
     gate: GatePolicy
     deploy: BedrockDeployPolicy
+
+    @field_validator("base_model")
+    @classmethod
+    def _known_base_model(cls, value: str) -> str:
+        if base_model(value) is None:
+            known = ", ".join(sorted(base_models()))
+            raise ValueError(f"{value[:80]!r} is not a base model we can fine-tune ({known})")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_the_base_model(self) -> BedrockModelPolicy:
+        spec = self.base_model_spec
+        if self.labels.format is not None and self.labels.format != spec.format:
+            raise ValueError(
+                f"labels.format: {self.base_model} is fine-tuned on {spec.format.value} records, "
+                f"not {self.labels.format}"
+            )
+        for name, value in self.fine_tune.hyper_parameters.items():
+            bounds = spec.hyper_parameters.get(name)
+            if bounds is None:
+                known = ", ".join(sorted(spec.hyper_parameters)) or "none"
+                raise ValueError(
+                    f"fine_tune.hyper_parameters.{name}: not a hyper-parameter of "
+                    f"{self.base_model} ({known})"
+                )
+            if not bounds.min <= value <= bounds.max or (bounds.integer and value != int(value)):
+                kind = "an integer" if bounds.integer else "a number"
+                raise ValueError(
+                    f"fine_tune.hyper_parameters.{name}: must be {kind} between {bounds.min:g} "
+                    f"and {bounds.max:g} for {self.base_model}"
+                )
+        if self.labels.min_records < spec.min_training_records:
+            raise ValueError(
+                f"labels.min_records: {self.base_model} needs at least "
+                f"{spec.min_training_records} training records"
+            )
+        if (
+            self.deploy.serving_mode == "custom_model_deployment"
+            and not spec.custom_model_deployment
+        ):
+            raise ValueError(
+                f"deploy.serving: {self.base_model}'s custom models cannot be served by an "
+                "on-demand custom model deployment; use serving: parameter"
+            )
+        return self
+
+    @property
+    def base_model_spec(self) -> BaseModelSpec:
+        spec = base_model(self.base_model)
+        if spec is None:  # the field validator refuses unknown base models
+            raise LookupError(self.base_model)
+        return spec
 
 
 ModelPolicy = Annotated[SageMakerModelPolicy | BedrockModelPolicy, Field(discriminator="kind")]
@@ -482,13 +615,49 @@ class Policy(_Strict):
     def sagemaker_model(self, name: str) -> SageMakerModelPolicy:
         model = self.models.get(name)
         if not isinstance(model, SageMakerModelPolicy):
+            raise UnknownModel(name, "SageMaker")
+        return model
+
+    def bedrock_models(self) -> dict[str, BedrockModelPolicy]:
+        return {n: m for n, m in self.models.items() if isinstance(m, BedrockModelPolicy)}
+
+    def bedrock_model(self, name: str) -> BedrockModelPolicy:
+        model = self.models.get(name)
+        if not isinstance(model, BedrockModelPolicy):
+            raise UnknownModel(name, "Bedrock")
+        return model
+
+    def bedrock_model_for_key(self, key: str) -> tuple[str, BedrockModelPolicy] | None:
+        """The Bedrock model whose labeled-data prefix holds `key`, if any."""
+        for name, model in self.bedrock_models().items():
+            if key.startswith(model.labels.prefix):
+                return name, model
+        return None
+
+    def bedrock_model_for_group(self, package_group: str) -> tuple[str, BedrockModelPolicy] | None:
+        """The Bedrock model whose candidates `package_group` holds, if any."""
+        for name, model in self.bedrock_models().items():
+            if model.package_group == package_group:
+                return name, model
+        return None
+
+    def bedrock_models_for_alarm(self, alarm: str) -> dict[str, BedrockModelPolicy]:
+        """The Bedrock models that roll back on `alarm`."""
+        return {
+            n: m for n, m in self.bedrock_models().items() if alarm in m.deploy.rollback_alarms
+        }
+
+    def model(self, name: str) -> SageMakerModelPolicy | BedrockModelPolicy:
+        """Any model of the policy (both kinds have a package group, a gate, a run timeout)."""
+        model = self.models.get(name)
+        if model is None:
             raise UnknownModel(name)
         return model
 
 
 class UnknownModel(LookupError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"model {name!r} is not a SageMaker model of the policy")
+    def __init__(self, name: str, kind: str = "") -> None:
+        super().__init__(f"model {name!r} is not a {kind + ' ' if kind else ''}model of the policy")
         self.name = name
 
 
@@ -749,12 +918,9 @@ def parse_policy(text: str | bytes, source: str = "<policy>") -> Policy:
 # Declared so a policy can be written whole, but no handler reads them yet: a user who sets them
 # must not believe canaries or budgets are active. Each entry is a path under a model; the
 # capability that starts reading a field removes its entry.
-_BEDROCK = "Bedrock fine-tuning comes with the Bedrock capability; nothing trains this model yet"
 NOT_YET_ACTED_ON: dict[str, str] = {
     "deploy.serving_parameter": "serving Bedrock models comes with the Bedrock capability",
     "budget": "cost actions come with the budget capability; no anomaly pauses or scales anything",
-    "labels": _BEDROCK,
-    "base_model": _BEDROCK,
 }
 
 

@@ -21,7 +21,7 @@ from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits,
 
 SEEN_TTL = timedelta(days=90)
 CLOSE_LEASE = timedelta(minutes=5)
-_NAMES = {"#o": "objects", "#b": "bytes"}
+_NAMES = {"#o": "objects", "#b": "bytes", "#r": "records"}
 
 
 def _epoch(moment: datetime) -> int:
@@ -43,7 +43,11 @@ class DynamoWindowStore:
 
     # ---------------------------------------------------------------- add
     def add(self, model: str, obj: ObjectRef, limits: WindowLimits, now: datetime) -> AddOutcome:
-        fits_fresh = limits.objects > 1 and obj.size < limits.bytes
+        fits_fresh = (
+            limits.objects > 1
+            and obj.size < limits.bytes
+            and (limits.records is None or (obj.records or 0) < limits.records)
+        )
         if fits_fresh:
             outcome = self._transact_add(model, obj, now, limits)
             if outcome is not None:
@@ -63,20 +67,26 @@ class DynamoWindowStore:
             "TableName": t.name,
             "Key": to_item(self._head(model)),
             "UpdateExpression": (
-                "ADD #o :one, #b :size SET opened_at = if_not_exists(opened_at, :now)"
+                "ADD #o :one, #b :size, #r :records SET opened_at = if_not_exists(opened_at, :now)"
             ),
             "ExpressionAttributeNames": dict(_NAMES),
             "ExpressionAttributeValues": to_values(
-                {":one": 1, ":size": obj.size, ":now": now.isoformat()}
+                {
+                    ":one": 1,
+                    ":size": obj.size,
+                    ":records": obj.records or 0,
+                    ":now": now.isoformat(),
+                }
             ),
         }
         if below is not None:
-            head_update["ConditionExpression"] = (
-                "attribute_not_exists(#o) OR (#o < :room_o AND #b < :room_b)"
-            )
-            head_update["ExpressionAttributeValues"].update(
-                to_values({":room_o": below.objects - 1, ":room_b": below.bytes - obj.size})
-            )
+            condition = "attribute_not_exists(#o) OR (#o < :room_o AND #b < :room_b)"
+            room = {":room_o": below.objects - 1, ":room_b": below.bytes - obj.size}
+            if below.records is not None:
+                condition = f"({condition}) AND (attribute_not_exists(#r) OR #r < :room_r)"
+                room[":room_r"] = below.records - (obj.records or 0)
+            head_update["ConditionExpression"] = condition
+            head_update["ExpressionAttributeValues"].update(to_values(room))
         pending = {
             "pk": f"PENDING#{model}",
             "sk": obj.natural_key,
@@ -129,7 +139,8 @@ class DynamoWindowStore:
         due = (
             "#o > :zero"
             if force_reason
-            else "(#o >= :lo OR #b >= :lb OR (#o > :zero AND opened_at <= :cutoff))"
+            else "(#o >= :lo OR #b >= :lb OR (#o > :zero AND opened_at <= :cutoff)"
+            + (" OR #r >= :lr)" if limits.records is not None else ")")
         )
         try:
             response = t.client.update_item(
@@ -142,7 +153,11 @@ class DynamoWindowStore:
                 ConditionExpression=(
                     f"(attribute_not_exists(closing) OR closing_until < :now) AND {due}"
                 ),
-                ExpressionAttributeNames={"#o": "objects"} if force_reason else dict(_NAMES),
+                ExpressionAttributeNames=(
+                    {"#o": "objects"}
+                    if force_reason
+                    else {k: v for k, v in _NAMES.items() if k != "#r" or limits.records}
+                ),
                 ExpressionAttributeValues=to_values(
                     {
                         ":owner": owner,
@@ -157,6 +172,7 @@ class DynamoWindowStore:
                                 ":lo": limits.objects,
                                 ":lb": limits.bytes,
                                 ":cutoff": cutoff,
+                                **({":lr": limits.records} if limits.records else {}),
                             }
                         ),
                     }
@@ -184,6 +200,7 @@ class DynamoWindowStore:
                     datetime.fromisoformat(opened) if opened else None,
                     limits,
                     now,
+                    int(head.get("records", 0)),
                 )
                 is None
             ):
@@ -204,6 +221,7 @@ class DynamoWindowStore:
                 datetime.fromisoformat(opened_at) if opened_at else None,
                 limits,
                 now,
+                sum(o.records or 0 for o in objects),
             )
             or "window due"
         )
@@ -248,13 +266,14 @@ class DynamoWindowStore:
             else:
                 raise RuntimeError(f"{model}: could not clear window w{seq:06d}'s objects")
         total = sum(o.size for o in objects)
+        records = sum(o.records or 0 for o in objects)
         t.client.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
                         "TableName": t.name,
                         "Key": to_item(self._head(model)),
-                        "UpdateExpression": "ADD #o :neg_o, #b :neg_b SET opened_at = :now "
+                        "UpdateExpression": "ADD #o :neg_o, #b :neg_b, #r :neg_r SET opened_at = :now "
                         + ("" if recovering else "REMOVE closing, closing_until"),
                         "ConditionExpression": "closing = :owner",
                         "ExpressionAttributeNames": dict(_NAMES),
@@ -262,6 +281,7 @@ class DynamoWindowStore:
                             {
                                 ":neg_o": -len(objects),
                                 ":neg_b": -total,
+                                ":neg_r": -records,
                                 ":now": now.isoformat(),
                                 ":owner": owner,
                             }

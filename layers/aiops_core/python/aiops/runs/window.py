@@ -27,6 +27,8 @@ class ObjectRef(BaseModel):
     version_id: str | None = None
     etag: str | None = None
     size: int = Field(ge=0)
+    # Labeled data: the object's records valid for the base model (what a fine-tune counts).
+    records: int | None = Field(default=None, ge=0)
 
     @property
     def natural_key(self) -> str:
@@ -41,6 +43,8 @@ class WindowLimits(BaseModel):
     objects: int = Field(ge=1)
     bytes: int = Field(ge=1)
     max_age: timedelta
+    # Labeled data windows also close on their good records.
+    records: int | None = Field(default=None, ge=1)
 
     @classmethod
     def from_policy(cls, policy: WindowPolicy) -> WindowLimits:
@@ -67,11 +71,23 @@ class ClosedWindow(BaseModel):
     def window_id(self) -> str:
         return f"w{self.seq:06d}"
 
+    @property
+    def records(self) -> int:
+        """Good labeled records in the window (0 for training data)."""
+        return sum(o.records or 0 for o in self.objects)
+
 
 def close_reason(
-    objects: int, size: int, opened_at: datetime | None, limits: WindowLimits, now: datetime
+    objects: int,
+    size: int,
+    opened_at: datetime | None,
+    limits: WindowLimits,
+    now: datetime,
+    records: int = 0,
 ) -> str | None:
     """Why a window with these contents is due to close, or None while it is not."""
+    if limits.records is not None and records >= limits.records:
+        return f"window reached {records} good records (threshold {limits.records})"
     if objects >= limits.objects:
         return f"window reached {objects} objects (limit {limits.objects})"
     if size >= limits.bytes:
