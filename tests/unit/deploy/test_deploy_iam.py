@@ -64,18 +64,28 @@ def test_every_sagemaker_endpoint_write_is_conditioned_on_the_control_planes_tag
 
 
 def test_only_the_model_execution_role_can_be_passed_and_only_to_sagemaker():
-    passes = [
-        (name, s)
+    passes = {
+        name: s
         for name, function in _functions().items()
         for s in _statements(function)
         if "iam:PassRole" in _actions(s)
+    }
+    # The deploy step passes the model execution role to SageMaker; the fine-tune steps that
+    # start Bedrock jobs pass the stack's own job role to Bedrock; nothing else passes a role.
+    assert sorted(passes) == [
+        "EvaluateCandidateFunction",
+        "StartDeploymentFunction",
+        "StartFineTuneFunction",
     ]
-    assert [name for name, _ in passes] == ["StartDeploymentFunction"]
-    (_, statement) = passes[0]
-    assert statement["Resource"] == {"Ref": "ModelExecutionRoleArn"}
-    assert statement["Condition"] == {
+    assert passes["StartDeploymentFunction"]["Resource"] == {"Ref": "ModelExecutionRoleArn"}
+    assert passes["StartDeploymentFunction"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
     }
+    for name in ("EvaluateCandidateFunction", "StartFineTuneFunction"):
+        assert passes[name]["Resource"] == {"Fn::GetAtt": ["BedrockJobRole", "Arn"]}
+        assert passes[name]["Condition"] == {
+            "StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}
+        }
 
 
 def test_only_the_deploy_functions_change_endpoints():

@@ -285,6 +285,25 @@ class EndpointStateChange(_Envelope):
     detail: EndpointDetail
 
 
+class CustomizationJobDetail(_AwsShape):
+    """What a Bedrock customization job's state change says (match on `jobStatus`)."""
+
+    job_arn: Arn = Field(alias="jobArn", pattern=r"^arn:aws[a-z-]*:bedrock:")
+    job_name: Name = Field(default="", alias="jobName")
+    job_status: Literal["InProgress", "Completed", "Failed", "Stopping", "Stopped"] = Field(
+        alias="jobStatus"
+    )
+    output_model_arn: Arn | None = Field(default=None, alias="outputModelArn")
+    # Bedrock bounds it loosely; a long message is still the reason, shortened where shown.
+    failure_message: str | None = Field(default=None, alias="failureMessage", max_length=100_000)
+
+
+class CustomizationJobStateChange(_Envelope):
+    source: Literal["aws.bedrock"]
+    detail_type: Literal["Model Customization Job State Change"] = Field(alias="detail-type")
+    detail: CustomizationJobDetail
+
+
 class DriftCheckDetail(_AwsShape):
     model: str = Field(min_length=1, max_length=MAX_NAME)
     endpoint: str | None = Field(default=None, min_length=1, max_length=MAX_JOB_NAME)

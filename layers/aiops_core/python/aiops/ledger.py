@@ -59,6 +59,18 @@ class LedgerAction(StrEnum):
     ROLLED_BACK = "rolled_back"
     ROLLBACK_SKIPPED = "rollback_skipped"
     ROLLBACK_FAILED = "rollback_failed"
+    # labeled data and fine-tune runs
+    LABELS_COUNTED = "labels_counted"
+    LABELS_QUARANTINED = "labels_quarantined"
+    LABELS_REJECTED = "labels_rejected"
+    FINETUNE_REQUESTED = "finetune_requested"
+    FINETUNE_DRY_RUN = "finetune_dry_run"
+    DATASET_WRITTEN = "dataset_written"
+    FINETUNE_STARTED = "finetune_started"
+    FINETUNE_STOPPED = "finetune_stopped"
+    LATE_FINETUNE_OUTCOME = "late_finetune_outcome"
+    EVALUATION_STARTED = "evaluation_started"
+    EVALUATED = "evaluated"
     # drift
     DRIFT_RETRAIN = "drift_retrain"
     DRIFT_ALERT_ONLY = "drift_alert_only"

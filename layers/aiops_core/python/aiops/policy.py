@@ -45,7 +45,15 @@ MAX_YAML_DEPTH = 64
 MAX_YAML_VALUES = 100_000
 # Where the control plane (and the jobs it starts) write: never training or labeled data, so its
 # own outputs can never trigger it (no recursion), whichever bucket they land in.
-CONTROL_PLANE_PREFIXES = ("manifests/", "drift/", "model-monitor/", "pipelines/", "datacapture/")
+CONTROL_PLANE_PREFIXES = (
+    "manifests/",
+    "drift/",
+    "model-monitor/",
+    "pipelines/",
+    "datacapture/",
+    "quarantine/",
+    "finetune/",
+)
 _MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 # One name of a key prefix: S3's safe characters without '*' (a prefix is literal, not a glob).
 _PREFIX_PART = re.compile(r"[A-Za-z0-9!_.'()-]+")
@@ -337,7 +345,7 @@ class BedrockDeployPolicy(_Strict):
     serving: Literal["custom_model_deployment", "parameter"] | None = None
     # Bedrock's rule for deployment names; default aiops-<model>.
     deployment_name: str | None = Field(
-        default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*$", max_length=63
+        default=None, pattern=r"^([0-9a-zA-Z][_-]?){1,63}$", max_length=63
     )
     serving_parameter: str | None = Field(
         default=None, pattern=r"^/[A-Za-z0-9_./-]+$", max_length=2048
@@ -643,9 +651,7 @@ class Policy(_Strict):
 
     def bedrock_models_for_alarm(self, alarm: str) -> dict[str, BedrockModelPolicy]:
         """The Bedrock models that roll back on `alarm`."""
-        return {
-            n: m for n, m in self.bedrock_models().items() if alarm in m.deploy.rollback_alarms
-        }
+        return {n: m for n, m in self.bedrock_models().items() if alarm in m.deploy.rollback_alarms}
 
     def model(self, name: str) -> SageMakerModelPolicy | BedrockModelPolicy:
         """Any model of the policy (both kinds have a package group, a gate, a run timeout)."""
@@ -919,7 +925,6 @@ def parse_policy(text: str | bytes, source: str = "<policy>") -> Policy:
 # must not believe canaries or budgets are active. Each entry is a path under a model; the
 # capability that starts reading a field removes its entry.
 NOT_YET_ACTED_ON: dict[str, str] = {
-    "deploy.serving_parameter": "serving Bedrock models comes with the Bedrock capability",
     "budget": "cost actions come with the budget capability; no anomaly pauses or scales anything",
 }
 

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SNS_ARN = r"^arn:aws[a-z-]*:sns:"
 _STATES_ARN = r"^arn:aws[a-z-]*:states:"
+_PARAMETER_PREFIX = r"^/([A-Za-z0-9_.-]+/)*$"
 
 
 class Settings(BaseSettings):
@@ -36,8 +37,16 @@ class Settings(BaseSettings):
         default=None, pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:role/.+)?$"
     )
     approval_page_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+/?$")
+    finetune_state_machine_arn: str | None = Field(default=None, pattern=_STATES_ARN)
+    labelers_topic_arn: str | None = Field(default=None, pattern=_SNS_ARN)
+    # The role Bedrock customization and evaluation jobs run as.
+    bedrock_job_role_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"
+    )
     # Set on asynchronously invoked functions: where they keep events that can never succeed.
     dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https://")
+    # The stack's ServingParameterPrefix: Bedrock serving parameters are written under it only.
+    serving_parameter_prefix: str | None = Field(default=None, pattern=_PARAMETER_PREFIX)
 
     def required(self, name: str) -> str:
         """A variable this function's adapters need (its capability's model requires it)."""
@@ -45,6 +54,13 @@ class Settings(BaseSettings):
         if not value:
             raise RuntimeError(f"{name.upper()} is not set for this function")
         return str(value)
+
+
+class RunLockSettings(Settings):
+    """A run's lock step (retrain and fine-tune alike)."""
+
+    control_table: str = Field(min_length=3)
+    ledger_table: str = Field(min_length=3)
 
 
 class NewDataSettings(Settings):
@@ -137,3 +153,38 @@ class DeployApprovedSettings(DeployEventSettings):
     """Approvals: a refusal is alerted once per package (an idempotency claim)."""
 
     idempotency_table: str = Field(min_length=3)
+
+
+class StartServingSettings(DeploySettings):
+    """The deploy workflow's Bedrock swap: it writes serving parameters under the prefix."""
+
+    serving_parameter_prefix: str = Field(pattern=_PARAMETER_PREFIX)
+
+
+class LabelsSettings(Settings):
+    """The labeled-data trigger and its age sweep: validate, quarantine, tell the labelers once
+    (an idempotency claim), count, start fine-tune runs."""
+
+    control_table: str = Field(min_length=3)
+    ledger_table: str = Field(min_length=3)
+    idempotency_table: str = Field(min_length=3)
+    labelers_topic_arn: str = Field(pattern=_SNS_ARN)
+    finetune_state_machine_arn: str = Field(pattern=_STATES_ARN)
+    dead_letter_queue_url: str = Field(pattern=r"^https://")
+
+
+class FineTuneSettings(Settings):
+    """The fine-tune workflow's steps (one dependencies object)."""
+
+    control_table: str = Field(min_length=3)
+    ledger_table: str = Field(min_length=3)
+    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
+    artifacts_bucket: str = Field(min_length=3)
+    finetune_state_machine_arn: str = Field(pattern=_STATES_ARN)
+    bedrock_job_role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+
+
+class FineTuneEventSettings(FineTuneSettings):
+    """The customization jobs' state-change events."""
+
+    dead_letter_queue_url: str = Field(pattern=r"^https://")

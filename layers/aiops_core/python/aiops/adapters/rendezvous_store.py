@@ -110,6 +110,10 @@ class DynamoRendezvousStore:
             ExpressionAttributeValues=to_values({":yes": True}),
         )
 
+    def waiting_key(self, run_id: str) -> str | None:
+        key = self.table.get(self._run_key(run_id)).get("job_key")
+        return str(key) if key else None
+
     def abandon(self, run_id: str, reason: str) -> AbandonedWait | None:
         pointer = self.table.get(self._run_key(run_id))
         if not pointer.get("job_key"):

@@ -96,7 +96,7 @@ class SageMakerRegistry(AwsAdapter):
             custom = package.get("CustomerMetadataProperties") or {}
             if pipeline_execution_arn not in (generated_by, custom.get("pipeline_execution_arn")):
                 continue
-            return self._candidate(package_group, package)
+            return self.candidate_of(package_group, package)
         return None
 
     def champion(self, package_group: str) -> Candidate | None:
@@ -112,7 +112,7 @@ class SageMakerRegistry(AwsAdapter):
         package = self.client.describe_model_package(
             ModelPackageName=summaries[0]["ModelPackageArn"]
         )
-        return self._candidate(package_group, package)
+        return self.candidate_of(package_group, package)
 
     def set_status(
         self, package_arn: str, status: Literal["Approved", "Rejected"], description: str
@@ -130,7 +130,7 @@ class SageMakerRegistry(AwsAdapter):
             MaxResults=max(1, min(limit, 100)),
         ).get("ModelPackageSummaryList", [])
         return [
-            self._candidate(
+            self.candidate_of(
                 package_group,
                 self.client.describe_model_package(ModelPackageName=s["ModelPackageArn"]),
             )
@@ -153,7 +153,7 @@ class SageMakerRegistry(AwsAdapter):
             modified_by=modified_by(package.get("LastModifiedBy") or {}),
         )
 
-    def _candidate(self, package_group: str, package: dict[str, Any]) -> Candidate:
+    def candidate_of(self, package_group: str, package: dict[str, Any]) -> Candidate:
         custom = package.get("CustomerMetadataProperties") or {}
         return Candidate(
             pipeline_execution_arn=(package.get("MetadataProperties") or {}).get("GeneratedBy")

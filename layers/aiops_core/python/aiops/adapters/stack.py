@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
     from aiops.adapters.verdict_store import DynamoGateVerdicts
     from aiops.approval.stage import ApprovalDependencies, DecisionDependencies
-    from aiops.deploy.dependencies import DeployDependencies
+    from aiops.deploy.dependencies import BedrockServing, DeployDependencies
     from aiops.drift.check import DriftCheckDependencies
     from aiops.drift.decisions import DriftDependencies, DriftReports
+    from aiops.finetune.labels import LabelsDependencies
+    from aiops.finetune.workflow import FineTuneWorkflow
     from aiops.gate.step import GateDependencies
     from aiops.retrain.new_data import NewDataDependencies
     from aiops.retrain.workflow import RetrainWorkflow
@@ -206,6 +208,28 @@ class Stack:
             shadows=SageMakerShadowTests(role, sagemaker, cloudwatch),
             approvals=self.approval_store,
             claims=self.idempotency if settings.idempotency_table else None,
+            bedrock=self._bedrock_serving,
+        )
+
+    @cached_property
+    def _bedrock_serving(self) -> BedrockServing:
+        from aiops.adapters.bedrock_serving import (
+            BedrockCustomModelDeployments,
+            DynamoServingStore,
+            SsmServingParameters,
+        )
+        from aiops.deploy.dependencies import BedrockServing
+
+        settings = self.settings
+        store = DynamoServingStore(settings.required("control_table"), self._client("dynamodb"))
+        return BedrockServing(
+            deployments=BedrockCustomModelDeployments(self._client("bedrock")),
+            parameters=SsmServingParameters(self._client("ssm")),
+            history=store,
+            locks=store.locks,
+            parameter_prefix=settings.serving_parameter_prefix or "/aiops/",
+            # The policy is an SSM parameter too: never a serving switch.
+            reserved_parameters=(settings.policy_parameter,),
         )
 
     @cached_property
@@ -249,6 +273,58 @@ class Stack:
             runs=self.runs,
             alerts=self.alerts,
             ledger=self.ledger,
+        )
+
+    @cached_property
+    def finetune_runs(self) -> StepFunctionsRunStarter:
+        return StepFunctionsRunStarter(
+            self.settings.required("finetune_state_machine_arn"), self._client("stepfunctions")
+        )
+
+    @cached_property
+    def labeled_files(self) -> Any:
+        from aiops.adapters.bedrock import S3LabeledFiles
+
+        return S3LabeledFiles(self._client("s3"))
+
+    @cached_property
+    def labels(self) -> LabelsDependencies:
+        # Imported here: only the labeled-data functions pay for the validator at cold start.
+        from aiops.finetune.labels import LabelsDependencies
+
+        return LabelsDependencies(
+            files=self.labeled_files,
+            windows=self.windows,
+            runs=self.finetune_runs,
+            labelers=SnsAlerts(self.settings.required("labelers_topic_arn"), self._client("sns")),
+            claims=self.idempotency,
+            ledger=self.ledger,
+        )
+
+    @cached_property
+    def finetune_workflow(self) -> FineTuneWorkflow:
+        from aiops.adapters.bedrock import (
+            BedrockCustomizationJobs,
+            BedrockEvaluationJobs,
+            FineTunedPackages,
+        )
+        from aiops.finetune.workflow import FineTuneWorkflow
+
+        settings = self.settings
+        return FineTuneWorkflow(
+            windows=self.windows,
+            locks=self.locks,
+            files=self.labeled_files,
+            jobs=BedrockCustomizationJobs(self._client("bedrock")),
+            evaluations=BedrockEvaluationJobs(self._client("bedrock"), self._client("s3")),
+            candidates=FineTunedPackages(self._client("sagemaker"), self.objects),
+            rendezvous=self.rendezvous,
+            resumer=self.resumer,
+            runs=self.finetune_runs,
+            alerts=self.alerts,
+            ledger=self.ledger,
+            artifacts_bucket=settings.required("artifacts_bucket"),
+            job_role_arn=settings.required("bedrock_job_role_arn"),
         )
 
     @cached_property

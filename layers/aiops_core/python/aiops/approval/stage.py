@@ -133,7 +133,7 @@ def open_approval(
     others = deps.store.for_model(model)
     # A retried step finds its approval: it keeps it (no second snapshot, no second notice).
     approval = next((a for a in others if a.version == candidate.version), None) or _new_approval(
-        step, policy.sagemaker_model(model).gate, others, deps, now
+        step, policy.model(model).gate, others, deps, now
     )
     stored, created = deps.store.create(approval, task_token)
     if stored.status != ApprovalStatus.PENDING:

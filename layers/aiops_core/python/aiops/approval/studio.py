@@ -28,7 +28,7 @@ def on_package_state_change(
     now: datetime,
 ) -> StudioOutcome:
     model = next(
-        (n for n, m in policy.sagemaker_models().items() if m.package_group == package_group),
+        (n for n, m in policy.models.items() if m.package_group == package_group),
         None,
     )
     if model is None:

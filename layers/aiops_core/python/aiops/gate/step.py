@@ -21,7 +21,7 @@ from aiops.verdicts import GateVerdict, GateVerdicts
 
 @dataclass(frozen=True)
 class GateDependencies:
-    """What the gate acts through (retrain now; fine-tune next)."""
+    """What the gate acts through (retrain and fine-tune runs alike)."""
 
     registry: ModelRegistry
     alerts: Alerts
@@ -48,7 +48,7 @@ def gate_candidate(
     now: datetime,
 ) -> GateOutcome:
     """Apply the automatic gate: reject with the reason, approve, or hand off to a human."""
-    model = policy.sagemaker_model(request.model)
+    model = policy.model(request.model)
     champion = deps.registry.champion(model.package_group)
     if champion is not None and champion.package_arn == candidate.package_arn:
         champion = None

@@ -7,17 +7,17 @@ Pure orchestration over ports: no AWS here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from aiops.events import PipelineExecutionStatusChange
 from aiops.ledger import Ledger, LedgerAction, record
-from aiops.policy import RUN_STEPS_MARGIN, Policy
+from aiops.policy import Policy
 from aiops.registry import Candidate, ModelRegistry
-from aiops.runs.lock import LockOutcome, LockStore
-from aiops.runs.manifest import DataManifest, ManifestWriter
+from aiops.runs.lock import LockStore, RunLock, job_wait_budget, take_lock
+from aiops.runs.manifest import ManifestWriter, collect_manifest
 from aiops.runs.ports import Alerts, RunStarter
 from aiops.runs.rendezvous import (
     JobOutcome,
@@ -28,7 +28,7 @@ from aiops.runs.rendezvous import (
     resume,
 )
 from aiops.runs.requests import RunRequest
-from aiops.runs.window import ObjectRef, WindowStore
+from aiops.runs.window import WindowStore
 from aiops.units import format_duration
 
 
@@ -51,12 +51,6 @@ class Pipelines(PipelineStarter, Protocol):
 # ------------------------------------------------------------------ workflow steps
 
 
-def wait_budget(run_timeout: timedelta) -> timedelta:
-    """How long a run may wait for its pipeline: the lease less the steps' margin (the policy
-    keeps `run_timeout` well above it), so two runs never hold the lock at once."""
-    return run_timeout - RUN_STEPS_MARGIN
-
-
 @dataclass(frozen=True)
 class RetrainWorkflow:
     """What the retrain workflow's steps act through, built once by the composition root."""
@@ -73,74 +67,10 @@ class RetrainWorkflow:
     ledger: Ledger
 
 
-class RunLock(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    acquired: bool
-    holder: str | None
-    # The longest the run may wait for its job (whole seconds, for the state's timeout).
-    wait_seconds: int
-
-
 def take_run_lock(
     request: RunRequest, policy: Policy, flow: RetrainWorkflow, now: datetime
 ) -> RunLock:
-    model = policy.sagemaker_model(request.model)
-    outcome: LockOutcome = flow.locks.acquire(
-        request.model, request.run_id, request.trigger, now, model.run_timeout
-    )
-    if outcome.acquired:
-        record(
-            flow.ledger,
-            request.model,
-            now,
-            LedgerAction.RUN_STARTED,
-            request.trigger.reason,
-            {
-                "run_id": request.run_id,
-                "trigger": request.trigger.trigger_id,
-                "event_id": request.trigger.event_id,
-            },
-        )
-    else:
-        record(
-            flow.ledger,
-            request.model,
-            now,
-            LedgerAction.TRIGGER_COALESCED,
-            f"run {outcome.holder} holds the lock; one follow-up run will include this trigger",
-            {
-                "run_id": request.run_id,
-                "holder": outcome.holder,
-                "trigger": request.trigger.trigger_id,
-            },
-        )
-    return RunLock(
-        acquired=outcome.acquired,
-        holder=outcome.holder,
-        wait_seconds=max(1, int(wait_budget(model.run_timeout).total_seconds())),
-    )
-
-
-def collect_manifest(
-    request: RunRequest, windows: WindowStore, now: datetime, carried: list[int] | None = None
-) -> DataManifest:
-    """The run's own windows plus those carried over from failed runs, each object once."""
-    seqs = sorted(set(request.trigger.windows) | set(carried or []))
-    objects: list[ObjectRef] = []
-    for seq in seqs:
-        closed = windows.get(request.model, seq)
-        if closed is None:
-            raise LookupError(
-                f"{request.model}: window w{seq:06d} of run {request.run_id} does not exist"
-            )
-        objects.extend(closed.objects)
-    return DataManifest(
-        model=request.model,
-        run_id=request.run_id,
-        windows=seqs,
-        objects=objects,
-        created_at=now,
-    )
+    return take_lock(request, policy, flow.locks, flow.ledger, now)
 
 
 class TrainingStarted(BaseModel):
@@ -387,7 +317,7 @@ def end_run(
     if timed_out:
         error = (
             f"{error}: the pipeline did not finish within the "
-            f"{format_duration(wait_budget(model.run_timeout))} the run's lease allows "
+            f"{format_duration(job_wait_budget(model))} the run's lease allows "
             f"(run_timeout {format_duration(model.run_timeout)})"
         )
     cause: dict[str, Any] = {"run_id": request.run_id}

@@ -7,7 +7,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from aiops.runs.window import ObjectRef
+from aiops.runs.requests import RunRequest
+from aiops.runs.window import ObjectRef, WindowStore
 
 
 class DataManifest(BaseModel):
@@ -25,3 +26,25 @@ class ManifestWriter(Protocol):
     def write(self, manifest: DataManifest) -> str:
         """Store the manifest; returns its S3 URI."""
         ...
+
+
+def collect_manifest(
+    request: RunRequest, windows: WindowStore, now: datetime, carried: list[int] | None = None
+) -> DataManifest:
+    """The run's own windows plus those carried over from failed runs, each object once."""
+    seqs = sorted(set(request.trigger.windows) | set(carried or []))
+    objects: list[ObjectRef] = []
+    for seq in seqs:
+        closed = windows.get(request.model, seq)
+        if closed is None:
+            raise LookupError(
+                f"{request.model}: window w{seq:06d} of run {request.run_id} does not exist"
+            )
+        objects.extend(closed.objects)
+    return DataManifest(
+        model=request.model,
+        run_id=request.run_id,
+        windows=seqs,
+        objects=objects,
+        created_at=now,
+    )

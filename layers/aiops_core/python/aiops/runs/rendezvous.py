@@ -63,6 +63,10 @@ class RendezvousStore(Protocol):
         """An outcome nobody waited for has been recorded, alerted and its package rejected."""
         ...
 
+    def waiting_key(self, run_id: str) -> str | None:
+        """The key of the job run `run_id` parked its wait on, if it did."""
+        ...
+
     def abandon(self, run_id: str, reason: str) -> AbandonedWait | None:
         """The run stops waiting (timed out): its token is dropped, so a later outcome is
         handed back as abandoned instead of resuming. None when the run parked nothing."""

@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TriggerKind = Literal["new_data", "window_age", "drift", "follow_up", "manual"]
+TriggerKind = Literal[
+    "new_data", "window_age", "drift", "follow_up", "manual", "labeled_data", "labels_age"
+]
 
 
 class RunTrigger(BaseModel):
@@ -41,7 +43,7 @@ def execution_safe(text: str) -> str:
 def run_for_window(
     model: str,
     seq: int,
-    kind: Literal["new_data", "window_age"],
+    kind: Literal["new_data", "window_age", "labeled_data", "labels_age"],
     reason: str,
     event_id: str | None = None,
 ) -> RunRequest:

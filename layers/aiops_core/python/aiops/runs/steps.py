@@ -52,7 +52,8 @@ class EndRunInput(StepInput):
     @property
     def job_ended(self) -> bool:
         """The run failed because its job failed or was stopped: nothing left to stop."""
-        return self.error in ("JobFailed", "JobStopped")
+        # JobTimedOut: a fine-tune's reconciling read found its job still running and stopped it.
+        return self.error in ("JobFailed", "JobStopped", "JobTimedOut")
 
     @property
     def timed_out(self) -> bool:

@@ -1,0 +1,89 @@
+"""What the labeled-data trigger and the fine-tune workflow act through (adapters implement
+these; fakes in tests are held to the same contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from aiops.finetune.model import (
+    CustomizationRequest,
+    CustomizationStatus,
+    EvaluatedRecord,
+    EvaluationRequest,
+    EvaluationStatus,
+)
+from aiops.registry import Candidate
+from aiops.runs.window import ObjectRef
+
+
+class LineSink(Protocol):
+    """A JSONL object being written, one record a line, streamed (bounded memory)."""
+
+    uri: str
+
+    def write(self, line: bytes) -> None:
+        """Append one record (without its newline)."""
+        ...
+
+
+class LabeledFiles(Protocol):
+    def chunks(self, obj: ObjectRef) -> Iterator[bytes]:
+        """The object version's bytes, streamed in chunks."""
+        ...
+
+    def writer(self, bucket: str, key: str) -> AbstractContextManager[LineSink]:
+        """A JSONL object written line by line; stored when the block ends without error."""
+        ...
+
+    def put_json(self, bucket: str, key: str, body: object) -> str:
+        """Store a JSON document; returns its S3 URI."""
+        ...
+
+    def copy(self, obj: ObjectRef, key: str) -> str:
+        """Copy the object version to `key` of its bucket; returns the copy's S3 URI."""
+        ...
+
+
+class CustomizationJobs(Protocol):
+    def start(self, request: CustomizationRequest) -> str:
+        """Start the customization job (idempotent on the request's token); returns its ARN."""
+        ...
+
+    def status(self, job_arn: str) -> CustomizationStatus: ...
+
+    def stop(self, job_arn: str) -> bool:
+        """Stop the job; False when it had already ended."""
+        ...
+
+
+class EvaluationJobs(Protocol):
+    def start(self, request: EvaluationRequest) -> str:
+        """Start the evaluation job (idempotent on the request's token); returns its ARN."""
+        ...
+
+    def status(self, job_arn: str) -> EvaluationStatus: ...
+
+    def results(self, status: EvaluationStatus) -> Iterator[EvaluatedRecord]:
+        """Every record the job evaluated (its output files), streamed."""
+        ...
+
+    def stop(self, job_arn: str) -> bool: ...
+
+
+class FineTunedCandidates(Protocol):
+    def find(self, package_group: str, run_id: str) -> Candidate | None:
+        """The package a fine-tune run registered, if it did."""
+        ...
+
+    def register(
+        self,
+        package_group: str,
+        run_id: str,
+        description: str,
+        metrics_uri: str,
+        lineage: dict[str, str],
+    ) -> Candidate:
+        """Register the run's candidate (PendingManualApproval) with its metrics and lineage."""
+        ...

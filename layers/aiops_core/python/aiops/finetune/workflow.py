@@ -1,0 +1,717 @@
+"""The fine-tune workflow's steps: the dataset (exactly the good records since the last run),
+the Bedrock customization job (waits on its event, reconciles when the event never comes), the
+evaluation on held-out records with a safety check, the candidate in the registry, the run's
+end (and its follow-up). The lock and the gate are the kernel's and the gate's.
+
+Pure orchestration over ports: no AWS here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from aiops.events import CustomizationJobStateChange
+from aiops.finetune.model import (
+    CUSTOM_MODEL_KEY,
+    EVALUATION_KEY,
+    JOB_KEY,
+    MANIFEST_KEY,
+    MODEL_TAG,
+    RUN_KEY,
+    CustomizationRequest,
+    Dataset,
+    EvaluationProgress,
+    EvaluationRequest,
+    JobResult,
+)
+from aiops.finetune.ports import (
+    CustomizationJobs,
+    EvaluationJobs,
+    FineTunedCandidates,
+    LabeledFiles,
+)
+from aiops.finetune.prompts import evaluation_prompt
+from aiops.finetune.scoring import exact_match, rouge_l
+from aiops.finetune.validation import Problem, validate
+from aiops.ledger import Ledger, LedgerAction, record
+from aiops.policy import BedrockModelPolicy, Policy
+from aiops.registry import Candidate
+from aiops.runs.lock import LockStore, job_wait_budget
+from aiops.runs.manifest import collect_manifest
+from aiops.runs.ports import Alerts, RunStarter
+from aiops.runs.rendezvous import (
+    JobOutcome,
+    RendezvousStore,
+    Resumption,
+    TaskNoLongerWaiting,
+    TaskResumer,
+    resume,
+)
+from aiops.runs.requests import RunRequest
+from aiops.runs.window import WindowStore
+from aiops.units import format_duration
+
+# Of the good records not held out for evaluation, this share validates the job (Bedrock's
+# validation loss), up to the base model's maximum.
+VALIDATION_PERCENT = 10
+# Names the gate reads (aiops.gate.rules: SAFETY_METRIC) and the scores Bedrock writes.
+SAFETY_METRIC = "safety_pass_rate"
+TOXICITY_SCORE = "Toxicity"
+ACCURACY_SCORE = "Accuracy"
+
+
+class NotEnoughRecords(RuntimeError):
+    """The run's files hold fewer good records than the base model trains on."""
+
+
+class EvaluationFailed(RuntimeError):
+    """The evaluation job failed, was stopped, evaluated nothing, or ran past its timeout."""
+
+
+@dataclass(frozen=True)
+class FineTuneWorkflow:
+    """What the fine-tune workflow's steps act through, built once by the composition root."""
+
+    windows: WindowStore
+    locks: LockStore
+    files: LabeledFiles
+    jobs: CustomizationJobs
+    evaluations: EvaluationJobs
+    candidates: FineTunedCandidates
+    rendezvous: RendezvousStore
+    resumer: TaskResumer
+    runs: RunStarter
+    alerts: Alerts
+    ledger: Ledger
+    artifacts_bucket: str
+    job_role_arn: str
+
+
+def run_prefix(request: RunRequest) -> str:
+    """Everything a run writes, in the artifacts bucket (a control-plane prefix)."""
+    return f"finetune/{request.model}/{request.run_id}/"
+
+
+def _split(raw: bytes) -> int:
+    """A record's place in 0-99, from its bytes: the same record lands in the same split on a
+    retried step, whatever the order of files."""
+    return int.from_bytes(hashlib.sha256(raw).digest()[:4], "big") % 100
+
+
+# ------------------------------------------------------------------ step: the dataset
+
+
+def prepare_dataset(
+    request: RunRequest, policy: Policy, flow: FineTuneWorkflow, now: datetime
+) -> Dataset:
+    """Write the run's manifest and its training, validation and held-out files from exactly
+    the good records of its windows (and those carried from failed runs), streamed."""
+    model = policy.bedrock_model(request.model)
+    spec = model.base_model_spec
+    carried = flow.windows.claim_carried(request.model, request.run_id)
+    if carried:
+        record(
+            flow.ledger,
+            request.model,
+            now,
+            LedgerAction.WINDOWS_CARRIED_IN,
+            f"{len(carried)} window(s) of failed runs included",
+            {"run_id": request.run_id, "windows": carried},
+        )
+    manifest = collect_manifest(request, flow.windows, now, carried)
+    bucket, prefix = flow.artifacts_bucket, run_prefix(request)
+    evaluation = model.fine_tune.evaluation
+    counts = {"training": 0, "validation": 0, "holdout": 0, "bad": 0, "over_limit": 0}
+    per_object: list[dict[str, Any]] = []
+    with (
+        flow.files.writer(bucket, f"{prefix}training.jsonl") as training,
+        flow.files.writer(bucket, f"{prefix}validation.jsonl") as validation,
+        flow.files.writer(bucket, f"{prefix}holdout.jsonl") as holdout,
+    ):
+
+        def route(line: int, raw: bytes, problems: list[Problem]) -> None:
+            if problems:
+                counts["bad"] += 1
+                return
+            place = _split(raw)
+            if place < evaluation.holdout_percent and (
+                counts["holdout"] < evaluation.max_holdout_records
+            ):
+                prompt = evaluation_prompt(raw, spec.format)
+                if prompt is not None:
+                    holdout.write(prompt)
+                    counts["holdout"] += 1
+                    return
+            if place >= 100 - VALIDATION_PERCENT and (
+                counts["validation"] < spec.max_validation_records
+            ):
+                validation.write(raw)
+                counts["validation"] += 1
+            elif counts["training"] < spec.max_training_records:
+                training.write(raw)
+                counts["training"] += 1
+            else:
+                counts["over_limit"] += 1
+
+        for obj in manifest.objects:
+            before = dict(counts)
+            validate(flow.files.chunks(obj), spec, 1, on_record=route)
+            per_object.append(
+                {
+                    **obj.model_dump(mode="json"),
+                    "used": sum(counts[k] - before[k] for k in ("training", "validation")),
+                    "held_out": counts["holdout"] - before["holdout"],
+                }
+            )
+        uris = (training.uri, validation.uri, holdout.uri)
+    if counts["training"] < spec.min_training_records:
+        raise NotEnoughRecords(
+            f"{request.model}: {counts['training']} training record(s) after holding out "
+            f"{counts['holdout']} for evaluation; {model.base_model} needs at least "
+            f"{spec.min_training_records}"
+        )
+    manifest_uri = flow.files.put_json(
+        bucket,
+        f"{prefix}manifest.json",
+        {
+            "model": request.model,
+            "run_id": request.run_id,
+            "base_model": model.base_model,
+            "format": spec.format.value,
+            "windows": manifest.windows,
+            "objects": per_object,
+            "records": counts,
+            "files": {"training": uris[0], "validation": uris[1], "holdout": uris[2]},
+            "created_at": now.isoformat(),
+        },
+    )
+    dataset = Dataset(
+        manifest_uri=manifest_uri,
+        training_uri=uris[0],
+        validation_uri=uris[1] if counts["validation"] else None,
+        holdout_uri=uris[2],
+        training_records=counts["training"],
+        validation_records=counts["validation"],
+        holdout_records=counts["holdout"],
+        bad_records=counts["bad"],
+        over_limit=counts["over_limit"],
+    )
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.DATASET_WRITTEN,
+        f"{dataset.training_records} training, {dataset.validation_records} validation and "
+        f"{dataset.holdout_records} held-out record(s) from {len(manifest.objects)} file(s)"
+        + (
+            f"; {dataset.over_limit} beyond {model.base_model}'s maximum left out"
+            if dataset.over_limit
+            else ""
+        ),
+        {"run_id": request.run_id, "manifest": manifest_uri, "windows": manifest.windows},
+    )
+    return dataset
+
+
+# ------------------------------------------------------------------ step: the customization job
+
+
+def _job_name(request: RunRequest) -> str:
+    # Bedrock: letters, digits, '-', '+', '.'; at most 63; the run id is unique per run.
+    return re.sub(r"[^a-zA-Z0-9-]", "-", f"aiops-{request.run_id}")[:63].rstrip("-")
+
+
+def _hyper_parameters(model: BedrockModelPolicy) -> dict[str, str]:
+    """The base model's documented defaults, overridden by the policy's (all as strings, as
+    Bedrock takes them)."""
+    spec = model.base_model_spec
+    values = {n: r.default for n, r in spec.hyper_parameters.items() if r.default is not None}
+    values.update(model.fine_tune.hyper_parameters)
+    return {
+        name: str(int(value)) if spec.hyper_parameters[name].integer else repr(float(value))
+        for name, value in values.items()
+        if value is not None
+    }
+
+
+class FineTuneStarted(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    job_arn: str
+    already_finished: bool
+
+
+def start_fine_tune(
+    request: RunRequest,
+    task_token: str,
+    dataset: Dataset,
+    policy: Policy,
+    flow: FineTuneWorkflow,
+    now: datetime,
+) -> FineTuneStarted:
+    """Start the customization job and park the workflow until its state-change event."""
+    model = policy.bedrock_model(request.model)
+    name = _job_name(request)
+    job_arn = flow.jobs.start(
+        CustomizationRequest(
+            job_name=name,
+            custom_model_name=name.replace(".", "-"),
+            client_token=request.run_id,
+            base_model=model.base_model,
+            role_arn=flow.job_role_arn,
+            training_uri=dataset.training_uri,
+            validation_uri=dataset.validation_uri,
+            output_uri=f"s3://{flow.artifacts_bucket}/{run_prefix(request)}output/",
+            hyper_parameters=_hyper_parameters(model),
+            tags={MODEL_TAG: request.model, RUN_KEY: request.run_id},
+        )
+    )
+    context = {"job_arn": job_arn, "model": request.model, "run_id": request.run_id}
+    # Parked at once: if anything after the start fails, the run's end finds and stops the job.
+    resumption = flow.rendezvous.register_waiter(job_arn, task_token, context, request.run_id)
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.FINETUNE_STARTED,
+        f"{model.base_model} on {dataset.training_records} record(s) "
+        f"(waiting up to {format_duration(job_wait_budget(model))})",
+        {"run_id": request.run_id, "customization_job": job_arn, "manifest": dataset.manifest_uri},
+    )
+    if resumption is not None:
+        resume(flow.resumer, resumption)
+    return FineTuneStarted(job_arn=job_arn, already_finished=resumption is not None)
+
+
+class CustomizationDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    action: Literal["resumed", "recorded", "duplicate", "ignored", "late"]
+    job_arn: str
+    status: str
+    reason: str = ""
+
+
+def _outcome(
+    status: str, job_arn: str, custom_model_arn: str | None, failure: str | None, event: str
+) -> JobOutcome:
+    if status == "Completed":
+        return JobOutcome(
+            status="Succeeded",
+            detail={"job_arn": job_arn, "custom_model_arn": custom_model_arn, "event_id": event},
+        )
+    reason = f"customization job {job_arn} {status}" + (f": {failure}" if failure else "")
+    return JobOutcome(
+        status="Failed" if status == "Failed" else "Stopped",
+        detail={"job_arn": job_arn, "event_id": event, "reason": reason},
+    )
+
+
+def on_customization_state(
+    event: CustomizationJobStateChange, policy: Policy, flow: FineTuneWorkflow, now: datetime
+) -> CustomizationDecision:
+    """A job's state-change event: record its outcome once and resume the waiting run."""
+    detail = event.detail
+    arn, status = detail.job_arn, detail.job_status
+    if status not in ("Completed", "Failed", "Stopped"):
+        return CustomizationDecision(action="ignored", job_arn=arn, status=status)
+    if status == "Completed" and not detail.output_model_arn:
+        # What a completed job made is its point: read it rather than trust a partial event.
+        current = flow.jobs.status(arn)
+        outcome = _outcome(status, arn, current.custom_model_arn, None, event.id)
+    else:
+        outcome = _outcome(status, arn, detail.output_model_arn, detail.failure_message, event.id)
+    return _settle(arn, outcome, policy, flow, now)
+
+
+def _settle(
+    arn: str, outcome: JobOutcome, policy: Policy, flow: FineTuneWorkflow, now: datetime
+) -> CustomizationDecision:
+    status = outcome.status
+    first, resumption = flow.rendezvous.record_outcome(arn, outcome)
+    if not first and resumption is None:
+        return CustomizationDecision(action="duplicate", job_arn=arn, status=status)
+    if resumption is None:
+        return CustomizationDecision(action="recorded", job_arn=arn, status=status)
+    if resumption.abandoned is None:
+        try:
+            resume(flow.resumer, resumption)
+        except TaskNoLongerWaiting:
+            return CustomizationDecision(
+                action="recorded",
+                job_arn=arn,
+                status=status,
+                reason="the run stopped waiting; its end settles this result",
+            )
+        return CustomizationDecision(
+            action="resumed",
+            job_arn=arn,
+            status=status,
+            reason=f"run {resumption.context.get('run_id', '?')} resumed",
+        )
+    late = settle_late_job(arn, resumption, flow, now)
+    return CustomizationDecision(action="late", job_arn=arn, status=status, reason=late)
+
+
+def settle_late_job(key: str, resumption: Resumption, flow: FineTuneWorkflow, now: datetime) -> str:
+    """A job that ended after its run gave up: recorded and alerted. Its custom model (if any)
+    was never evaluated or registered, so nothing can deploy it."""
+    context = resumption.context
+    name, run_id = str(context.get("model", "")), str(context.get("run_id", ""))
+    status = resumption.outcome.status
+    made = resumption.outcome.detail.get("custom_model_arn")
+    reason = (
+        f"customization job {status} after run {run_id} stopped waiting ({resumption.abandoned})"
+        + (f"; its custom model {made} was never evaluated or registered" if made else "")
+    )
+    record(
+        flow.ledger,
+        name,
+        now,
+        LedgerAction.LATE_FINETUNE_OUTCOME,
+        reason,
+        {"run_id": run_id, "customization_job": key, "custom_model": made},
+    )
+    if status != "Stopped":
+        flow.alerts.publish(f"[aiops] {name}: fine-tune job ended after its run gave up", reason)
+    flow.rendezvous.mark_settled(key)
+    return reason
+
+
+class Reconciled(BaseModel):
+    """What the job says when its event never came: the run goes on, or ends with `error`."""
+
+    model_config = ConfigDict(frozen=True)
+    status: Literal["Completed", "Failed", "Stopped", "TimedOut"]
+    job_arn: str | None = None
+    custom_model_arn: str | None = None
+    error: str | None = None
+    reason: str = ""
+
+
+def reconcile_job(
+    request: RunRequest, policy: Policy, flow: FineTuneWorkflow, now: datetime
+) -> Reconciled:
+    """The wait timed out: read the job itself (its event is best effort). Ended → its outcome,
+    recorded as the event would have; still running → stopped, recorded and the run fails."""
+    model = policy.bedrock_model(request.model)
+    job_arn = flow.rendezvous.waiting_key(request.run_id)
+    if job_arn is None:
+        return Reconciled(
+            status="Failed", error="JobFailed", reason="the run has no customization job to read"
+        )
+    current = flow.jobs.status(job_arn)
+    if current.status in ("Completed", "Failed", "Stopped"):
+        outcome = _outcome(
+            current.status, job_arn, current.custom_model_arn, current.failure_message, "read"
+        )
+        flow.rendezvous.record_outcome(job_arn, outcome)
+        if current.status == "Completed":
+            return Reconciled(
+                status="Completed",
+                job_arn=job_arn,
+                custom_model_arn=current.custom_model_arn,
+                reason="its completion event never came; the job itself says Completed",
+            )
+        return Reconciled(
+            status=current.status,
+            job_arn=job_arn,
+            error="JobFailed" if current.status == "Failed" else "JobStopped",
+            reason=str(outcome.detail["reason"]),
+        )
+    stopped = flow.jobs.stop(job_arn)
+    budget = format_duration(job_wait_budget(model))
+    why = (
+        f"the customization job did not finish within the {budget} the run's lease allows "
+        f"(run_timeout {format_duration(model.run_timeout)}): "
+        + ("stop requested" if stopped else "it had already ended")
+    )
+    flow.rendezvous.abandon(request.run_id, "timed out")
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.FINETUNE_STOPPED,
+        why,
+        {"run_id": request.run_id, "customization_job": job_arn},
+    )
+    return Reconciled(status="TimedOut", job_arn=job_arn, error="JobTimedOut", reason=why)
+
+
+# ------------------------------------------------------------------ steps: evaluation
+
+
+def _evaluation_name(request: RunRequest) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", f"aiops-{request.run_id}".lower()).strip("-")
+    return f"{name[:57].rstrip('-')}-eval"
+
+
+def start_evaluation(
+    request: RunRequest,
+    dataset: Dataset,
+    job: JobResult,
+    policy: Policy,
+    flow: FineTuneWorkflow,
+    now: datetime,
+) -> EvaluationProgress:
+    """Start the automatic evaluation job on the held-out records, answered by the candidate."""
+    model = policy.bedrock_model(request.model)
+    evaluation = model.fine_tune.evaluation
+    arn = flow.evaluations.start(
+        EvaluationRequest(
+            job_name=_evaluation_name(request),
+            client_token=f"{request.run_id}-eval",
+            role_arn=flow.job_role_arn,
+            model_identifier=job.custom_model_arn,
+            task_type=evaluation.task_type,
+            dataset_name=f"{request.model}-holdout"[:63],
+            dataset_uri=dataset.holdout_uri,
+            output_uri=f"s3://{flow.artifacts_bucket}/{run_prefix(request)}evaluation/",
+            tags={MODEL_TAG: request.model, RUN_KEY: request.run_id},
+        )
+    )
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.EVALUATION_STARTED,
+        f"{dataset.holdout_records} held-out record(s), task {evaluation.task_type}",
+        {"run_id": request.run_id, "evaluation_job": arn, "custom_model": job.custom_model_arn},
+    )
+    return EvaluationProgress(
+        job_arn=arn,
+        deadline=(now + evaluation.timeout).isoformat(),
+        poll_seconds=int(evaluation.poll.total_seconds()),
+    )
+
+
+def check_evaluation(
+    request: RunRequest,
+    progress: EvaluationProgress,
+    policy: Policy,
+    flow: FineTuneWorkflow,
+    now: datetime,
+) -> EvaluationProgress:
+    """Read the evaluation job (Bedrock sends no event for it): done → the candidate's metrics
+    written beside the run; failed or past its deadline → `EvaluationFailed`."""
+    model = policy.bedrock_model(request.model)
+    status = flow.evaluations.status(progress.job_arn)
+    if status.status in ("Failed", "Stopped", "Stopping", "Deleting"):
+        why = "; ".join(status.failure_messages) or "Bedrock gave no reason"
+        raise EvaluationFailed(f"evaluation job {progress.job_arn} {status.status}: {why}")
+    if status.status == "InProgress":
+        if now >= datetime.fromisoformat(progress.deadline):
+            flow.evaluations.stop(progress.job_arn)
+            raise EvaluationFailed(
+                f"evaluation job {progress.job_arn} did not finish within "
+                f"{format_duration(model.fine_tune.evaluation.timeout)}: stopped"
+            )
+        return progress
+    metrics = score_evaluation(flow.evaluations.results(status), model)
+    uri = flow.files.put_json(
+        flow.artifacts_bucket,
+        f"{run_prefix(request)}evaluation.json",
+        {"metrics": metrics, "evaluation_job": progress.job_arn, "at": now.isoformat()},
+    )
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.EVALUATED,
+        ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()),
+        {"run_id": request.run_id, "evaluation_job": progress.job_arn, "metrics": uri},
+    )
+    return progress.model_copy(update={"done": True, "metrics_uri": uri})
+
+
+def score_evaluation(records: Any, model: BedrockModelPolicy) -> dict[str, float]:
+    """The candidate's metrics over the evaluated records, failing closed: a prompt without an
+    answer scores 0, one without a toxicity score fails the safety check."""
+    max_toxicity = model.fine_tune.evaluation.max_toxicity
+    n = safe = 0
+    rouge = exact = toxicity = accuracy = 0.0
+    toxic_scored = accuracy_scored = 0
+    for item in records:
+        n += 1
+        answer = item.response or ""
+        rouge += rouge_l(answer, item.reference) if item.response is not None else 0.0
+        exact += exact_match(answer, item.reference) if item.response is not None else 0.0
+        score = item.scores.get(TOXICITY_SCORE)
+        if score is not None:
+            toxic_scored += 1
+            toxicity += score
+            safe += score <= max_toxicity and item.response is not None
+        if ACCURACY_SCORE in item.scores:
+            accuracy_scored += 1
+            accuracy += item.scores[ACCURACY_SCORE]
+    if n == 0:
+        raise EvaluationFailed("the evaluation job's output holds no evaluated record")
+    metrics = {
+        "rougeL": rouge / n,
+        "exact_match": exact / n,
+        SAFETY_METRIC: safe / n,
+        "holdout_records": float(n),
+    }
+    if toxic_scored:
+        metrics["toxicity"] = toxicity / toxic_scored
+    if accuracy_scored:
+        metrics["accuracy"] = accuracy / accuracy_scored
+    return metrics
+
+
+# ------------------------------------------------------------------ step: the candidate
+
+
+def register_candidate(
+    request: RunRequest,
+    dataset: Dataset,
+    job: JobResult,
+    progress: EvaluationProgress,
+    policy: Policy,
+    flow: FineTuneWorkflow,
+    now: datetime,
+) -> Candidate:
+    """Register the fine-tuned model in the model's package group (once per run), with its
+    metrics and lineage: the job, the custom model, the dataset manifest, the evaluation."""
+    model = policy.bedrock_model(request.model)
+    if progress.metrics_uri is None:
+        raise EvaluationFailed(f"{request.model}: run {request.run_id} has no evaluation")
+    candidate = flow.candidates.find(model.package_group, request.run_id)
+    if candidate is None:
+        candidate = flow.candidates.register(
+            model.package_group,
+            request.run_id,
+            f"aiops: {model.base_model} fine-tuned on {dataset.training_records} record(s), "
+            f"run {request.run_id}",
+            progress.metrics_uri,
+            {
+                CUSTOM_MODEL_KEY: job.custom_model_arn,
+                JOB_KEY: job.job_arn,
+                MANIFEST_KEY: dataset.manifest_uri,
+                RUN_KEY: request.run_id,
+                EVALUATION_KEY: progress.job_arn,
+            },
+        )
+    metric = model.gate.metric
+    value = candidate.metrics.get(metric)
+    shown = f"{metric}={value:.4g}" if value is not None else f"no {metric} in its evaluation"
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.CANDIDATE_REGISTERED,
+        f"version {candidate.version}, {shown}, {candidate.approval_status}",
+        {
+            "run_id": request.run_id,
+            "customization_job": job.job_arn,
+            "custom_model": job.custom_model_arn,
+            "model_package": candidate.package_arn,
+        },
+    )
+    return candidate
+
+
+# ------------------------------------------------------------------ step: the run's end
+
+
+class FineTuneEnded(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    run_id: str
+    outcome: Literal["succeeded", "failed"]
+    follow_up_run_id: str | None = None
+
+
+def _give_up_waiting(request: RunRequest, why: str, flow: FineTuneWorkflow, now: datetime) -> str:
+    """Nothing the run started outlives it: a job still running is stopped, a result that
+    arrived as the run gave up is settled."""
+    abandoned = flow.rendezvous.abandon(request.run_id, why)
+    if abandoned is None:
+        return "no customization job was started"
+    if abandoned.settled:
+        return f"customization job {abandoned.key}: its result was already settled"
+    if abandoned.outcome is not None:
+        if abandoned.outcome.succeeded:
+            # It completed and the run went on; whatever failed later, the job is over.
+            return f"customization job {abandoned.key} had completed"
+        late = Resumption(
+            task_token=None, outcome=abandoned.outcome, context=abandoned.context, abandoned=why
+        )
+        return settle_late_job(abandoned.key, late, flow, now)
+    stopped = flow.jobs.stop(abandoned.key)
+    note = "stop requested" if stopped else "it had already ended"
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.FINETUNE_STOPPED,
+        f"run {request.run_id} {why}: {note}",
+        {"run_id": request.run_id, "customization_job": abandoned.key},
+    )
+    return f"customization job {abandoned.key}: {note}"
+
+
+def end_fine_tune(
+    request: RunRequest,
+    outcome: Literal["succeeded", "failed"],
+    error: str | None,
+    policy: Policy,
+    flow: FineTuneWorkflow,
+    now: datetime,
+    job_ended: bool = False,
+) -> FineTuneEnded:
+    """Record the run's end, alert on failure (its windows carried into the next run), stop
+    what it left running, release the lock, start the follow-up run."""
+    model = policy.bedrock_model(request.model)
+    cause: dict[str, Any] = {"run_id": request.run_id}
+    if outcome == "failed" and not job_ended:
+        try:
+            cause["customization_job"] = _give_up_waiting(request, "failed", flow, now)
+        except Exception as exc:  # noqa: BLE001 - recorded and alerted with the run's end
+            cause["customization_job"] = (
+                f"could not stop or settle its job: {type(exc).__name__}: {exc}"
+            )
+            error = f"{error}; {cause['customization_job']}"
+    reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
+    if outcome == "failed":
+        carry = sorted(
+            set(request.trigger.windows) | set(flow.windows.claimed(request.model, request.run_id))
+        )
+        flow.windows.carry(request.model, carry)
+        cause["carried_windows"] = carry
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.RUN_SUCCEEDED if outcome == "succeeded" else LedgerAction.RUN_FAILED,
+        reason,
+        cause,
+    )
+    if outcome == "failed":
+        flow.alerts.publish(
+            f"[aiops] {request.model}: fine-tune run failed",
+            f"Run {request.run_id} failed: {error or 'unknown error'}. The lock is released; "
+            f"its labeled data ({len(cause['carried_windows'])} window(s)) is carried into the "
+            "model's next run.",
+        )
+    follow_up = flow.locks.release(request.model, request.run_id, now, model.run_timeout)
+    if follow_up is None:
+        return FineTuneEnded(run_id=request.run_id, outcome=outcome)
+    execution = flow.runs.start(follow_up)
+    record(
+        flow.ledger,
+        request.model,
+        now,
+        LedgerAction.FOLLOW_UP_STARTED,
+        follow_up.trigger.reason,
+        {"run_id": follow_up.run_id, "after": request.run_id, "execution": execution},
+    )
+    return FineTuneEnded(run_id=request.run_id, outcome=outcome, follow_up_run_id=follow_up.run_id)
+
+
+def wait_seconds(model: BedrockModelPolicy) -> int:
+    """How long the workflow's wait for the job may last (the state's timeout)."""
+    return max(1, int(job_wait_budget(model).total_seconds()))
