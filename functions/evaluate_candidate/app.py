@@ -24,5 +24,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         progress = start_evaluation(step.request, step.dataset, step.job, policy, flow, now())
     else:
         check = parse_event(EvaluationCheckInput, event)
-        progress = check_evaluation(check.request, check.evaluation, policy, flow, now())
+        progress = check_evaluation(
+            check.request, check.dataset, check.job, check.evaluation, policy, flow, now()
+        )
     return progress.model_dump()

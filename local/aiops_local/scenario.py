@@ -11,7 +11,10 @@ from typing import Any
 
 import yaml
 
+from aiops.base_models import RecordFormat
+from aiops.policy import PolicyError, parse_policy
 from aiops.units import duration_seconds
+from aiops_local import labels_data
 from aiops_local.approver import Approver, NoSuchLink
 from aiops_local.cloud import LocalCloud
 from aiops_local.datasets import DatasetSpec
@@ -22,6 +25,7 @@ STEP_KINDS = (
     "event",
     "put_object",
     "put_dataset",
+    "put_labels",
     "monitoring_execution",
     "advance",
     "register",
@@ -38,6 +42,13 @@ STEP_KINDS = (
 _PUT_DATASET_KEYS = frozenset(
     {"bucket", "key", "count", "rows", "seed", "format", "shift", "missing"}
 )
+_PUT_LABELS_KEYS = frozenset(
+    {"bucket", "key", "records", "bad_share", "kinds", "format", "seed", "count", "after"}
+)
+# Bounds of a put_labels step: a labeled batch is a file a person uploads, not a data lake.
+_MAX_LABEL_RECORDS = 100_000
+_MAX_LABEL_OBJECTS = 1_000
+_MAX_LABEL_SEED = 1_000_000
 
 
 class ScenarioError(ValueError):
@@ -222,6 +233,12 @@ class ScenarioRunner:
         elif step.kind == "put_dataset":
             for put in _each(arg):
                 self._put_dataset(put, where)
+        elif step.kind == "put_labels":
+            labels = [_labels_spec(put, where, self.cloud) for put in _each(arg)]
+            for put, spec in labels:
+                self._put_labels(put, spec)
+            if all("after" in put for put, _ in labels):
+                return []  # scheduled for later: the next steps run until then
         elif step.kind == "monitoring_execution":
             self._monitoring_execution(arg, where)
         elif step.kind == "register":
@@ -377,6 +394,127 @@ class ScenarioRunner:
             raise ScenarioError(f"{where}: put_dataset: {error}") from error
         now = self.cloud.clock.now()
         self._put_numbered(put, lambda n: spec.render(n, now))
+
+    def _put_labels(self, put: dict[str, Any], spec: LabelsSpec) -> None:
+        """Labeled JSONL objects 1..count through `put_object`'s path; object n has records of
+        its own (seed·1000 + n)."""
+
+        def body(n: int) -> bytes:
+            return labels_data.labeled_records(
+                spec.format, spec.records, spec.bad_share, spec.kinds, spec.seed * 1000 + n
+            )
+
+        if "after" in put:
+            self.cloud.agenda.after(
+                spec.after,
+                f"put_labels {put['key']}",
+                lambda: self._put_numbered(put, body),
+            )
+            return
+        self._put_numbered(put, body)
+
+
+@dataclass(frozen=True)
+class LabelsSpec:
+    """A put_labels step's arguments, checked."""
+
+    format: RecordFormat
+    records: int
+    bad_share: float
+    kinds: tuple[str, ...] | None
+    seed: int
+    after: float
+
+
+def _labels_spec(put: Any, where: str, cloud: LocalCloud) -> tuple[dict[str, Any], LabelsSpec]:
+    """`put_labels`'s arguments checked, each error naming its field (the file is wrong: exit 2)."""
+    usage = f"{where}: put_labels takes {{{', '.join(sorted(_PUT_LABELS_KEYS))}}} with `key`"
+    if not isinstance(put, dict) or not isinstance(put.get("key"), str) or not put["key"]:
+        raise ScenarioError(usage)
+    unknown = set(put) - _PUT_LABELS_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: put_labels: unknown keys {sorted(unknown)}; {usage}")
+
+    def integer(name: str, default: int, low: int, high: int) -> int:
+        value = put.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ScenarioError(
+                f"{where}: put_labels: {name} must be a whole number from {low} to {high}, "
+                f"not {value!r}"
+            )
+        return value
+
+    records = integer("records", 100, 1, _MAX_LABEL_RECORDS)
+    integer("count", 1, 1, _MAX_LABEL_OBJECTS)
+    seed = integer("seed", 0, 0, _MAX_LABEL_SEED)
+    bad_share = put.get("bad_share", 0.0)
+    if (
+        isinstance(bad_share, bool)
+        or not isinstance(bad_share, int | float)
+        or not 0 <= bad_share <= 1  # NaN fails this too
+    ):
+        raise ScenarioError(
+            f"{where}: put_labels: bad_share must be a number from 0 to 1, not {bad_share!r}"
+        )
+    if "bucket" in put and (not isinstance(put["bucket"], str) or not put["bucket"]):
+        raise ScenarioError(f"{where}: put_labels: bucket is a logical id or a bucket name")
+    if "format" in put:
+        try:
+            fmt = RecordFormat(put["format"])
+        except ValueError:
+            known = ", ".join(f.value for f in RecordFormat)
+            raise ScenarioError(
+                f"{where}: put_labels: format must be one of {known}, not {put['format']!r}"
+            ) from None
+    else:
+        fmt = _labels_format(str(put["key"]), where, cloud)
+    kinds = put.get("kinds")
+    if kinds is not None:
+        known_kinds = (*labels_data.BAD_KINDS[fmt], *labels_data.EXTRA_KINDS)
+        if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+            raise ScenarioError(f"{where}: put_labels: kinds is a list of kinds of bad record")
+        wrong = [k for k in kinds if k not in known_kinds]
+        if wrong:
+            raise ScenarioError(
+                f"{where}: put_labels: kinds {wrong} are not kinds of bad {fmt.value} record; "
+                f"known: {', '.join(known_kinds)}"
+            )
+    after = 0.0
+    if "after" in put:
+        try:
+            after = duration_seconds(put["after"])
+        except ValueError as error:
+            raise ScenarioError(f"{where}: put_labels: after: {error}") from None
+        if not 0 <= after <= 365 * 86400:
+            raise ScenarioError(f"{where}: put_labels: after must be between 0s and 365d")
+    spec = LabelsSpec(
+        format=fmt,
+        records=records,
+        bad_share=float(bad_share),
+        kinds=tuple(kinds) if kinds is not None else None,
+        seed=seed,
+        after=after,
+    )
+    return put, spec
+
+
+def _labels_format(key: str, where: str, cloud: LocalCloud) -> RecordFormat:
+    """The record format of the base model of the policy's Bedrock model whose `labels.prefix`
+    holds the key."""
+    try:
+        policy = parse_policy(cloud.policy.text)
+    except PolicyError as error:
+        raise ScenarioError(
+            f"{where}: put_labels: format: not given, and the policy cannot say it: {error}"
+        ) from None
+    example = key.replace("{n}", "1")
+    for model in policy.bedrock_models().values():
+        if example.startswith(model.labels.prefix):
+            return model.base_model_spec.format
+    raise ScenarioError(
+        f"{where}: put_labels: format: not given, and no Bedrock model's labels.prefix in the "
+        f"policy holds {key!r}; name the format"
+    )
 
 
 def _each(arg: Any) -> list[Any]:

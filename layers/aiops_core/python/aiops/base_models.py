@@ -58,6 +58,8 @@ class BaseModelSpec(BaseModel):
     # Whether an on-demand custom model deployment can serve its custom models.
     custom_model_deployment: bool = False
     source: str = Field(description="The documentation page these limits come from.")
+    # Where a figure is not in the documentation, the conservative choice made, and why.
+    note: str = ""
 
 
 @cache

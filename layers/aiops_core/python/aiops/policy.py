@@ -407,15 +407,17 @@ class LabelsPolicy(_Strict):
 
 
 class EvaluationPolicy(_Strict):
-    """How a fine-tuned candidate is evaluated: a Bedrock automatic evaluation job on a held-out
-    share of its good records (the candidate's answers are scored for the gate's metric,
-    `rougeL` or `exact_match`, and for toxicity)."""
+    """How a fine-tuned candidate is evaluated: it answers a held-out share of its good records
+    through an evaluation deployment of its own; its answers are scored for the gate's metric
+    (`rougeL`, `exact_match`) and, by a Bedrock evaluation job, for toxicity (the safety check)."""
 
-    task_type: Literal["General", "Summarization", "QuestionAndAnswer", "Classification"] = (
-        "General"
+    task_type: Literal["Generation", "Summarization", "QuestionAndAnswer", "Classification"] = (
+        "Generation"
     )
     holdout_percent: int = Field(default=10, ge=1, le=50)
     max_holdout_records: int = Field(default=500, ge=10, le=MAX_EVALUATION_PROMPTS)
+    # The longest answer the candidate may give to a held-out prompt.
+    max_answer_tokens: int = Field(default=512, ge=1, le=8192)
     # A response whose toxicity score is above this fails the safety check.
     max_toxicity: FiniteFloat = Field(default=0.5, gt=0, le=1)
     timeout: Duration = Field(default=timedelta(hours=4))
@@ -518,13 +520,11 @@ class BedrockModelPolicy(_ModelBase):
                 f"labels.min_records: {self.base_model} needs at least "
                 f"{spec.min_training_records} training records"
             )
-        if (
-            self.deploy.serving_mode == "custom_model_deployment"
-            and not spec.custom_model_deployment
-        ):
+        if not spec.custom_model_deployment:
+            # The candidate answers its held-out prompts through an on-demand deployment.
             raise ValueError(
-                f"deploy.serving: {self.base_model}'s custom models cannot be served by an "
-                "on-demand custom model deployment; use serving: parameter"
+                f"base_model: {self.base_model}'s custom models cannot be served on demand "
+                "(custom model deployment), so the control plane cannot evaluate them"
             )
         return self
 

@@ -19,6 +19,7 @@ from aiops.finetune.model import (
     EvaluatedRecord,
     EvaluationRequest,
     EvaluationStatus,
+    StagedModel,
 )
 from aiops.registry import Candidate
 from aiops.runs.window import ObjectRef
@@ -156,8 +157,15 @@ class BedrockEvaluationJobs(AwsAdapter):
                         ]
                     }
                 },
+                # The dataset carries the candidate's answers (bring your own inference).
                 inferenceConfig={
-                    "models": [{"bedrockModel": {"modelIdentifier": request.model_identifier}}]
+                    "models": [
+                        {
+                            "precomputedInferenceSource": {
+                                "inferenceSourceIdentifier": request.source
+                            }
+                        }
+                    ]
                 },
                 outputDataConfig={"s3Uri": request.output_uri},
                 jobTags=_tags(request.tags),
@@ -291,3 +299,66 @@ class FineTunedPackages(AwsAdapter):
                 ModelPackageGroupName=package_group,
                 ModelPackageGroupDescription="aiops: fine-tuned candidates",
             )
+
+
+class BedrockCandidateStaging:
+    """The evaluation deployment, through the serving adapter's calls."""
+
+    def __init__(self, client: Any | None = None) -> None:
+        from aiops.adapters.bedrock_serving import BedrockCustomModelDeployments
+
+        self._deployments = BedrockCustomModelDeployments(client)
+
+    def status(self, name: str) -> StagedModel | None:
+        view = self._deployments.get(name)
+        if view is None:
+            return None
+        return StagedModel(
+            arn=view.arn,
+            status=view.status,
+            model_arn=view.update_model_arn
+            if view.update_status == "Updating" and view.update_model_arn
+            else view.model_arn,
+            update_status=view.update_status,
+            failure_message=view.failure_message,
+        )
+
+    def stage(self, name: str, model_arn: str, tags: dict[str, str], token: str) -> StagedModel:
+        current = self.status(name)
+        if current is None:
+            self._deployments.create(name, model_arn, tags, token)
+        elif current.model_arn != model_arn and current.status == "Active":
+            self._deployments.update(current.arn, model_arn)
+        staged = self.status(name)
+        if staged is None:
+            raise LookupError(f"custom model deployment {name} vanished as it was staged")
+        return staged
+
+
+class BedrockAnswers(AwsAdapter):
+    """The candidate's answers (Bedrock Runtime Converse), a few prompts at a time."""
+
+    service = "bedrock-runtime"
+    CONCURRENCY = 8
+
+    def answer(self, model_id: str, prompts: list[str], max_tokens: int) -> list[str | None]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        client = self.client  # created once, before the threads share it
+
+        def one(prompt: str) -> str | None:
+            try:
+                response = client.converse(
+                    modelId=model_id,
+                    messages=[{"role": "user", "content": [{"text": prompt}]}],
+                    inferenceConfig={"maxTokens": max_tokens, "temperature": 0.0},
+                )
+            except Exception as exc:
+                if error_code(exc) in ("ValidationException", "ModelErrorException"):
+                    return None  # no answer to this prompt: it scores 0 (fail closed)
+                raise
+            blocks = response.get("output", {}).get("message", {}).get("content", [])
+            return "".join(b.get("text", "") for b in blocks if isinstance(b, dict)) or None
+
+        with ThreadPoolExecutor(max_workers=self.CONCURRENCY) as pool:
+            return list(pool.map(one, prompts))

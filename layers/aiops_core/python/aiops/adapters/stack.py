@@ -304,6 +304,8 @@ class Stack:
     @cached_property
     def finetune_workflow(self) -> FineTuneWorkflow:
         from aiops.adapters.bedrock import (
+            BedrockAnswers,
+            BedrockCandidateStaging,
             BedrockCustomizationJobs,
             BedrockEvaluationJobs,
             FineTunedPackages,
@@ -318,6 +320,8 @@ class Stack:
             jobs=BedrockCustomizationJobs(self._client("bedrock")),
             evaluations=BedrockEvaluationJobs(self._client("bedrock"), self._client("s3")),
             candidates=FineTunedPackages(self._client("sagemaker"), self.objects),
+            staging=BedrockCandidateStaging(self._client("bedrock")),
+            answers=BedrockAnswers(self._client("bedrock-runtime")),
             rendezvous=self.rendezvous,
             resumer=self.resumer,
             runs=self.finetune_runs,

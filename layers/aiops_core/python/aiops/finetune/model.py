@@ -58,11 +58,30 @@ class CustomizationStatus(_Frozen):
     failure_message: str | None = None
 
 
+class StagedModel(_Frozen):
+    """The custom model deployment a candidate is evaluated through, as Bedrock reports it."""
+
+    arn: str
+    status: str  # Creating | Active | Failed
+    model_arn: str
+    # An update in progress (Updating) or ended (UpdateCompleted | UpdateFailed), if any.
+    update_status: str | None = None
+    failure_message: str | None = None
+
+    def serves(self, model_arn: str) -> bool:
+        return (
+            self.status == "Active"
+            and self.model_arn == model_arn
+            and self.update_status not in ("Updating",)
+        )
+
+
 class EvaluationRequest(_Frozen):
     job_name: str = Field(pattern=r"^[a-z0-9](-*[a-z0-9]){0,62}$")
     client_token: str = Field(min_length=1, max_length=256)
     role_arn: str
-    model_identifier: str
+    # Bring-your-own-inference: the candidate's answers are in the dataset under this name.
+    source: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
     task_type: str
     dataset_name: str
     dataset_uri: str
@@ -120,7 +139,12 @@ class EvaluationInput(StepInput):
 
 
 class EvaluationProgress(_Frozen):
-    job_arn: str
+    """Where a candidate's evaluation is: staging it on its deployment, then (its answers to
+    the held-out prompts written) the evaluation job scoring them."""
+
+    phase: Literal["staging", "scoring"]
+    deployment: str
+    job_arn: str | None = None
     deadline: str
     poll_seconds: int = Field(ge=1)
     done: bool = False

@@ -13,6 +13,7 @@ from aiops.finetune.model import (
     EvaluatedRecord,
     EvaluationRequest,
     EvaluationStatus,
+    StagedModel,
 )
 from aiops.registry import Candidate
 from aiops.runs.window import ObjectRef
@@ -86,4 +87,22 @@ class FineTunedCandidates(Protocol):
         lineage: dict[str, str],
     ) -> Candidate:
         """Register the run's candidate (PendingManualApproval) with its metrics and lineage."""
+        ...
+
+
+class CandidateStaging(Protocol):
+    """The on-demand custom model deployment a candidate answers through while it is evaluated
+    (never the one applications call)."""
+
+    def status(self, name: str) -> StagedModel | None: ...
+
+    def stage(self, name: str, model_arn: str, tags: dict[str, str], token: str) -> StagedModel:
+        """Create the deployment with `model_arn`, or swap its model when it is Active with
+        another; returns what Bedrock reports after the call."""
+        ...
+
+
+class CandidateAnswers(Protocol):
+    def answer(self, model_id: str, prompts: list[str], max_tokens: int) -> list[str | None]:
+        """The model's answer to each prompt (None where it gave none), in order."""
         ...

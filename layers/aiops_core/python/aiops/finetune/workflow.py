@@ -9,6 +9,7 @@ Pure orchestration over ports: no AWS here.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,8 @@ from aiops.finetune.model import (
     JobResult,
 )
 from aiops.finetune.ports import (
+    CandidateAnswers,
+    CandidateStaging,
     CustomizationJobs,
     EvaluationJobs,
     FineTunedCandidates,
@@ -38,7 +41,7 @@ from aiops.finetune.ports import (
 )
 from aiops.finetune.prompts import evaluation_prompt
 from aiops.finetune.scoring import exact_match, rouge_l
-from aiops.finetune.validation import Problem, validate
+from aiops.finetune.validation import Problem, split_lines, validate
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.policy import BedrockModelPolicy, Policy
 from aiops.registry import Candidate
@@ -54,7 +57,7 @@ from aiops.runs.rendezvous import (
     resume,
 )
 from aiops.runs.requests import RunRequest
-from aiops.runs.window import WindowStore
+from aiops.runs.window import ObjectRef, WindowStore
 from aiops.units import format_duration
 
 # Of the good records not held out for evaluation, this share validates the job (Bedrock's
@@ -84,6 +87,8 @@ class FineTuneWorkflow:
     jobs: CustomizationJobs
     evaluations: EvaluationJobs
     candidates: FineTunedCandidates
+    staging: CandidateStaging
+    answers: CandidateAnswers
     rendezvous: RendezvousStore
     resumer: TaskResumer
     runs: RunStarter
@@ -443,6 +448,18 @@ def reconcile_job(
 
 
 # ------------------------------------------------------------------ steps: evaluation
+#
+# Bedrock's evaluation jobs cannot call a custom model themselves: the candidate answers the
+# held-out prompts through an on-demand custom model deployment of its own (never the one
+# applications call), and the evaluation job scores those answers (bring your own inference).
+
+
+def staging_name(model: str) -> str:
+    """The deployment candidates of `model` are evaluated through (reused run after run)."""
+    return f"aiops-{model}-eval"[:63]
+
+
+ANSWER_SOURCE = "candidate"
 
 
 def _evaluation_name(request: RunRequest) -> str:
@@ -458,32 +475,28 @@ def start_evaluation(
     flow: FineTuneWorkflow,
     now: datetime,
 ) -> EvaluationProgress:
-    """Start the automatic evaluation job on the held-out records, answered by the candidate."""
+    """Put the candidate on its evaluation deployment; the checks that follow wait for it."""
     model = policy.bedrock_model(request.model)
     evaluation = model.fine_tune.evaluation
-    arn = flow.evaluations.start(
-        EvaluationRequest(
-            job_name=_evaluation_name(request),
-            client_token=f"{request.run_id}-eval",
-            role_arn=flow.job_role_arn,
-            model_identifier=job.custom_model_arn,
-            task_type=evaluation.task_type,
-            dataset_name=f"{request.model}-holdout"[:63],
-            dataset_uri=dataset.holdout_uri,
-            output_uri=f"s3://{flow.artifacts_bucket}/{run_prefix(request)}evaluation/",
-            tags={MODEL_TAG: request.model, RUN_KEY: request.run_id},
-        )
+    name = staging_name(request.model)
+    staged = flow.staging.stage(
+        name,
+        job.custom_model_arn,
+        {MODEL_TAG: request.model, "aiops:purpose": "evaluation"},
+        token=f"{request.run_id}-stage"[:256],
     )
     record(
         flow.ledger,
         request.model,
         now,
         LedgerAction.EVALUATION_STARTED,
-        f"{dataset.holdout_records} held-out record(s), task {evaluation.task_type}",
-        {"run_id": request.run_id, "evaluation_job": arn, "custom_model": job.custom_model_arn},
+        f"the candidate answers {dataset.holdout_records} held-out prompt(s) through "
+        f"deployment {name} ({staged.status})",
+        {"run_id": request.run_id, "deployment": staged.arn, "custom_model": job.custom_model_arn},
     )
     return EvaluationProgress(
-        job_arn=arn,
+        phase="staging",
+        deployment=name,
         deadline=(now + evaluation.timeout).isoformat(),
         poll_seconds=int(evaluation.poll.total_seconds()),
     )
@@ -491,24 +504,68 @@ def start_evaluation(
 
 def check_evaluation(
     request: RunRequest,
+    dataset: Dataset,
+    job: JobResult,
     progress: EvaluationProgress,
     policy: Policy,
     flow: FineTuneWorkflow,
     now: datetime,
 ) -> EvaluationProgress:
-    """Read the evaluation job (Bedrock sends no event for it): done → the candidate's metrics
-    written beside the run; failed or past its deadline → `EvaluationFailed`."""
+    """One look at the evaluation (nothing sends an event for it): the deployment serving the
+    candidate → its answers written and the evaluation job started; the job done → the
+    candidate's metrics written beside the run. Failed, or past its deadline → EvaluationFailed."""
     model = policy.bedrock_model(request.model)
+    evaluation = model.fine_tune.evaluation
+    late = now >= datetime.fromisoformat(progress.deadline)
+    if progress.phase == "staging":
+        staged = flow.staging.status(progress.deployment)
+        if staged is None or staged.status == "Failed" or staged.update_status == "UpdateFailed":
+            why = (staged.failure_message if staged else None) or "Bedrock gave no reason"
+            raise EvaluationFailed(
+                f"deployment {progress.deployment} could not serve the candidate: {why}"
+            )
+        if not staged.serves(job.custom_model_arn):
+            if staged.status == "Active" and staged.update_status != "Updating":
+                # Serving another model (an earlier candidate) and idle: swap it now.
+                flow.staging.stage(
+                    progress.deployment,
+                    job.custom_model_arn,
+                    {MODEL_TAG: request.model},
+                    f"{request.run_id}-stage",
+                )
+            if late:
+                raise EvaluationFailed(
+                    f"deployment {progress.deployment} did not serve the candidate within "
+                    f"{format_duration(evaluation.timeout)}"
+                )
+            return progress
+        responses = _answer_holdout(request, dataset, staged.arn, model, flow)
+        arn = flow.evaluations.start(
+            EvaluationRequest(
+                job_name=_evaluation_name(request),
+                client_token=f"{request.run_id}-eval",
+                role_arn=flow.job_role_arn,
+                source=ANSWER_SOURCE,
+                task_type=evaluation.task_type,
+                dataset_name=f"{request.model}-holdout"[:63],
+                dataset_uri=responses,
+                output_uri=f"s3://{flow.artifacts_bucket}/{run_prefix(request)}evaluation/",
+                tags={MODEL_TAG: request.model, RUN_KEY: request.run_id},
+            )
+        )
+        return progress.model_copy(update={"phase": "scoring", "job_arn": arn})
+    if progress.job_arn is None:
+        raise EvaluationFailed(f"{request.model}: run {request.run_id} has no evaluation job")
     status = flow.evaluations.status(progress.job_arn)
     if status.status in ("Failed", "Stopped", "Stopping", "Deleting"):
         why = "; ".join(status.failure_messages) or "Bedrock gave no reason"
         raise EvaluationFailed(f"evaluation job {progress.job_arn} {status.status}: {why}")
     if status.status == "InProgress":
-        if now >= datetime.fromisoformat(progress.deadline):
+        if late:
             flow.evaluations.stop(progress.job_arn)
             raise EvaluationFailed(
                 f"evaluation job {progress.job_arn} did not finish within "
-                f"{format_duration(model.fine_tune.evaluation.timeout)}: stopped"
+                f"{format_duration(evaluation.timeout)}: stopped"
             )
         return progress
     metrics = score_evaluation(flow.evaluations.results(status), model)
@@ -526,6 +583,35 @@ def check_evaluation(
         {"run_id": request.run_id, "evaluation_job": progress.job_arn, "metrics": uri},
     )
     return progress.model_copy(update={"done": True, "metrics_uri": uri})
+
+
+def _answer_holdout(
+    request: RunRequest,
+    dataset: Dataset,
+    deployment_arn: str,
+    model: BedrockModelPolicy,
+    flow: FineTuneWorkflow,
+) -> str:
+    """The candidate's answer to every held-out prompt, written as the evaluation job's
+    dataset (each prompt with its reference and the candidate's response)."""
+    bucket, _, key = dataset.holdout_uri.removeprefix("s3://").partition("/")
+    prompts: list[dict[str, Any]] = []
+    for line in split_lines(flow.files.chunks(ObjectRef(bucket=bucket, key=key, size=0)), 2**24):
+        if line.data.strip():
+            prompts.append(json.loads(line.data))
+    answers = flow.answers.answer(
+        deployment_arn,
+        [p["prompt"] for p in prompts],
+        model.fine_tune.evaluation.max_answer_tokens,
+    )
+    with flow.files.writer(flow.artifacts_bucket, f"{run_prefix(request)}responses.jsonl") as out:
+        for prompt, answer in zip(prompts, answers, strict=True):
+            answered = {
+                **prompt,
+                "modelResponses": [{"response": answer or "", "modelIdentifier": ANSWER_SOURCE}],
+            }
+            out.write(json.dumps(answered, ensure_ascii=False).encode())
+        return out.uri
 
 
 def score_evaluation(records: Any, model: BedrockModelPolicy) -> dict[str, float]:
@@ -551,6 +637,7 @@ def score_evaluation(records: Any, model: BedrockModelPolicy) -> dict[str, float
     if n == 0:
         raise EvaluationFailed("the evaluation job's output holds no evaluated record")
     metrics = {
+        # The held-out records were never trained on: these say how it answers new questions.
         "rougeL": rouge / n,
         "exact_match": exact / n,
         SAFETY_METRIC: safe / n,
@@ -593,7 +680,7 @@ def register_candidate(
                 JOB_KEY: job.job_arn,
                 MANIFEST_KEY: dataset.manifest_uri,
                 RUN_KEY: request.run_id,
-                EVALUATION_KEY: progress.job_arn,
+                EVALUATION_KEY: progress.job_arn or "",
             },
         )
     metric = model.gate.metric
