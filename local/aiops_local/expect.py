@@ -102,7 +102,7 @@ def _compact(record: dict[str, Any]) -> str:
 
 def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
     """Every failure of `spec` as a readable message; empty when all of it holds."""
-    known = {"timeline", "ledger", "registry", "executions", "dead_letters"}
+    known = {"timeline", "ledger", "registry", "executions", "dead_letters", "objects"}
     unknown = set(spec) - known
     if unknown:
         return [f"unknown expectations {sorted(unknown)}; known: {sorted(known)}"]
@@ -111,7 +111,7 @@ def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
         failures += _check("timeline", spec["timeline"], cloud.timeline.entries(), _timeline_line)
     if "ledger" in spec:
         failures += _check("ledger", spec["ledger"], cloud.ledger(), _compact)
-    for kind in ("registry", "dead_letters"):
+    for kind in ("registry", "dead_letters", "objects"):
         if kind in spec and not isinstance(spec[kind], dict):
             return [f"{kind}: expects a mapping of names to lists of items"]
     if "registry" in spec:
@@ -157,6 +157,9 @@ def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
             executions,
             lambda e: f"{e['state_machine']}/{e['name']} {e['status']}",
         )
+    if "objects" in spec:
+        for bucket, items in spec["objects"].items():
+            failures += _check(f"objects {bucket}", items, _objects(cloud, bucket), _compact)
     if "dead_letters" in spec:
         for queue, items in spec["dead_letters"].items():
             messages = []
@@ -171,3 +174,28 @@ def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
                 messages.append({"body": body, "attributes": attributes})
             failures += _check(f"dead letters {queue}", items, messages, _compact)
     return failures
+
+
+# A body larger than this is checked by its key and size only.
+_MAX_BODY = 1024 * 1024
+
+
+def _objects(cloud: LocalCloud, bucket: str) -> list[dict[str, Any]]:
+    """The bucket's objects (latest versions): `key`, `size`, and `body` (parsed JSON when it
+    is JSON, else its text)."""
+    name = cloud.bucket(bucket)
+    s3 = cloud.client("s3")
+    found: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", []):
+            record: dict[str, Any] = {"key": item["Key"], "size": item["Size"]}
+            if item["Size"] <= _MAX_BODY:
+                text = s3.get_object(Bucket=name, Key=item["Key"])["Body"].read().decode(
+                    "utf-8", errors="replace"
+                )
+                body: Any = text
+                with contextlib.suppress(ValueError):
+                    body = json.loads(text)
+                record["body"] = body
+            found.append(record)
+    return found
