@@ -68,6 +68,7 @@ class LedgerAction(StrEnum):
     DATASET_WRITTEN = "dataset_written"
     FINETUNE_STARTED = "finetune_started"
     FINETUNE_STOPPED = "finetune_stopped"
+    FINETUNE_RECONCILED = "finetune_reconciled"
     LATE_FINETUNE_OUTCOME = "late_finetune_outcome"
     EVALUATION_STARTED = "evaluation_started"
     EVALUATED = "evaluated"

@@ -415,6 +415,15 @@ def reconcile_job(
             current.status, job_arn, current.custom_model_arn, current.failure_message, "read"
         )
         flow.rendezvous.record_outcome(job_arn, outcome)
+        record(
+            flow.ledger,
+            request.model,
+            now,
+            LedgerAction.FINETUNE_RECONCILED,
+            f"no state-change event came for the customization job; the job itself says "
+            f"{current.status}",
+            {"run_id": request.run_id, "customization_job": job_arn},
+        )
         if current.status == "Completed":
             return Reconciled(
                 status="Completed",
