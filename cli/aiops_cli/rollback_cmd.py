@@ -5,7 +5,9 @@
 
 The endpoint goes back to the last known good version before the one serving (or VERSION, a
 known good that was not rolled back itself): UpdateEndpoint, all at once, to that version's
-retained EndpointConfig. It is recorded as the alarm's rollback is — the endpoint's history
+retained EndpointConfig (a Bedrock model: its custom model deployment, or serving parameter,
+gets that version's custom model back, behind the same ARN). It is recorded as the alarm's
+rollback is — the endpoint's history
 (`manual_rollback`), the rolled-back version revoked as a known good and marked in the registry,
 a `rolled_back` ledger entry, an alert — with `{"via": "cli", "operator": WHO}` as its cause.
 WHO is the caller's AWS identity (STS GetCallerIdentity) on AWS, `--as NAME` offline (default
@@ -28,12 +30,13 @@ import argparse
 import json
 import sys
 from contextlib import nullcontext
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from aiops import clock
 from aiops.deploy.model import Deployed
 from aiops.deploy.rollback import RollbackDecision, roll_back
-from aiops.policy import Policy
+from aiops.policy import BedrockModelPolicy, Policy
 from aiops_cli.approvals_cmd import LOCAL_OPERATOR, CommandError, _positive
 from aiops_cli.status_cmd import (
     ALERTS_TOPIC_OUTPUT,
@@ -41,9 +44,13 @@ from aiops_cli.status_cmd import (
     EndpointState,
     _endpoint_state,
     add_deploy_source,
+    deploy_models,
     deploy_source,
-    sagemaker_models,
+    serving_state,
 )
+
+if TYPE_CHECKING:
+    from aiops.deploy.dependencies import DeployDependencies
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -107,6 +114,8 @@ def _decide(args: argparse.Namespace, source: DeploySource) -> RollbackDecision:
     who = source.identity()
     now = clock.now()
     deps = source.deploy_dependencies()
+    if isinstance(source.policy.models.get(args.model), BedrockModelPolicy):
+        return _decide_bedrock(args, source, deps, who, now)
     endpoint = source.policy.sagemaker_model(args.model).deploy.endpoint
     current = deps.history.deployed(endpoint)
     if current is not None and _unapplied(current):
@@ -141,6 +150,40 @@ def _decide(args: argparse.Namespace, source: DeploySource) -> RollbackDecision:
         raise
 
 
+def _decide_bedrock(
+    args: argparse.Namespace,
+    source: DeploySource,
+    deps: DeployDependencies,
+    who: str,
+    now: datetime,
+) -> RollbackDecision:
+    """A Bedrock model: its custom model swapped back (`roll_back` completes a recorded, not yet
+    applied rollback itself, and only says so on a dry run)."""
+    try:
+        with _acting(source):
+            return roll_back(
+                args.model,
+                source.policy,
+                deps,
+                now,
+                by=who,
+                cause={"via": "cli", "operator": who},
+                manual=True,
+                to_version=args.to,
+                dry_run=args.dry_run,
+            )
+    except Exception as error:
+        if args.dry_run:
+            raise
+        served = source.serving_store.served(args.model)
+        if served is not None and served.how in _ROLLBACKS and not served.applied:
+            raise NotApplied(
+                f"the rollback of {args.model} to v{served.version} is recorded, but not applied: "
+                f"{error}. `aiops rollback {args.model}` again completes it"
+            ) from error
+        raise
+
+
 def _after_locally(source: DeploySource, model: str, since: int) -> dict[str, Any]:
     """Let the offline cloud run until quiet; the timeline entries that followed (AWS calls
     left out) and the endpoint as SageMaker describes it then."""
@@ -152,6 +195,13 @@ def _after_locally(source: DeploySource, model: str, since: int) -> dict[str, An
         for e in cloud.timeline.entries(since)
         if e["kind"] != "api"
     ]
+    served = source.serving_store.served(model)
+    if isinstance(source.policy.models.get(model), BedrockModelPolicy) and served is not None:
+        serving = serving_state(source, served.serving, served.target)
+        return {
+            "timeline": entries,
+            "serving": {"name": served.target, **serving.model_dump(mode="json")},
+        }
     endpoint = source.policy.sagemaker_model(model).deploy.endpoint
     state: EndpointState = _endpoint_state(source, endpoint)
     return {"timeline": entries, "endpoint": {"name": endpoint, **state.model_dump(mode="json")}}
@@ -162,7 +212,7 @@ def _render(decision: RollbackDecision, args: argparse.Namespace, policy: Policy
     if decision.action == "dry_run":
         if args.dry_run:
             text += "dry run: nothing changed\n"
-        elif policy.sagemaker_model(decision.model).dry_run:
+        elif policy.model(decision.model).dry_run:
             text += "the policy's dry_run is set for this model: nothing changed\n"
     return text
 
@@ -176,7 +226,7 @@ def _render_timeline(entries: list[dict[str, Any]]) -> str:
 def rollback(args: argparse.Namespace) -> int:
     command = args.command
     try:
-        with deploy_source(args, lambda policy: sagemaker_models(policy, args.model)) as source:
+        with deploy_source(args, lambda policy: deploy_models(policy, args.model)) as source:
             since = len(source.cloud.timeline) if source.cloud is not None else 0
             decision = _decide(args, source)
             document: dict[str, Any] = decision.model_dump(mode="json")
@@ -204,7 +254,10 @@ def rollback(args: argparse.Namespace) -> int:
     if after is not None and not args.json:
         # What followed (a refusal may have recorded a skip); the endpoint when it was acted on.
         sys.stdout.write(_render_timeline(after["timeline"]))
-    if after is not None and not args.json and not refused:
+    if after is not None and not args.json and not refused and "serving" in after:
+        serving = after["serving"]
+        sys.stdout.write(f"now: {serving['name']} serves {serving.get('model_arn')}\n")
+    elif after is not None and not args.json and not refused:
         state = after["endpoint"]
         described = (
             f"{state['status']} on {state['endpoint_config']}"

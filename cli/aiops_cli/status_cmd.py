@@ -38,6 +38,11 @@ from aiops import clock
 from aiops.adapters.approval_store import DynamoApprovalStore
 from aiops.adapters.audit_sources import StackNotFound, StackOutputs
 from aiops.adapters.aws import error_code
+from aiops.adapters.bedrock_serving import (
+    BedrockCustomModelDeployments,
+    DynamoServingStore,
+    SsmServingParameters,
+)
 from aiops.adapters.deploy_store import DynamoDeployStore
 from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
 from aiops.adapters.ledger_store import DynamoLedger
@@ -45,9 +50,16 @@ from aiops.adapters.policy_source import SsmPolicySource
 from aiops.adapters.sagemaker_endpoints import SageMakerEndpoints
 from aiops.approval.model import ApprovalStatus
 from aiops.approval.operator import approval_row
-from aiops.deploy.model import Deployed, How, KnownGood
+from aiops.deploy.bedrock import serving_target
+from aiops.deploy.model import Deployed, How, KnownGood, Served, ServedGood, ServingHow
 from aiops.ledger import LedgerAction
-from aiops.policy import Policy, PolicyError, SageMakerModelPolicy, parse_policy
+from aiops.policy import (
+    BedrockModelPolicy,
+    Policy,
+    PolicyError,
+    SageMakerModelPolicy,
+    parse_policy,
+)
 from aiops_cli.approvals_cmd import (
     LOCAL_OPERATOR,
     CommandError,
@@ -109,6 +121,18 @@ class DeploySource:
         return self._store
 
     @property
+    def serving_store(self) -> DynamoServingStore:
+        return DynamoServingStore(self.control_table, self.client("dynamodb"))
+
+    @property
+    def custom_model_deployments(self) -> BedrockCustomModelDeployments:
+        return BedrockCustomModelDeployments(self.client("bedrock"))
+
+    @property
+    def serving_parameters(self) -> SsmServingParameters:
+        return SsmServingParameters(self.client("ssm"))
+
+    @property
     def ledger(self) -> DynamoLedger:
         return DynamoLedger(self.ledger_table, self.client("dynamodb"))
 
@@ -151,6 +175,21 @@ def sagemaker_models(policy: Policy, model: str | None) -> dict[str, SageMakerMo
             f"model {model} is not a SageMaker model of the policy (its SageMaker models: {known})"
         )
     return {model: models[model]}
+
+
+def deploy_models(
+    policy: Policy, model: str | None
+) -> dict[str, SageMakerModelPolicy | BedrockModelPolicy]:
+    """The policy's SageMaker and Bedrock models, or `model` alone (either kind)."""
+    bedrock = policy.bedrock_models()
+    if model is not None and model in bedrock:
+        return {model: bedrock[model]}
+    found: dict[str, SageMakerModelPolicy | BedrockModelPolicy] = dict(
+        sagemaker_models(policy, model)
+    )
+    if model is None:
+        found.update(bedrock)
+    return found
 
 
 def _parse(text: str, where: str) -> Policy:
@@ -358,6 +397,120 @@ class ModelStatus(_View):
     # The deployment holding the endpoint's deploy lock (an expired lease holds nothing).
     endpoint_lock: str | None = None
     last_run: LastRun | None = None
+
+
+class ServingState(_View):
+    """What serves, as Bedrock (the custom model deployment) or SSM (the parameter) says."""
+
+    arn: str | None = None
+    status: str | None = None
+    model_arn: str | None = None
+    update_model_arn: str | None = None
+    update_status: str | None = None
+    failure_message: str | None = None
+    # Why it could not be read (permission, …); "not found" when there is none yet.
+    error: str | None = None
+
+
+class ServingFlightView(_View):
+    version: int
+    how: ServingHow
+    started_at: datetime
+    previous_version: int | None = None
+    requested_at: datetime | None = None
+
+
+class BedrockStatus(_View):
+    model: str
+    kind: str = "bedrock"
+    serving: str
+    # The custom model deployment's name, or the parameter's.
+    target: str
+    dry_run: bool = False
+    served: Served | None = None
+    serving_state: ServingState | None = None
+    last_known_good: ServedGood | None = None
+    other_known_goods: list[ServedGood] = []
+    in_flight: ServingFlightView | None = None
+    waiting: WaitingView | None = None
+    pending_approvals: list[ApprovalView] = []
+    # The serving change holding the model's lock.
+    serving_lock: str | None = None
+
+
+def serving_state(source: DeploySource, serving: str, target: str) -> ServingState:
+    try:
+        if serving == "parameter":
+            value = source.serving_parameters.get(target)
+            return ServingState(model_arn=value) if value else ServingState(error="not found")
+        view = source.custom_model_deployments.get(target)
+    except Exception as error:  # noqa: BLE001 - a missing permission is shown, not fatal
+        return ServingState(error=error_code(error) or type(error).__name__)
+    if view is None:
+        return ServingState(error="not found")
+    return ServingState(
+        arn=view.arn,
+        status=view.status,
+        model_arn=view.model_arn,
+        update_model_arn=view.update_model_arn,
+        update_status=view.update_status,
+        failure_message=view.failure_message,
+    )
+
+
+def bedrock_status(
+    source: DeploySource, name: str, model: BedrockModelPolicy, now: datetime
+) -> BedrockStatus:
+    store = source.serving_store
+    goods = store.known_goods(name)
+    last_good = next((g for g in goods if g.revoked is None), None)
+    flight = store.in_flight(name)
+    waiting = store.locks.waiting(name)
+    served = store.served(name)
+    serving = served.serving if served is not None else model.deploy.serving_mode
+    target = served.target if served is not None else serving_target(name, model)
+    approvals = [
+        approval_row(a, now)
+        for a in source.approvals.for_model(name)
+        if a.status == ApprovalStatus.PENDING
+    ]
+    return BedrockStatus(
+        model=name,
+        serving=serving,
+        target=target,
+        dry_run=model.dry_run,
+        served=served,
+        serving_state=serving_state(source, serving, target),
+        last_known_good=last_good,
+        other_known_goods=[g for g in goods if g is not last_good],
+        in_flight=(
+            ServingFlightView(
+                version=flight.request.version,
+                how=flight.how,
+                started_at=flight.started_at,
+                previous_version=flight.previous_version,
+                requested_at=flight.requested_at,
+            )
+            if flight
+            else None
+        ),
+        waiting=(
+            WaitingView(version=waiting.version, requested_at=waiting.requested_at)
+            if waiting
+            else None
+        ),
+        pending_approvals=[
+            ApprovalView(
+                version=r.version,
+                created_at=r.created_at,
+                age_seconds=r.age_seconds,
+                expires_at=r.expires_at,
+                expires_in_seconds=r.expires_in_seconds,
+            )
+            for r in approvals
+        ],
+        serving_lock=store.locks.holder(name, now),
+    )
 
 
 def _endpoint_state(source: DeploySource, endpoint: str) -> EndpointState:
@@ -574,6 +727,80 @@ def _locks_line(status: ModelStatus) -> str:
     return f"{run}; {deploy}"
 
 
+def _serving_line(state: ServingState | None, serving: str) -> str:
+    if state is None:
+        return "unknown"
+    if state.error == "not found":
+        return "not written yet" if serving == "parameter" else "no such deployment"
+    if state.error is not None:
+        return f"unknown ({state.error})"
+    if serving == "parameter":
+        return f"names {state.model_arn}"
+    text = f"{state.status} ({state.arn}), serving {state.model_arn}"
+    if state.update_status == "Updating":
+        text += f", updating to {state.update_model_arn}"
+    elif state.update_status == "UpdateFailed":
+        text += f" (update to {state.update_model_arn} failed)"
+    if state.failure_message:
+        text += f" (last failure: {state.failure_message})"
+    return text
+
+
+def _served_good_text(good: ServedGood) -> str:
+    text = f"v{good.version} {good.custom_model_arn} (promoted {_when(good.promoted_at)})"
+    return text + (f" revoked: {good.revoked}" if good.revoked else "")
+
+
+def render_bedrock(status: BedrockStatus) -> str:
+    served = status.served
+    if served is None:
+        line = "nothing the control plane served"
+    else:
+        line = f"v{served.version} since {_when(served.since)}, by {_how(served.how)}"
+        if served.how in ("rollback", "manual_rollback"):
+            cause = _cause(served.cause)
+            line += f" ({cause})" if cause else ""
+            if not served.applied:
+                line += " — recorded, not yet applied"
+        line += f"; custom model {served.custom_model_arn}"
+    rows: list[tuple[str, str]] = [
+        ("serves", line),
+        (
+            "parameter" if status.serving == "parameter" else "deployment",
+            _serving_line(status.serving_state, status.serving),
+        ),
+        (
+            "last good",
+            _served_good_text(status.last_known_good) if status.last_known_good else "none",
+        ),
+    ]
+    rows += [("other good", _served_good_text(g)) for g in status.other_known_goods]
+    flight = status.in_flight
+    rows.append(
+        (
+            "in flight",
+            f"v{flight.version} ({_how(flight.how)}), started {_when(flight.started_at)}"
+            if flight
+            else "none",
+        )
+    )
+    if status.waiting is not None:
+        rows.append(
+            ("waiting", f"v{status.waiting.version}, approved {_when(status.waiting.requested_at)}")
+        )
+    rows.append(
+        (
+            "approvals",
+            "; ".join(_approval_text(a) for a in status.pending_approvals) or "none pending",
+        )
+    )
+    rows.append(("lock", status.serving_lock or "free"))
+    where = "parameter" if status.serving == "parameter" else "custom model deployment"
+    dry = ", dry run" if status.dry_run else ""
+    header = f"{status.model}: Bedrock, {where} {status.target}{dry}"
+    return header + "\n" + "".join(f"  {k + ':':<12}{v}\n" for k, v in rows)
+
+
 def render_status(statuses: list[ModelStatus]) -> str:
     blocks = []
     for s in statuses:
@@ -626,11 +853,18 @@ def render_status(statuses: list[ModelStatus]) -> str:
 def status(args: argparse.Namespace) -> int:
     command = args.command
     try:
-        with deploy_source(args, lambda policy: sagemaker_models(policy, args.model)) as source:
+        with deploy_source(args, lambda policy: deploy_models(policy, args.model)) as source:
             now = clock.now()
+            chosen = deploy_models(source.policy, args.model)
             statuses = [
                 model_status(source, name, model, now)
-                for name, model in sorted(sagemaker_models(source.policy, args.model).items())
+                for name, model in sorted(chosen.items())
+                if isinstance(model, SageMakerModelPolicy)
+            ]
+            bedrock = [
+                bedrock_status(source, name, model, now)
+                for name, model in sorted(chosen.items())
+                if isinstance(model, BedrockModelPolicy)
             ]
     except (CommandError, FileNotFoundError) as error:
         print(f"aiops {command}: {error}", file=sys.stderr)
@@ -641,11 +875,13 @@ def status(args: argparse.Namespace) -> int:
     if args.json:
         document = {
             "now": now.isoformat(),
-            "models": [s.model_dump(mode="json") for s in statuses],
+            "models": [s.model_dump(mode="json") for s in [*statuses, *bedrock]],
         }
         print(json.dumps(document, indent=2))
     else:
-        sys.stdout.write(render_status(statuses) if statuses else "no SageMaker models\n")
+        blocks = [render_status(statuses)] if statuses else []
+        blocks += [render_bedrock(b) for b in bedrock]
+        sys.stdout.write("\n".join(blocks) if blocks else "no models to show\n")
     return EXIT_OK
 
 

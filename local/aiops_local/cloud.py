@@ -39,6 +39,9 @@ from aiops_local.functions import Invoker
 from aiops_local.http_api import HttpApis, HttpResponse
 from aiops_local.logcapture import LogCapture
 from aiops_local.patches import (
+    bedrock_deployments,
+    bedrock_jobs,
+    bedrock_runtime,
     botocore_calls,
     events_bus,
     events_pattern,
@@ -62,6 +65,7 @@ from aiops_local.recorder import ApiRecorder, ledger_item
 from aiops_local.router import Router
 from aiops_local.schedules import Schedules
 from aiops_local.simulators import REGISTRY, Simulator
+from aiops_local.simulators.bedrock_runtime import runtime_settings
 from aiops_local.template import CloudTemplate
 from aiops_local.timeline import Timeline
 
@@ -194,6 +198,9 @@ class LocalCloud:
         sagemaker_packages.install(self._patcher)
         sagemaker_endpoints.install(self._patcher)
         sagemaker_inference_experiments.install(self._patcher)
+        bedrock_jobs.install(self._patcher)
+        bedrock_deployments.install(self._patcher)
+        bedrock_runtime.install(self._patcher, lambda: runtime_settings(self.simulators))
         self._set_control_plane_clock(self.clock.now)
         for name, cls in REGISTRY.items():
             simulator = cls(self)

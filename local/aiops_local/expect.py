@@ -190,8 +190,10 @@ def _objects(cloud: LocalCloud, bucket: str) -> list[dict[str, Any]]:
         for item in page.get("Contents", []):
             record: dict[str, Any] = {"key": item["Key"], "size": item["Size"]}
             if item["Size"] <= _MAX_BODY:
-                text = s3.get_object(Bucket=name, Key=item["Key"])["Body"].read().decode(
-                    "utf-8", errors="replace"
+                text = (
+                    s3.get_object(Bucket=name, Key=item["Key"])["Body"]
+                    .read()
+                    .decode("utf-8", errors="replace")
                 )
                 body: Any = text
                 with contextlib.suppress(ValueError):

@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from aiops_local import LocalCloud
+from aiops_local.patches.bedrock_runtime import TOXIC_PHRASES
 from aiops_local.simulators.bedrock_evaluation import paraphrase
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -154,7 +155,7 @@ def score(record: dict[str, Any], metric: str) -> float:
     (value,) = [
         s["result"]
         for s in record["automatedEvaluationResult"]["scores"]
-        if s["metricName"] == metric
+        if s["metricName"] == metric.removeprefix("Builtin.")
     ]
     return float(value)
 
@@ -216,10 +217,11 @@ def test_given_a_completed_job_then_its_output_has_the_layout_and_records_of_bed
     for record, prompt in zip(records, prompts, strict=True):
         assert set(record) == {"automatedEvaluationResult", "inputRecord", "modelResponses"}
         assert record["inputRecord"] == prompt
+        # Named without the request's "Builtin." prefix, as in the user guide's example.
         assert [s["metricName"] for s in record["automatedEvaluationResult"]["scores"]] == [
-            "Builtin.Accuracy",
-            "Builtin.Robustness",
-            "Builtin.Toxicity",
+            "Accuracy",
+            "Robustness",
+            "Toxicity",
         ]
         (response,) = record["modelResponses"]
         assert set(response) == {"response", "modelIdentifier"}
@@ -426,3 +428,100 @@ def test_given_bad_settings_then_the_simulator_refuses_them_naming_the_setting(
         configure(cloud, **settings)
 
     assert says in str(caught.value)
+
+
+# ---------------------------------------------------------------------- precomputed responses
+SOURCE = "candidate"
+
+
+def precomputed_dataset(
+    cloud: LocalCloud, responses: list[Any], key: str = "eval/responses.jsonl"
+) -> str:
+    """Held-out lines, each with what `responses[n]` says: a text (the candidate's response),
+    a whole `modelResponses` value (a list), or None (no modelResponses)."""
+    lines = []
+    for n, said in enumerate(responses):
+        line: dict[str, Any] = {
+            "prompt": f"Customer {n}: where is my refund {n}?",
+            "referenceResponse": f"Your refund {n} was sent today and arrives within five days.",
+            "category": "billing",
+        }
+        if isinstance(said, str):
+            line["modelResponses"] = [{"response": said, "modelIdentifier": SOURCE}]
+        elif said is not None:
+            line["modelResponses"] = said
+        lines.append(json.dumps(line))
+    cloud.client("s3").put_object(
+        Bucket=cloud.artifacts_bucket, Key=key, Body=("\n".join(lines) + "\n").encode()
+    )
+    return f"s3://{cloud.artifacts_bucket}/{key}"
+
+
+def create_precomputed(cloud: LocalCloud, uri: str, name: str = "support-assistant-eval-1") -> str:
+    args = job_args(cloud, name, uri=uri, metrics=("Builtin.Accuracy", "Builtin.Toxicity"))
+    args["inferenceConfig"] = {
+        "models": [{"precomputedInferenceSource": {"inferenceSourceIdentifier": SOURCE}}]
+    }
+    return str(cloud.client("bedrock").create_evaluation_job(**args)["jobArn"])
+
+
+def test_given_precomputed_responses_then_the_job_echoes_them_and_scores_toxicity_by_content(
+    cloud: LocalCloud,
+) -> None:
+    # quality and toxic_share are for jobs that invoke a model: they must change nothing here.
+    configure(cloud, quality=0.0, toxic_share=1.0)
+    said = [f"Your refund {n} was sent today and arrives within five days." for n in range(PROMPTS)]
+    toxic = {3, 17, 29}
+    for n in toxic:
+        said[n] = f"{TOXIC_PHRASES[n % len(TOXIC_PHRASES)].capitalize()}. {said[n]}"
+    said[5] = "I cannot help with that."
+    uri = precomputed_dataset(cloud, said)
+    arn = create_precomputed(cloud, uri)
+
+    cloud.run_until_quiet()
+
+    assert get(cloud, arn)["status"] == "Completed"
+    ((key, records),) = outputs(cloud, "support-assistant-eval-1").items()
+    assert f"/models/{SOURCE}/taskTypes/Generation/" in key
+    assert [r["modelResponses"] for r in records] == [
+        [{"response": s, "modelIdentifier": SOURCE}] for s in said
+    ]
+    flagged = {n for n, r in enumerate(records) if score(r, "Builtin.Toxicity") > 0.8}
+    assert flagged == toxic
+    assert all(score(r, "Builtin.Toxicity") < 0.05 for n, r in enumerate(records) if n not in toxic)
+    assert score(records[0], "Builtin.Accuracy") > 0.9
+    assert score(records[5], "Builtin.Accuracy") < 0.3
+
+
+@pytest.mark.parametrize(
+    ("broken", "says"),
+    [
+        (None, "Record 8 of the dataset has no modelResponses"),
+        ([], "Record 8 of the dataset has no modelResponses"),
+        (
+            [
+                {"response": "a", "modelIdentifier": SOURCE},
+                {"response": "b", "modelIdentifier": SOURCE},
+            ],
+            "Record 8 of the dataset has 2 modelResponses",
+        ),
+        (
+            [{"response": "a", "modelIdentifier": "champion"}],
+            "modelIdentifier is 'champion', not the job's inferenceSourceIdentifier 'candidate'",
+        ),
+        ([{"modelIdentifier": SOURCE}], "modelResponses[0].response is not a text"),
+    ],
+)
+def test_given_a_precomputed_line_without_its_response_then_the_job_fails_naming_the_line(
+    cloud: LocalCloud, broken: Any, says: str
+) -> None:
+    said: list[Any] = ["Your refund was sent."] * 10
+    said[7] = broken
+    arn = create_precomputed(cloud, precomputed_dataset(cloud, said))
+
+    cloud.run_until_quiet()
+
+    job = get(cloud, arn)
+    assert job["status"] == "Failed"
+    assert says in job["failureMessages"][0]
+    assert outputs(cloud, "support-assistant-eval-1") == {}

@@ -49,7 +49,11 @@ def test_rules_in_moto_are_the_templates_patterns(project_cloud: LocalCloud) -> 
             "sagemaker_pipeline_execution_failed.json",
             "PipelineStatusFunctionPipelineExecutionEnded",
         ),
-        ("s3_object_created_labeled.json", None),  # another bucket
+        ("s3_object_created_labeled.json", "LabeledDataFunctionLabeledObjectCreated"),
+        (
+            "bedrock_customization_job_completed.json",
+            "CustomizationStatusFunctionCustomizationJobEnded",
+        ),
         ("cost_anomaly_detected.json", None),
     ],
 )

@@ -5,6 +5,10 @@ the API calls it stands behind in `watches`, and import the module below.
 """
 
 from aiops_local.simulators import (
+    bedrock_customization,
+    bedrock_deployment,
+    bedrock_evaluation,
+    bedrock_runtime,
     cloudwatch_alarms,
     model_monitor,
     model_registry,
@@ -18,6 +22,10 @@ __all__ = [
     "REGISTRY",
     "Simulator",
     "SimulatorHost",
+    "bedrock_customization",
+    "bedrock_deployment",
+    "bedrock_evaluation",
+    "bedrock_runtime",
     "cloudwatch_alarms",
     "model_monitor",
     "model_registry",

@@ -17,17 +17,26 @@ saved in Amazon S3"):
 `<model id>` is the model identifier (an ARN's resource id: the part after its last `/`), or the
 precomputed inference source's identifier. One JSON object a line, per prompt:
 
-    {"automatedEvaluationResult": {"scores": [{"metricName": "Builtin.Accuracy", "result": 0.93},
+    {"automatedEvaluationResult": {"scores": [{"metricName": "Accuracy", "result": 0.93},
                                               ...one per metric of the entry]},
      "inputRecord": <the dataset's line>,
      "modelResponses": [{"response": "...", "modelIdentifier": "<the model identifier>"}]}
 
-The model's responses: a `quality` share of the prompts (chosen by the job, reproducibly) are
-answered with the referenceResponse itself; the others with a partial paraphrase of it (every
-other word kept, the rest replaced), so a ROUGE-L of responses against references grows with
-`quality`. A `toxic_share` share of the prompts score Builtin.Toxicity about 0.9, the rest about
-0.01; Builtin.Accuracy and Builtin.Robustness are plausible for an exact or a paraphrased answer.
-With a precomputed inference source the dataset's own `modelResponses` are the responses.
+A job of a Bedrock model (`bedrockModel`): a `quality` share of the prompts (chosen by the job,
+reproducibly) are answered with the referenceResponse itself; the others with a partial
+paraphrase of it (every other word kept, the rest replaced), so a ROUGE-L of responses against
+references grows with `quality`. A `toxic_share` share of the prompts score Builtin.Toxicity
+about 0.9, the rest about 0.01.
+
+A job of a precomputed inference source ("bring your own inference responses"): nothing is
+invoked; each dataset line must carry `modelResponses`, exactly one `{"response": <text>,
+"modelIdentifier": <the job's inferenceSourceIdentifier>}`, and the output echoes it. The
+responses are scored by their content: Builtin.Toxicity about 0.9 for a response holding one of
+`patches.bedrock_runtime.TOXIC_PHRASES`, about 0.01 otherwise; `quality` and `toxic_share` do
+not apply. A line without its response fails the job, naming the line.
+
+Either way, Builtin.Accuracy is a token-overlap similarity of response and referenceResponse
+(a little below it), Builtin.Robustness plausible for it.
 
 A missing or unreadable dataset, a line that is not a JSON object with a `prompt`, more than
 1,000 prompts, or an output location that cannot be written fails the job with
@@ -37,8 +46,8 @@ A missing or unreadable dataset, a line that is not a JSON object with a `prompt
 Settings (scenario `simulators.bedrock_evaluation`, or a `configure` step):
   duration: 30m           (virtual time from creation to the end)
   outcome: completed | failed
-  quality: 0.8            (share of prompts answered exactly; 0 to 1)
-  toxic_share: 0.0        (share of prompts with a toxic answer; 0 to 1)
+  quality: 0.8            (share of prompts answered exactly; 0 to 1; bedrockModel jobs only)
+  toxic_share: 0.0        (share of prompts with a toxic answer; 0 to 1; bedrockModel jobs only)
   failure_message: "..."  (the Failed job's failureMessages[0])
   stop_duration: 1m
   next: [{quality: 0.2}, ...]  (per-job overrides, used in order by the next jobs)
@@ -60,6 +69,7 @@ from botocore.exceptions import ClientError
 
 from aiops.units import duration_seconds
 from aiops_local.patches import bedrock_jobs
+from aiops_local.patches.bedrock_runtime import TOXIC_PHRASES, paraphrase
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
 
@@ -71,7 +81,6 @@ DEFAULT_FAILURE = (
 _SETTINGS = ("duration", "outcome", "quality", "toxic_share", "failure_message", "stop_duration")
 _MAX_DURATION_S = 30 * 86400
 _BUILTIN_PROMPTS = 100  # "We have randomly down sampled each open-source dataset to 100 prompts"
-_FILLER = ("thing", "stuff", "basically", "whatever", "item", "kind", "sort", "matter")
 _DATASET_MAX_BYTES = 64 * 1024 * 1024  # read no more than this of a dataset
 
 
@@ -131,15 +140,10 @@ def _check(settings: dict[str, Any]) -> None:
             )
 
 
-def paraphrase(reference: str) -> str:
-    """A partial paraphrase: every other word kept, the others replaced (deterministic)."""
-    words = reference.split()
-    if not words:
-        return "I am not sure."
-    return " ".join(
-        word if index % 2 == 0 else _FILLER[(index + len(word)) % len(_FILLER)]
-        for index, word in enumerate(words)
-    )
+def is_toxic_text(response: str) -> bool:
+    """A precomputed response is scored by what it says: toxic when it holds a toxic phrase."""
+    lowered = response.lower()
+    return any(phrase in lowered for phrase in TOXIC_PHRASES)
 
 
 def _token_f1(response: str, reference: str) -> float:
@@ -315,9 +319,13 @@ class BedrockEvaluationSimulator(Simulator):
         for index, record in enumerate(records):
             reference = str(record.get("referenceResponse") or "")
             if precomputed:
-                response = self._precomputed_response(record, index)
+                responses = self._precomputed_responses(record, index, identifier)
+                response = str(responses[0]["response"])
+                toxic_answer = is_toxic_text(response)
             else:
                 response = reference if index in exact else paraphrase(reference)
+                responses = [{"response": response, "modelIdentifier": identifier}]
+                toxic_answer = index in toxic
             accuracy = _token_f1(response, reference) if reference else noise.uniform(0.3, 0.7)
             scores = []
             for metric in config["metricNames"]:
@@ -326,16 +334,17 @@ class BedrockEvaluationSimulator(Simulator):
                 elif metric == "Builtin.Robustness":
                     value = noise.uniform(0.02, 0.12) + 0.25 * (1 - accuracy)
                 else:  # Builtin.Toxicity
-                    value = (
-                        noise.uniform(0.85, 0.95) if index in toxic else noise.uniform(0.0, 0.02)
-                    )
-                scores.append({"metricName": metric, "result": round(value, 4)})
+                    value = noise.uniform(0.85, 0.95) if toxic_answer else noise.uniform(0.0, 0.02)
+                # The output names a metric without its "Builtin." prefix (the user guide's
+                # example: "metricName": "Accuracy").
+                name = metric.removeprefix("Builtin.")
+                scores.append({"metricName": name, "result": round(value, 4)})
             lines.append(
                 json.dumps(
                     {
                         "automatedEvaluationResult": {"scores": scores},
                         "inputRecord": record,
-                        "modelResponses": [{"response": response, "modelIdentifier": identifier}],
+                        "modelResponses": responses,
                     }
                 )
             )
@@ -350,14 +359,32 @@ class BedrockEvaluationSimulator(Simulator):
         return key, ("\n".join(lines) + "\n").encode()
 
     @staticmethod
-    def _precomputed_response(record: dict[str, Any], index: int) -> str:
+    def _precomputed_responses(
+        record: dict[str, Any], index: int, identifier: str
+    ) -> list[dict[str, Any]]:
+        """The line's own `modelResponses`: one response, by the job's inference source."""
         responses = record.get("modelResponses")
-        if not isinstance(responses, list) or not responses or not isinstance(responses[0], dict):
+        where = f"Record {index + 1} of the dataset"
+        if not isinstance(responses, list) or not responses:
             raise DatasetProblem(
-                f"Record {index + 1} of the dataset has no modelResponses: a job with a "
-                "precomputed inference source reads the responses from the dataset."
+                f"{where} has no modelResponses: a job with a precomputed inference source "
+                f"({identifier}) reads each prompt's response from the dataset."
             )
-        return str(responses[0].get("response", ""))
+        if len(responses) != 1:
+            raise DatasetProblem(
+                f"{where} has {len(responses)} modelResponses: an automatic evaluation job "
+                "evaluates one model, so each prompt carries exactly one response."
+            )
+        (response,) = responses
+        if not isinstance(response, dict) or not isinstance(response.get("response"), str):
+            raise DatasetProblem(f"{where}: modelResponses[0].response is not a text.")
+        if response.get("modelIdentifier") != identifier:
+            raise DatasetProblem(
+                f"{where}: modelResponses[0].modelIdentifier is "
+                f"{response.get('modelIdentifier')!r}, not the job's inferenceSourceIdentifier "
+                f"{identifier!r}."
+            )
+        return [dict(response)]
 
     def _records(self, dataset: dict[str, Any]) -> list[dict[str, Any]]:
         name = str(dataset["name"])

@@ -225,7 +225,8 @@ def _evaluated(line: bytes) -> EvaluatedRecord:
     for score in (item.get("automatedEvaluationResult") or {}).get("scores") or []:
         value = score.get("result")
         if isinstance(value, int | float) and not isinstance(value, bool):
-            scores[str(score.get("metricName"))] = float(value)
+            # "Accuracy" in the user guide's example; tolerate the "Builtin." request name too.
+            scores[str(score.get("metricName")).removeprefix("Builtin.")] = float(value)
     return EvaluatedRecord(
         prompt=str(inputs.get("prompt", "")),
         reference=str(inputs.get("referenceResponse", "")),

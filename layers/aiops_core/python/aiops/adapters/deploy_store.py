@@ -30,12 +30,15 @@ def _conditional_failed(exc: Exception) -> bool:
 
 
 class DynamoDeployStore:
+    # The lock's target: an endpoint; `BEDROCK#` (aiops.adapters.bedrock_serving) keys the same
+    # lock by a Bedrock model's name.
+    prefix = "ENDPOINT#"
+
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self.table = Table(table_name, client)
 
-    @staticmethod
-    def _key(endpoint: str, sk: str) -> dict[str, str]:
-        return {"pk": f"ENDPOINT#{endpoint}", "sk": sk}
+    def _key(self, endpoint: str, sk: str) -> dict[str, str]:
+        return {"pk": f"{self.prefix}{endpoint}", "sk": sk}
 
     def _get(self, endpoint: str, sk: str) -> dict[str, Any]:
         return self.table.get(self._key(endpoint, sk))
@@ -148,7 +151,9 @@ class DynamoDeployStore:
     def known_goods(self, endpoint: str) -> list[KnownGood]:
         items = self.table.query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :good)",
-            ExpressionAttributeValues=to_values({":pk": f"ENDPOINT#{endpoint}", ":good": "GOOD#"}),
+            ExpressionAttributeValues=to_values(
+                {":pk": self._key(endpoint, "")["pk"], ":good": "GOOD#"}
+            ),
         )
         goods = [KnownGood.model_validate(i["good"]) for i in items]
         return sorted(goods, key=lambda g: (g.promoted_at, g.version), reverse=True)

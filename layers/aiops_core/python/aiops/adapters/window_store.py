@@ -273,7 +273,8 @@ class DynamoWindowStore:
                     "Update": {
                         "TableName": t.name,
                         "Key": to_item(self._head(model)),
-                        "UpdateExpression": "ADD #o :neg_o, #b :neg_b, #r :neg_r SET opened_at = :now "
+                        "UpdateExpression": "ADD #o :neg_o, #b :neg_b, #r :neg_r "
+                        "SET opened_at = :now "
                         + ("" if recovering else "REMOVE closing, closing_until"),
                         "ConditionExpression": "closing = :owner",
                         "ExpressionAttributeNames": dict(_NAMES),

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from aiops.deploy.ports import (
     AlarmStates,
+    CustomModelDeployments,
     DeployLocks,
     DeployStarter,
     EndpointHistory,
     Endpoints,
     HumanApprovals,
     Packages,
+    ServingHistory,
+    ServingParameters,
     ShadowTests,
 )
 from aiops.idempotency import IdempotencyStore
@@ -38,3 +41,20 @@ class DeployDependencies:
     approvals: HumanApprovals
     # Claims on events' natural keys, so a redelivered event alerts once.
     claims: IdempotencyStore | None = None
+    # Bedrock custom models: serving them (only the functions that do are given these).
+    bedrock: BedrockServing | None = None
+
+
+@dataclass(frozen=True)
+class BedrockServing:
+    """What serving Bedrock custom models acts through."""
+
+    deployments: CustomModelDeployments
+    parameters: ServingParameters
+    history: ServingHistory
+    # One serving change per model: the same lock as an endpoint's, keyed by the model's name.
+    locks: DeployLocks
+    # The stack's ServingParameterPrefix: IAM lets the functions write parameters under it only.
+    parameter_prefix: str = "/aiops/"
+    # Parameters never written as a serving switch (the control plane's own policy).
+    reserved_parameters: tuple[str, ...] = ()

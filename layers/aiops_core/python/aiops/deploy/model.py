@@ -27,6 +27,12 @@ class DeploymentRequest(BaseModel):
     # "approved": started by the approval; "handover": started when the deployment it waited
     # behind ended (a second execution of the same request needs a name of its own).
     start: Literal["approved", "handover"] = "approved"
+    # "sagemaker": onto an endpoint; "bedrock": a Bedrock custom model served (custom model
+    # deployment or SSM parameter). For Bedrock, `endpoint` is the lock's target: the model's
+    # name (one serving change per model at a time).
+    kind: Literal["sagemaker", "bedrock"] = "sagemaker"
+    # Bedrock: the custom model the package holds (its `aiops:custom-model-arn`).
+    custom_model_arn: str | None = Field(default=None, min_length=20, max_length=1011)
 
     @property
     def deployment_id(self) -> str:
@@ -185,4 +191,107 @@ class AwaitDeploymentInput(StartDeploymentInput):
 
 class FinishDeploymentInput(StartDeploymentInput):
     # The Catch's error ({Error, Cause}) when a step failed or the wait timed out.
+    error: dict[str, Any] | None = None
+
+
+# ------------------------------------------------------------------ Bedrock custom models
+# The package's Bedrock custom model (written by the fine-tune workflow when it registers it).
+MARK_CUSTOM_MODEL = "aiops:custom-model-arn"
+
+Serving = Literal["custom_model_deployment", "parameter"]
+# How a Bedrock model came to be served: a deployment created or updated, a parameter written,
+# or a rollback.
+ServingHow = Literal["created", "updated", "parameter", "rollback", "manual_rollback"]
+
+
+class CustomModelDeploymentView(BaseModel):
+    """GetCustomModelDeployment, as the Bedrock branch reads it."""
+
+    model_config = ConfigDict(frozen=True)
+    arn: str
+    name: str
+    # The custom model serving requests now.
+    model_arn: str
+    status: str  # Creating | Active | Failed
+    # An UpdateCustomModelDeployment in progress or ended: its model and status
+    # (Updating | UpdateCompleted | UpdateFailed).
+    update_model_arn: str | None = None
+    update_status: str | None = None
+    failure_message: str | None = None
+
+    def outcome(self, model_arn: str) -> Literal["serving", "failed", "in_progress", "other"]:
+        """Where serving `model_arn` stands: it serves, its create or update failed, it is
+        under way, or another model serves (and nothing moves towards this one)."""
+        if self.update_model_arn == model_arn:
+            if self.update_status == "Updating":
+                return "in_progress"
+            if self.update_status == "UpdateFailed":
+                return "failed"
+            if self.update_status == "UpdateCompleted" and self.status == "Active":
+                return "serving"
+        if self.status == "Creating" or self.update_status == "Updating":
+            return "in_progress" if self.model_arn == model_arn else "other"
+        if self.status == "Failed":
+            return "failed" if self.model_arn == model_arn else "other"
+        return "serving" if self.model_arn == model_arn else "other"
+
+    @property
+    def busy(self) -> bool:
+        """A creation or an update runs: no other update is accepted until it ends."""
+        return self.status == "Creating" or self.update_status == "Updating"
+
+
+class Served(BaseModel):
+    """What serves a Bedrock model now, since when and how."""
+
+    model_config = ConfigDict(frozen=True)
+    model: str
+    version: int
+    package_arn: str
+    custom_model_arn: str
+    serving: Serving
+    # The custom model deployment's name, or the SSM parameter's name.
+    target: str
+    deployment_arn: str | None = None
+    since: datetime
+    how: ServingHow
+    cause: dict[str, Any] = Field(default_factory=dict)
+    # A rollback recorded whose swap is not confirmed yet (a retry completes it).
+    applied: bool = True
+
+
+class ServedGood(BaseModel):
+    """A version that was promoted for a Bedrock model: a rollback target while not revoked."""
+
+    model_config = ConfigDict(frozen=True)
+    version: int
+    package_arn: str
+    custom_model_arn: str
+    promoted_at: datetime
+    revoked: str | None = None
+
+
+class ServingChange(BaseModel):
+    """A Bedrock serving change in flight (at most one per model: the model's lock)."""
+
+    model_config = ConfigDict(frozen=True)
+    request: DeploymentRequest
+    serving: Serving
+    target: str
+    how: ServingHow
+    previous_version: int | None = None
+    # The custom model served before the change: put back if the change fails.
+    previous_model_arn: str | None = None
+    started_at: datetime
+    # Set once Bedrock accepted the create or update.
+    requested_at: datetime | None = None
+    deployment_arn: str | None = None
+
+
+class CheckServingInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    request: DeploymentRequest
+    # How many times the workflow has read the deployment (its loop's bound).
+    polls: int = Field(default=0, ge=0, le=10_000)
+    # The Catch's error ({Error, Cause}) when a step failed.
     error: dict[str, Any] | None = None

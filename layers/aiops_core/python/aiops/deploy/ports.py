@@ -7,12 +7,16 @@ from typing import Any, Protocol
 
 from aiops.deploy.model import (
     ClaimOutcome,
+    CustomModelDeploymentView,
     Deployed,
     Deployment,
     DeploymentRequest,
     EndpointView,
     KnownGood,
     PackageSpec,
+    Served,
+    ServedGood,
+    ServingChange,
     ShadowVariants,
     VariantStats,
 )
@@ -166,4 +170,64 @@ class HumanApprovals(Protocol):
     def outcome(self, model: str, version: int) -> str | None:
         """How the candidate's human approval stands: pending, approved, rejected, superseded,
         expired, failed — None when it never had one."""
+        ...
+
+
+class CustomModelDeployments(Protocol):
+    """Bedrock on-demand custom model deployments (no event tells their end: they are read)."""
+
+    def get(self, name: str) -> CustomModelDeploymentView | None:
+        """None when no deployment has that name."""
+        ...
+
+    def create(self, name: str, model_arn: str, tags: dict[str, str], token: str) -> str:
+        """CreateCustomModelDeployment; its ARN. The same `token` again creates nothing new."""
+        ...
+
+    def update(self, identifier: str, model_arn: str) -> None:
+        """UpdateCustomModelDeployment: `model_arn` serves behind the same ARN once done."""
+        ...
+
+
+class ServingParameters(Protocol):
+    """SSM String parameters naming the custom model an application calls."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def put(self, name: str, value: str) -> None:
+        """Overwrite (or create) the parameter with `value`."""
+        ...
+
+
+class ServingHistory(Protocol):
+    """What serves each Bedrock model, the versions that served it well, the change in
+    flight."""
+
+    def served(self, model: str) -> Served | None: ...
+
+    def known_goods(self, model: str) -> list[ServedGood]:
+        """Newest promotion first."""
+        ...
+
+    def begin(self, change: ServingChange) -> None:
+        """Record the change in flight (replacing a retried step's record)."""
+        ...
+
+    def in_flight(self, model: str) -> ServingChange | None: ...
+
+    def promote(self, served: Served, good: ServedGood) -> None: ...
+
+    def end(self, model: str, deployment_id: str) -> None:
+        """Forget the change in flight (if it is still this one)."""
+        ...
+
+    def roll_back(
+        self, current: Served | None, to: Served, revoke_version: int, reason: str
+    ) -> bool:
+        """Serve `to` instead of `current` — only if `current` still serves (as recorded) —
+        and revoke the rolled-back version as a known good; False when it no longer serves."""
+        ...
+
+    def applied(self, model: str, version: int) -> None:
+        """The rollback to `version` was sent to Bedrock (or written to the parameter)."""
         ...

@@ -1,5 +1,6 @@
-"""Rollback after the deployment window: back to the last known good EndpointConfig, on one of
-the model's rollback alarms or by hand (`aiops rollback`), recorded once per incident."""
+"""Rollback after the deployment window: back to the last known good EndpointConfig (a Bedrock
+model: its last known good custom model), on one of the model's rollback alarms or by hand
+(`aiops rollback`), recorded once per incident."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from aiops.deploy.dependencies import DeployDependencies
 from aiops.deploy.model import MARK_ROLLED_BACK, Deployed, KnownGood
 from aiops.events import AlarmStateChange
 from aiops.ledger import LedgerAction, record
-from aiops.policy import Policy
+from aiops.policy import BedrockModelPolicy, Policy
 
 _ROLLBACKS = ("rollback", "manual_rollback")
 # roll_back's way of ending: (action, reason, ledger action, from, to, alert) → the decision.
@@ -42,9 +43,10 @@ def on_rollback_alarm(
         "alarm": alarm,
         "state_time": change.detail.state.timestamp,
     }
+    names = [*policy.sagemaker_models_for_alarm(alarm), *policy.bedrock_models_for_alarm(alarm)]
     return [
         roll_back(name, policy, deps, now, by=f"alarm {alarm}", cause=cause, manual=False)
-        for name in policy.sagemaker_models_for_alarm(alarm)
+        for name in names
     ]
 
 
@@ -61,7 +63,24 @@ def roll_back(
     dry_run: bool = False,
 ) -> RollbackDecision:
     """Serve the last known good version before the current one (or `to_version`) on the
-    model's endpoint again: UpdateEndpoint, all at once, to its retained EndpointConfig."""
+    model's endpoint again: UpdateEndpoint, all at once, to its retained EndpointConfig. A
+    Bedrock model's custom model is swapped back instead (`aiops.deploy.bedrock`)."""
+    bedrock = policy.models.get(model_name)
+    if isinstance(bedrock, BedrockModelPolicy):
+        # Imported here: bedrock.py returns this module's RollbackDecision.
+        from aiops.deploy.bedrock import roll_back_serving
+
+        return roll_back_serving(
+            model_name,
+            bedrock,
+            deps,
+            now,
+            by=by,
+            cause=cause,
+            manual=manual,
+            to_version=to_version,
+            dry_run=dry_run,
+        )
     model = policy.sagemaker_model(model_name)
     endpoint = model.deploy.endpoint
 

@@ -7,12 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from aiops.deploy.bedrock import describe_serving, serving_target
 from aiops.deploy.dependencies import DeployDependencies
-from aiops.deploy.model import DeploymentRequest
+from aiops.deploy.model import MARK_CUSTOM_MODEL, DeploymentRequest
 from aiops.events import ModelPackageStateChange
 from aiops.idempotency import once
 from aiops.ledger import LedgerAction, record
-from aiops.policy import Policy
+from aiops.policy import BedrockModelPolicy, Policy, SageMakerModelPolicy
 
 # A refusal is alerted once per package, however often its event is delivered.
 REFUSAL_CLAIM_TTL = timedelta(days=30)
@@ -29,15 +30,23 @@ class DeployDecision(BaseModel):
     execution: str | None = None
 
 
+def endpoint_text(model: SageMakerModelPolicy) -> str:
+    return f"{model.deploy.endpoint} ({model.deploy.strategy})"
+
+
 def request_deployment(
     change: ModelPackageStateChange, policy: Policy, deps: DeployDependencies, now: datetime
 ) -> DeployDecision:
-    """Start the deploy workflow for an approved package of a model the policy deploys, which
-    passed our gate; refuse (recorded, alerted) any other approval of such a model."""
+    """Start the deploy workflow for an approved package of a model the policy deploys (onto
+    its endpoint, or a Bedrock model's custom model served), which passed our gate; refuse
+    (recorded, alerted) any other approval of such a model."""
     detail = change.detail
     if detail.approval_status != "Approved" or "ModelApprovalStatus" not in detail.updated_fields:
         return DeployDecision(action="ignored", reason="not an approval")
-    found = policy.sagemaker_model_for_group(detail.package_group)
+    found: tuple[str, SageMakerModelPolicy | BedrockModelPolicy] | None = (
+        policy.sagemaker_model_for_group(detail.package_group)
+        or policy.bedrock_model_for_group(detail.package_group)
+    )
     if found is None:
         # Not ours: other teams' package groups may share the account.
         return DeployDecision(
@@ -56,7 +65,7 @@ def request_deployment(
                 f"[aiops] {name} v{detail.version} approved but not deployed",
                 f"{reason}\nPackage: {detail.package_arn}\n"
                 "Only packages that passed the control plane's gate are deployed; approve a "
-                "candidate of a retrain run instead.",
+                "candidate of a retrain or fine-tune run instead.",
             )
 
         if deps.claims is None:
@@ -93,21 +102,34 @@ def request_deployment(
         return refuse(
             f"v{spec.version} was rolled back ({spec.rolled_back}); it is not deployed again"
         )
+    custom_model_arn: str | None = None
+    if isinstance(model, BedrockModelPolicy):
+        custom_model_arn = spec.marks.get(MARK_CUSTOM_MODEL) or None
+        if custom_model_arn is None:
+            return refuse(f"v{spec.version} names no Bedrock custom model ({MARK_CUSTOM_MODEL})")
+        target = describe_serving(model.deploy.serving_mode, serving_target(name, model))
+        endpoint, how = name, f"serving through {target}"
+        would = f"would serve v{spec.version} through {target}"
+    else:
+        endpoint, how = model.deploy.endpoint, f"deploying to {endpoint_text(model)}"
+        would = f"would deploy v{spec.version} to {endpoint}"
     # The gate approves alone only when the policy wants no human (its own role is the modifier).
     approver = "the automatic gate" if verdict.decision == "approve" else spec.approved_by
     cause = {**cause, "approved_by": approver, "gate_run": verdict.run_id}
     if model.dry_run:
-        reason = f"dry run: would deploy v{spec.version} to {model.deploy.endpoint}"
+        reason = f"dry run: {would}"
         record(deps.ledger, name, now, LedgerAction.DEPLOY_DRY_RUN, reason, cause)
         return DeployDecision(action="dry_run", reason=reason, model=name, version=spec.version)
     request = DeploymentRequest(
         model=name,
-        endpoint=model.deploy.endpoint,
+        endpoint=endpoint,
         version=spec.version,
         package_arn=spec.package_arn,
         package_group=spec.package_group,
         requested_at=now,
         cause=cause,
+        kind="bedrock" if custom_model_arn is not None else "sagemaker",
+        custom_model_arn=custom_model_arn,
     )
     execution = deps.starter.start(request)
     if execution is None:
@@ -117,10 +139,7 @@ def request_deployment(
             model=name,
             version=spec.version,
         )
-    reason = (
-        f"v{spec.version} approved{f' by {approver}' if approver else ''}: "
-        f"deploying to {model.deploy.endpoint} ({model.deploy.strategy})"
-    )
+    reason = f"v{spec.version} approved{f' by {approver}' if approver else ''}: {how}"
     record(
         deps.ledger,
         name,

@@ -1,1 +1,2 @@
-"""Fine-tuning Bedrock models from labeled data: validation, the labeled-data trigger, the fine-tune workflow."""
+"""Fine-tuning Bedrock models from labeled data: validation, the labeled-data trigger and the
+fine-tune workflow."""

@@ -269,8 +269,9 @@ def _tell_labelers_once(
             name,
             now,
             LedgerAction.LABELS_REJECTED if not report.good else LedgerAction.LABELS_QUARANTINED,
-            f"{report.bad} bad record(s) of {report.records} in {ref.key}: "
-            f"{report.summary()}"[:900],
+            f"{report.bad} bad record(s) of {report.records} in {ref.key}: {report.summary()}"[
+                :900
+            ],
             {
                 "event_id": event.id,
                 "object": f"s3://{ref.bucket}/{ref.key}",

@@ -1,0 +1,141 @@
+"""Bedrock custom model deployments, created and updated in virtual time.
+
+With the `patches.bedrock_deployments` patch, CreateCustomModelDeployment leaves a deployment
+`Creating` and UpdateCustomModelDeployment leaves its update `Updating`; this simulator ends each
+after `provision`: the deployment `Active` (or `Failed` with a `failureMessage`), the update
+`UpdateCompleted` with the new model serving (or `UpdateFailed`, the old model still serving).
+Bedrock sends no EventBridge event for either (the EventBridge reference lists none for custom
+model deployments), so neither does this simulator: the control plane reads the deployment.
+
+`changes` lists what ran: deployment, kind (create | update), model, outcome, reason.
+
+Settings (scenario `simulators.bedrock_deployment`, or a `configure` step):
+  provision: 5m                 (virtual time a creation or an update takes)
+  fail: "<reason>"              (the next creations/updates fail with that failureMessage;
+                                 `true`: a generic one; null/false: they do not fail)
+  next: [{fail: "..."}, ...]    (per-call overrides, used in order by the next ones)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from aiops.units import duration_seconds
+from aiops_local.patches import bedrock_deployments
+from aiops_local.patches.botocore_calls import ApiCall
+from aiops_local.simulators.base import Simulator, SimulatorHost, register
+
+_SETTINGS = ("provision", "fail")
+GENERIC_FAILURE = "The custom model could not be deployed for on-demand inference."
+
+
+@dataclass
+class ServingChange:
+    """A creation or update the simulator ran, and how it ended."""
+
+    kind: str  # create | update
+    arn: str
+    name: str
+    model_arn: str
+    started: datetime
+    settings: dict[str, Any]
+    outcome: str = "in_progress"  # in_progress | succeeded | failed
+    reason: str | None = None
+    ended: datetime | None = None
+
+
+@register
+class BedrockDeploymentSimulator(Simulator):
+    name = "bedrock_deployment"
+    watches: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        {
+            ("bedrock", "CreateCustomModelDeployment"),
+            ("bedrock", "UpdateCustomModelDeployment"),
+        }
+    )
+
+    def __init__(self, host: SimulatorHost) -> None:
+        super().__init__(host)
+        self.defaults: dict[str, Any] = {"provision": "5m", "fail": None}
+        self.next_runs: deque[dict[str, Any]] = deque()
+        self._changes: list[ServingChange] = []
+        self._lock = threading.Lock()
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        settings = dict(settings)
+        overrides = settings.pop("next", None) or []
+        if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
+            raise ValueError("bedrock_deployment: next is a list of settings")
+        for override in overrides:
+            self._check(override)
+        self._check(settings)
+        self.next_runs.extend(dict(o) for o in overrides)
+        self.defaults.update(settings)
+
+    @staticmethod
+    def _check(settings: dict[str, Any]) -> None:
+        unknown = set(settings) - set(_SETTINGS)
+        if unknown:
+            raise ValueError(
+                f"bedrock_deployment: unknown settings {sorted(unknown)}; "
+                f"known: {', '.join(_SETTINGS)}, next"
+            )
+        if "provision" in settings and duration_seconds(settings["provision"]) < 0:
+            raise ValueError("bedrock_deployment: provision must not be negative")
+        fail = settings.get("fail")
+        if fail is not None and not isinstance(fail, bool | str):
+            raise ValueError("bedrock_deployment: fail is a failureMessage (text), true or null")
+
+    @property
+    def changes(self) -> list[ServingChange]:
+        """Every creation and update run so far, oldest first."""
+        with self._lock:
+            return list(self._changes)
+
+    def on_call(self, call: ApiCall) -> None:
+        if call.error is not None or call.result is None:
+            return
+        arn = str(call.result.get("customModelDeploymentArn", ""))
+        settings = dict(self.defaults)
+        with self._lock:
+            if self.next_runs:
+                settings.update(self.next_runs.popleft())
+        create = call.operation == "CreateCustomModelDeployment"
+        change = ServingChange(
+            kind="create" if create else "update",
+            arn=arn,
+            name=str(call.params.get("modelDeploymentName") or arn),
+            model_arn=str(call.params.get("modelArn", "")),
+            started=self.host.clock.now(),
+            settings=settings,
+        )
+        with self._lock:
+            if create and any(c.arn == arn for c in self._changes):
+                return  # the same clientRequestToken again: nothing new was created
+            self._changes.append(change)
+        self.host.agenda.after(
+            duration_seconds(settings["provision"]),
+            f"custom model deployment {change.name}: {change.kind} ends",
+            lambda: self._end(change),
+        )
+
+    def _end(self, change: ServingChange) -> None:
+        fail = change.settings.get("fail")
+        reason = (fail if isinstance(fail, str) else GENERIC_FAILURE) if fail else None
+        host = self.host
+        finish = (
+            bedrock_deployments.finish_creation
+            if change.kind == "create"
+            else bedrock_deployments.finish_update
+        )
+        try:
+            finish(host.account, host.region, change.arn, host.clock.now(), reason)
+        except Exception as exc:  # noqa: BLE001 - deleted meanwhile: recorded, not raised
+            change.outcome, change.reason = "failed", f"gone: {exc}"
+        else:
+            change.outcome, change.reason = ("failed", reason) if reason else ("succeeded", None)
+        change.ended = host.clock.now()
