@@ -49,6 +49,7 @@ from aiops_local.patches import (
     s3_eventbridge,
     sagemaker_endpoints,
     sagemaker_inference_experiments,
+    sagemaker_labeling_jobs,
     sagemaker_packages,
     sagemaker_pipelines,
     sfn_clock,
@@ -198,6 +199,7 @@ class LocalCloud:
         sagemaker_packages.install(self._patcher)
         sagemaker_endpoints.install(self._patcher)
         sagemaker_inference_experiments.install(self._patcher)
+        sagemaker_labeling_jobs.install(self._patcher)
         bedrock_jobs.install(self._patcher)
         bedrock_deployments.install(self._patcher)
         bedrock_runtime.install(self._patcher, lambda: runtime_settings(self.simulators))

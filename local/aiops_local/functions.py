@@ -28,6 +28,20 @@ from aiops_local.timeline import Timeline
 _RUNTIME_KEYS = frozenset(
     {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 )
+# What Lambda sets for every function (set per invocation below).
+_LAMBDA_KEYS = (
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_TIMEOUT",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_EXECUTION_ENV",
+    "_HANDLER",
+    "LAMBDA_TASK_ROOT",
+    "POWERTOOLS_TRACE_DISABLED",
+    "AWS_XRAY_CONTEXT_MISSING",
+)
 
 
 @dataclass
@@ -111,6 +125,13 @@ class Invoker:
     def bind(self, binding: FunctionBinding) -> None:
         self.bindings[binding.logical_id] = binding
         self._function_keys |= set(binding.environment) - _RUNTIME_KEYS
+        # Every variable an invocation sets exists from now on (empty: unset), so invocations
+        # only ever assign: a key added or removed while a workflow's thread copies os.environ
+        # (botocore does, building a client) raised KeyError or "changed size during iteration".
+        for key in (*self._function_keys, *_LAMBDA_KEYS):
+            os.environ.setdefault(key, "")
+        for key in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            os.environ.setdefault(key, self._region)
 
     def binding_for(self, name_or_arn: str) -> FunctionBinding | None:
         name = name_or_arn.split(":function:")[-1].split(":")[0]
@@ -156,10 +177,10 @@ class Invoker:
         Assigned, never cleared nor restored per invocation: the interpreter's threads read
         `os.environ` concurrently (botocore builds clients), and emptying it under them raised
         `KeyError: 'AWS_REGION'` in an unrelated execution. Functions set different variables (each
-        only what it reads), so a variable another function set and this one lacks is removed:
-        offline, a function never sees a variable the template does not give it on AWS (the
-        runtime's own keys, such as AWS_REGION, are never removed). LocalCloud restores the
-        process environment when it stops."""
+        only what it reads), so a variable another function set and this one lacks is emptied,
+        never removed (see `bind`): offline, a function never sees a value the template does not
+        give it on AWS (the runtime's own keys, such as AWS_REGION, stay). LocalCloud restores
+        the process environment when it stops."""
         runtime_vars = {
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
@@ -177,7 +198,7 @@ class Invoker:
             "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
         }
         for key in self._function_keys - set(binding.environment):
-            os.environ.pop(key, None)
+            os.environ[key] = ""  # unset: Settings ignore empty variables (env_ignore_empty)
         os.environ.update(runtime_vars)
         os.environ.update(binding.environment)
 

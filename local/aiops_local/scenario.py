@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import ClientError
 
 from aiops.base_models import RecordFormat
 from aiops.policy import PolicyError, parse_policy
@@ -19,6 +21,11 @@ from aiops_local.approver import Approver, NoSuchLink
 from aiops_local.cloud import LocalCloud
 from aiops_local.datasets import DatasetSpec
 from aiops_local.expect import check
+from aiops_local.simulators.ground_truth import (
+    GroundTruthSimulator,
+    input_manifest,
+    support_questions,
+)
 from aiops_local.simulators.model_monitor import ModelMonitorSimulator
 
 STEP_KINDS = (
@@ -26,6 +33,7 @@ STEP_KINDS = (
     "put_object",
     "put_dataset",
     "put_labels",
+    "labeling_job",
     "monitoring_execution",
     "advance",
     "register",
@@ -238,6 +246,9 @@ class ScenarioRunner:
             for put, spec in labels:
                 self._put_labels(put, spec)
             if all("after" in put for put, _ in labels):
+                return []  # scheduled for later: the next steps run until then
+        elif step.kind == "labeling_job":
+            if _labeling_job(cloud, arg, where):
                 return []  # scheduled for later: the next steps run until then
         elif step.kind == "monitoring_execution":
             self._monitoring_execution(arg, where)
@@ -530,3 +541,180 @@ def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+# ---------------------------------------------------------------------- labeling_job
+_LABELING_JOB_KEYS = frozenset(
+    {
+        "name",
+        "bucket",
+        "output_prefix",
+        "label_attribute",
+        "records",
+        "blank_share",
+        "seed",
+        "tags",
+        "duration",
+        "outcome",
+        "failure_reason",
+        "after",
+    }
+)
+# CreateLabelingJob's patterns for the job's name and its label attribute.
+_LABELING_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+_LABEL_ATTRIBUTE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}")
+_DEFAULT_LABELING_TAGS = {"aiops:model": "support-assistant"}
+
+
+def _labeling_job(cloud: LocalCloud, arg: Any, where: str) -> bool:
+    """A person creates a Ground Truth labeling job in the console: uploads the input manifest
+    of customer questions, then CreateLabelingJob (a custom text workflow answered by a private
+    team); the `ground_truth` simulator completes it in virtual time. True when scheduled for
+    later (`after`)."""
+    usage = f"{where}: labeling_job takes {{{', '.join(sorted(_LABELING_JOB_KEYS))}}} with `name`"
+    if not isinstance(arg, dict):
+        raise ScenarioError(usage)
+    unknown = set(arg) - _LABELING_JOB_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: labeling_job: unknown keys {sorted(unknown)}; {usage}")
+
+    def fail(field_name: str, why: str) -> ScenarioError:
+        return ScenarioError(f"{where}: labeling_job: {field_name} {why}")
+
+    name = arg.get("name")
+    if not isinstance(name, str) or _LABELING_NAME.fullmatch(name) is None:
+        raise fail(
+            "name",
+            f"must be 1 to 63 letters, digits and hyphens, starting and ending with a letter or "
+            f"digit, not {name!r}",
+        )
+    bucket = arg.get("bucket", "LabeledDataBucket")
+    if not isinstance(bucket, str) or not bucket:
+        raise fail("bucket", "is a logical id or a bucket name")
+    prefix = arg.get("output_prefix", "ground-truth/")
+    if not isinstance(prefix, str) or prefix.startswith("/") or len(prefix) > 512:
+        raise fail("output_prefix", f"is an S3 key prefix such as ground-truth/, not {prefix!r}")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    attribute = arg.get("label_attribute", "answer")
+    if (
+        not isinstance(attribute, str)
+        or _LABEL_ATTRIBUTE.fullmatch(attribute) is None
+        or "-metadata" in attribute
+        or attribute.endswith("-ref")
+    ):
+        raise fail(
+            "label_attribute",
+            "must be 1 to 127 letters, digits and hyphens, without '-metadata' and not ending "
+            f"in '-ref', not {attribute!r}",
+        )
+
+    def integer(field_name: str, default: int, high: int, low: int = 0) -> int:
+        value = arg.get(field_name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise fail(field_name, f"must be a whole number from {low} to {high}, not {value!r}")
+        return value
+
+    records = integer("records", 100, _MAX_LABEL_RECORDS, low=1)
+    seed = integer("seed", 0, _MAX_LABEL_SEED)
+    tags = arg.get("tags", _DEFAULT_LABELING_TAGS)
+    if (
+        not isinstance(tags, dict)
+        or len(tags) > 50
+        or not all(isinstance(k, str) and 1 <= len(k) <= 128 for k in tags)
+        or not all(isinstance(v, str) and len(v) <= 256 for v in tags.values())
+    ):
+        raise fail("tags", "is a mapping of at most 50 tags, key (1-128 chars): value (text)")
+    settings = {
+        key: arg[key]
+        for key in ("duration", "outcome", "failure_reason", "blank_share")
+        if key in arg
+    }
+    simulator = cloud.simulators.get("ground_truth")
+    if not isinstance(simulator, GroundTruthSimulator):
+        raise ScenarioError(f"{where}: the ground_truth simulator is not running")
+    try:
+        simulator.plan(name, settings)  # checks them, naming the field
+    except ValueError as error:
+        raise ScenarioError(f"{where}: labeling_job: {error}") from None
+    after = 0.0
+    if "after" in arg:
+        try:
+            after = duration_seconds(arg["after"])
+        except (TypeError, ValueError) as error:
+            raise fail("after", f": {error}") from None
+        if not 0 <= after <= 365 * 86400:
+            raise fail("after", "must be between 0s and 365d")
+    job = _LabelingJobRequest(name, bucket, prefix, attribute, records, seed, dict(tags))
+    if "after" in arg:
+
+        def later() -> None:
+            try:
+                job.create(cloud)
+            except ClientError as error:
+                cloud.timeline.add(
+                    "error", f"labeling job {name} not created: {error}", error="LabelingJob"
+                )
+
+        cloud.agenda.after(after, f"labeling_job {name}", later)
+        return True
+    try:
+        job.create(cloud)
+    except ClientError as error:
+        raise ScenarioError(f"{where}: labeling_job: {error}") from None
+    return False
+
+
+@dataclass(frozen=True)
+class _LabelingJobRequest:
+    name: str
+    bucket: str
+    prefix: str
+    attribute: str
+    records: int
+    seed: int
+    tags: dict[str, str]
+
+    def create(self, cloud: LocalCloud) -> str:
+        """Upload the input manifest, then CreateLabelingJob; the job's ARN."""
+        account, region = cloud.account, cloud.region
+        bucket = cloud.bucket(self.bucket)
+        manifest_key = f"{self.prefix}input/{self.name}.manifest"
+        cloud.put_object(
+            bucket,
+            manifest_key,
+            input_manifest(support_questions(self.records, self.seed)),
+            content_type="application/jsonlines",
+        )
+        lambdas = f"arn:aws:lambda:{region}:{account}:function"
+        response = cloud.client("sagemaker").create_labeling_job(
+            LabelingJobName=self.name,
+            LabelAttributeName=self.attribute,
+            InputConfig={
+                "DataSource": {"S3DataSource": {"ManifestS3Uri": f"s3://{bucket}/{manifest_key}"}},
+                "DataAttributes": {
+                    "ContentClassifiers": ["FreeOfPersonallyIdentifiableInformation"]
+                },
+            },
+            OutputConfig={"S3OutputPath": f"s3://{bucket}/{self.prefix}"},
+            RoleArn=f"arn:aws:iam::{account}:role/aiops-local-ground-truth",
+            HumanTaskConfig={
+                "WorkteamArn": f"arn:aws:sagemaker:{region}:{account}:workteam/private-crowd/"
+                "support-labelers",
+                "UiConfig": {
+                    "UiTemplateS3Uri": f"s3://{bucket}/{self.prefix}templates/answer.liquid.html"
+                },
+                "PreHumanTaskLambdaArn": f"{lambdas}:aiops-local-gt-pre-annotation",
+                "TaskTitle": "Answer a customer's question",
+                "TaskDescription": "Write the answer a support agent should give.",
+                "NumberOfHumanWorkersPerDataObject": 1,
+                "TaskTimeLimitInSeconds": 600,
+                "TaskAvailabilityLifetimeInSeconds": 864000,
+                "MaxConcurrentTaskCount": 1000,
+                "AnnotationConsolidationConfig": {
+                    "AnnotationConsolidationLambdaArn": f"{lambdas}:aiops-local-gt-consolidation"
+                },
+            },
+            Tags=[{"Key": k, "Value": v} for k, v in self.tags.items()],
+        )
+        return str(response["LabelingJobArn"])

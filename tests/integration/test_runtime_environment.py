@@ -33,17 +33,37 @@ def test_a_function_does_not_see_a_variable_another_function_was_given(tmp_path,
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "app.py").write_text(HANDLER)
+    monkeypatch.setattr(os, "environ", os.environ.copy())
     invoker = Invoker(Timeline(VirtualClock()), "us-east-1", "123456789012")
     a = _binding(tmp_path / "a", "A", {"ONLY_A": "yes", "SHARED": "a"})
     b = _binding(tmp_path / "b", "B", {"SHARED": "b"})
     invoker.bind(a)
     invoker.bind(b)
-    monkeypatch.setattr(os, "environ", os.environ.copy())
 
     # When A runs, then B
     seen_by_a = invoker.invoke(a, {}, via="test").payload
     seen_by_b = invoker.invoke(b, {}, via="test").payload
 
-    # Then B never sees A's variable (on AWS it would not exist), and the region stays
+    # Then B never sees A's value (on AWS the variable would not exist; offline it is empty,
+    # which the functions' settings read as unset), and the region stays
     assert seen_by_a == {"ONLY_A": "yes", "SHARED": "a", "AWS_REGION": "us-east-1"}
-    assert seen_by_b == {"ONLY_A": None, "SHARED": "b", "AWS_REGION": "us-east-1"}
+    assert seen_by_b == {"ONLY_A": "", "SHARED": "b", "AWS_REGION": "us-east-1"}
+
+
+def test_invocations_never_add_or_remove_environment_variables(tmp_path, monkeypatch):
+    # A workflow's thread may copy os.environ while a function is invoked: a key added or
+    # removed under it raised KeyError in that thread. Only values may change.
+    monkeypatch.setattr(os, "environ", os.environ.copy())
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "app.py").write_text(HANDLER)
+    invoker = Invoker(Timeline(VirtualClock()), "us-east-1", "123456789012")
+    a = _binding(tmp_path / "a", "A", {"ONLY_A": "yes", "SHARED": "a"})
+    b = _binding(tmp_path / "b", "B", {"SHARED": "b"})
+    invoker.bind(a)
+    invoker.bind(b)
+    keys = set(os.environ)
+
+    for binding in (a, b, a):
+        invoker.invoke(binding, {}, via="test")
+        assert set(os.environ) == keys

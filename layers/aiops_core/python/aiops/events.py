@@ -304,6 +304,29 @@ class CustomizationJobStateChange(_Envelope):
     detail: CustomizationJobDetail
 
 
+class LabelingJobDetail(_AwsShape):
+    status: Literal["Initializing", "InProgress", "Completed", "Failed", "Stopping", "Stopped"] = (
+        Field(alias="LabelingJobStatus")
+    )
+
+
+class LabelingJobStateChange(_Envelope):
+    """A Ground Truth labeling job's status; the job is named by its ARN in `resources`."""
+
+    source: Literal["aws.sagemaker"]
+    detail_type: Literal["SageMaker Ground Truth Labeling Job State Change"] = Field(
+        alias="detail-type"
+    )
+    detail: LabelingJobDetail
+
+    @property
+    def job_name(self) -> str:
+        for arn in self.resources:
+            if ":labeling-job/" in arn:
+                return arn.rsplit("/", 1)[-1]
+        raise ValueError("resources: no labeling job ARN")
+
+
 class DriftCheckDetail(_AwsShape):
     model: str = Field(min_length=1, max_length=MAX_NAME)
     endpoint: str | None = Field(default=None, min_length=1, max_length=MAX_JOB_NAME)

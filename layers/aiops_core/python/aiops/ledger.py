@@ -63,6 +63,7 @@ class LedgerAction(StrEnum):
     LABELS_COUNTED = "labels_counted"
     LABELS_QUARANTINED = "labels_quarantined"
     LABELS_REJECTED = "labels_rejected"
+    LABELS_IMPORTED = "labels_imported"
     FINETUNE_REQUESTED = "finetune_requested"
     FINETUNE_DRY_RUN = "finetune_dry_run"
     DATASET_WRITTEN = "dataset_written"

@@ -388,6 +388,15 @@ RecordFormatName = Literal["bedrock-conversation-2024", "claude-messages", "prom
 MAX_EVALUATION_PROMPTS = 1000
 
 
+class GroundTruthPolicy(_Strict):
+    """Labeling jobs tagged `aiops:model` with this model: their output manifest's lines
+    become records of the base model's format (question from `prompt_field`, the labelers'
+    answer from the label attribute, or its `answer_field` when it is an object)."""
+
+    prompt_field: str = Field(default="source", min_length=1, max_length=128)
+    answer_field: str = Field(default="answer", min_length=1, max_length=128)
+
+
 class LabelsPolicy(_Strict):
     prefix: str
     # Default: the base model's format (base_models.json); naming another one is an error.
@@ -399,6 +408,8 @@ class LabelsPolicy(_Strict):
     quarantine: Literal["file", "records"] = "records"
     # The report lists every kind of problem with its count, and this many examples in full.
     max_examples: int = Field(default=20, ge=1, le=1000)
+    # Ground Truth labeling jobs for this model (their completion imports their output).
+    ground_truth: GroundTruthPolicy | None = None
 
     @field_validator("prefix")
     @classmethod

@@ -18,7 +18,8 @@ _PARAMETER_PREFIX = r"^/([A-Za-z0-9_.-]+/)*$"
 class Settings(BaseSettings):
     """Names of the stack's resources, as template.yaml sets them per function."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    # An empty variable is an unset one (Lambda never sets one empty).
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", env_ignore_empty=True)
 
     stage: str = Field(default="dev")
     policy_parameter: str = Field(pattern=r"^/")
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     )
     approval_page_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+/?$")
     finetune_state_machine_arn: str | None = Field(default=None, pattern=_STATES_ARN)
+    labeled_bucket: str | None = Field(default=None, min_length=3)
     labelers_topic_arn: str | None = Field(default=None, pattern=_SNS_ARN)
     # The role Bedrock customization and evaluation jobs run as.
     bedrock_job_role_arn: str | None = Field(
@@ -140,7 +142,11 @@ class DeploySettings(DeployWaitSettings):
 
 
 class StartDeploymentSettings(DeploySettings):
-    model_execution_role_arn: str = Field(pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:role/.+)?$")
+    # The template always sets it; empty (the stack was given no role) reads as "" and the
+    # deployment then fails closed naming the ModelExecutionRoleArn parameter.
+    model_execution_role_arn: str = Field(
+        default="", pattern=r"^(arn:aws[a-z-]*:iam::\d{12}:role/.+)?$"
+    )
 
 
 class DeployEventSettings(DeploySettings):
@@ -187,4 +193,13 @@ class FineTuneSettings(Settings):
 class FineTuneEventSettings(FineTuneSettings):
     """The customization jobs' state-change events."""
 
+    dead_letter_queue_url: str = Field(pattern=r"^https://")
+
+
+class GroundTruthSettings(Settings):
+    """Ground Truth labeling jobs: their output imported once into the labeled bucket."""
+
+    ledger_table: str = Field(min_length=3)
+    idempotency_table: str = Field(min_length=3)
+    labeled_bucket: str = Field(min_length=3)
     dead_letter_queue_url: str = Field(pattern=r"^https://")

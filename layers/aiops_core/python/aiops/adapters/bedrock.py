@@ -19,6 +19,7 @@ from aiops.finetune.model import (
     EvaluatedRecord,
     EvaluationRequest,
     EvaluationStatus,
+    LabelingJob,
     StagedModel,
 )
 from aiops.registry import Candidate
@@ -73,6 +74,15 @@ class S3LabeledFiles(AwsAdapter):
 
     def put_json(self, bucket: str, key: str, body: object) -> str:
         return S3Objects(self.client).write_json(bucket, key, body)
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def copy(self, obj: ObjectRef, key: str) -> str:
         source: dict[str, str] = {"Bucket": obj.bucket, "Key": obj.key}
@@ -363,3 +373,18 @@ class BedrockAnswers(AwsAdapter):
 
         with ThreadPoolExecutor(max_workers=self.CONCURRENCY) as pool:
             return list(pool.map(one, prompts))
+
+
+class GroundTruthLabelingJobs(AwsAdapter):
+    service = "sagemaker"
+
+    def describe(self, name: str) -> LabelingJob:
+        job = self.client.describe_labeling_job(LabelingJobName=name)
+        return LabelingJob(
+            name=job["LabelingJobName"],
+            arn=job["LabelingJobArn"],
+            status=job["LabelingJobStatus"],
+            label_attribute=job["LabelAttributeName"],
+            output_manifest_uri=(job.get("LabelingJobOutput") or {}).get("OutputDatasetS3Uri"),
+            tags={t["Key"]: t["Value"] for t in job.get("Tags") or []},
+        )

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from aiops.deploy.dependencies import BedrockServing, DeployDependencies
     from aiops.drift.check import DriftCheckDependencies
     from aiops.drift.decisions import DriftDependencies, DriftReports
+    from aiops.finetune.ground_truth import GroundTruthDependencies
     from aiops.finetune.labels import LabelsDependencies
     from aiops.finetune.workflow import FineTuneWorkflow
     from aiops.gate.step import GateDependencies
@@ -299,6 +300,19 @@ class Stack:
             labelers=SnsAlerts(self.settings.required("labelers_topic_arn"), self._client("sns")),
             claims=self.idempotency,
             ledger=self.ledger,
+        )
+
+    @cached_property
+    def ground_truth(self) -> GroundTruthDependencies:
+        from aiops.adapters.bedrock import GroundTruthLabelingJobs
+        from aiops.finetune.ground_truth import GroundTruthDependencies
+
+        return GroundTruthDependencies(
+            jobs=GroundTruthLabelingJobs(self._client("sagemaker")),
+            files=self.labeled_files,
+            claims=self.idempotency,
+            ledger=self.ledger,
+            labeled_bucket=self.settings.required("labeled_bucket"),
         )
 
     @cached_property

@@ -39,6 +39,17 @@ class Dataset(_Frozen):
     over_limit: int = Field(ge=0, description="Good records beyond the base model's maximum.")
 
 
+class LabelingJob(_Frozen):
+    """A Ground Truth labeling job, as DescribeLabelingJob reports it."""
+
+    name: str
+    arn: str
+    status: str
+    label_attribute: str
+    output_manifest_uri: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
 class CustomizationRequest(_Frozen):
     job_name: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*$", max_length=63)
     custom_model_name: str = Field(pattern=r"^([0-9a-zA-Z][_-]?)+$", max_length=63)

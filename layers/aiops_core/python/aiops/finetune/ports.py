@@ -13,6 +13,7 @@ from aiops.finetune.model import (
     EvaluatedRecord,
     EvaluationRequest,
     EvaluationStatus,
+    LabelingJob,
     StagedModel,
 )
 from aiops.registry import Candidate
@@ -41,6 +42,8 @@ class LabeledFiles(Protocol):
     def put_json(self, bucket: str, key: str, body: object) -> str:
         """Store a JSON document; returns its S3 URI."""
         ...
+
+    def exists(self, bucket: str, key: str) -> bool: ...
 
     def copy(self, obj: ObjectRef, key: str) -> str:
         """Copy the object version to `key` of its bucket; returns the copy's S3 URI."""
@@ -105,4 +108,10 @@ class CandidateStaging(Protocol):
 class CandidateAnswers(Protocol):
     def answer(self, model_id: str, prompts: list[str], max_tokens: int) -> list[str | None]:
         """The model's answer to each prompt (None where it gave none), in order."""
+        ...
+
+
+class LabelingJobs(Protocol):
+    def describe(self, name: str) -> LabelingJob:
+        """The labeling job as Ground Truth reports it."""
         ...

@@ -45,6 +45,7 @@ from aiops.finetune.validation import Problem, split_lines, validate
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.policy import BedrockModelPolicy, Policy
 from aiops.registry import Candidate
+from aiops.runs.ending import RunEnding, close_run
 from aiops.runs.lock import LockStore, job_wait_budget
 from aiops.runs.manifest import collect_manifest
 from aiops.runs.ports import Alerts, RunStarter
@@ -52,8 +53,8 @@ from aiops.runs.rendezvous import (
     JobOutcome,
     RendezvousStore,
     Resumption,
-    TaskNoLongerWaiting,
     TaskResumer,
+    deliver_outcome,
     resume,
 )
 from aiops.runs.requests import RunRequest
@@ -96,6 +97,18 @@ class FineTuneWorkflow:
     ledger: Ledger
     artifacts_bucket: str
     job_role_arn: str
+
+    @property
+    def ending(self) -> RunEnding:
+        return RunEnding(
+            windows=self.windows,
+            locks=self.locks,
+            runs=self.runs,
+            alerts=self.alerts,
+            ledger=self.ledger,
+            workflow="fine-tune",
+            data="labeled data",
+        )
 
 
 def run_prefix(request: RunRequest) -> str:
@@ -330,36 +343,14 @@ def on_customization_state(
         outcome = _outcome(status, arn, current.custom_model_arn, None, event.id)
     else:
         outcome = _outcome(status, arn, detail.output_model_arn, detail.failure_message, event.id)
-    return _settle(arn, outcome, policy, flow, now)
-
-
-def _settle(
-    arn: str, outcome: JobOutcome, policy: Policy, flow: FineTuneWorkflow, now: datetime
-) -> CustomizationDecision:
-    status = outcome.status
-    first, resumption = flow.rendezvous.record_outcome(arn, outcome)
-    if not first and resumption is None:
-        return CustomizationDecision(action="duplicate", job_arn=arn, status=status)
-    if resumption is None:
-        return CustomizationDecision(action="recorded", job_arn=arn, status=status)
-    if resumption.abandoned is None:
-        try:
-            resume(flow.resumer, resumption)
-        except TaskNoLongerWaiting:
-            return CustomizationDecision(
-                action="recorded",
-                job_arn=arn,
-                status=status,
-                reason="the run stopped waiting; its end settles this result",
-            )
-        return CustomizationDecision(
-            action="resumed",
-            job_arn=arn,
-            status=status,
-            reason=f"run {resumption.context.get('run_id', '?')} resumed",
-        )
-    late = settle_late_job(arn, resumption, flow, now)
-    return CustomizationDecision(action="late", job_arn=arn, status=status, reason=late)
+    action, why = deliver_outcome(
+        arn,
+        outcome,
+        flow.rendezvous,
+        flow.resumer,
+        lambda late: settle_late_job(arn, late, flow, now),
+    )
+    return CustomizationDecision(action=action, job_arn=arn, status=status, reason=why)
 
 
 def settle_late_job(key: str, resumption: Resumption, flow: FineTuneWorkflow, now: datetime) -> str:
@@ -771,41 +762,8 @@ def end_fine_tune(
                 f"could not stop or settle its job: {type(exc).__name__}: {exc}"
             )
             error = f"{error}; {cause['customization_job']}"
-    reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
-    if outcome == "failed":
-        carry = sorted(
-            set(request.trigger.windows) | set(flow.windows.claimed(request.model, request.run_id))
-        )
-        flow.windows.carry(request.model, carry)
-        cause["carried_windows"] = carry
-    record(
-        flow.ledger,
-        request.model,
-        now,
-        LedgerAction.RUN_SUCCEEDED if outcome == "succeeded" else LedgerAction.RUN_FAILED,
-        reason,
-        cause,
-    )
-    if outcome == "failed":
-        flow.alerts.publish(
-            f"[aiops] {request.model}: fine-tune run failed",
-            f"Run {request.run_id} failed: {error or 'unknown error'}. The lock is released; "
-            f"its labeled data ({len(cause['carried_windows'])} window(s)) is carried into the "
-            "model's next run.",
-        )
-    follow_up = flow.locks.release(request.model, request.run_id, now, model.run_timeout)
-    if follow_up is None:
-        return FineTuneEnded(run_id=request.run_id, outcome=outcome)
-    execution = flow.runs.start(follow_up)
-    record(
-        flow.ledger,
-        request.model,
-        now,
-        LedgerAction.FOLLOW_UP_STARTED,
-        follow_up.trigger.reason,
-        {"run_id": follow_up.run_id, "after": request.run_id, "execution": execution},
-    )
-    return FineTuneEnded(run_id=request.run_id, outcome=outcome, follow_up_run_id=follow_up.run_id)
+    follow_up = close_run(request, outcome, error, cause, flow.ending, model.run_timeout, now)
+    return FineTuneEnded(run_id=request.run_id, outcome=outcome, follow_up_run_id=follow_up)
 
 
 def wait_seconds(model: BedrockModelPolicy) -> int:

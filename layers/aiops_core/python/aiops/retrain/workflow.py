@@ -16,6 +16,7 @@ from aiops.events import PipelineExecutionStatusChange
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.policy import Policy
 from aiops.registry import Candidate, ModelRegistry
+from aiops.runs.ending import RunEnding, close_run
 from aiops.runs.lock import LockStore, RunLock, job_wait_budget, take_lock
 from aiops.runs.manifest import ManifestWriter, collect_manifest
 from aiops.runs.ports import Alerts, RunStarter
@@ -23,8 +24,8 @@ from aiops.runs.rendezvous import (
     JobOutcome,
     RendezvousStore,
     Resumption,
-    TaskNoLongerWaiting,
     TaskResumer,
+    deliver_outcome,
     resume,
 )
 from aiops.runs.requests import RunRequest
@@ -65,6 +66,18 @@ class RetrainWorkflow:
     runs: RunStarter
     alerts: Alerts
     ledger: Ledger
+
+    @property
+    def ending(self) -> RunEnding:
+        return RunEnding(
+            windows=self.windows,
+            locks=self.locks,
+            runs=self.runs,
+            alerts=self.alerts,
+            ledger=self.ledger,
+            workflow="retrain",
+            data="data",
+        )
 
 
 def take_run_lock(
@@ -153,31 +166,15 @@ def on_pipeline_status(
         status=status,
         detail={"pipeline_execution_arn": arn, "event_id": event.id, "reason": reason},
     )
-    first, resumption = flow.rendezvous.record_outcome(arn, outcome)
-    if not first and resumption is None:
-        return PipelineStatusDecision(action="duplicate", pipeline_execution_arn=arn, status=status)
-    if resumption is None:
-        return PipelineStatusDecision(action="recorded", pipeline_execution_arn=arn, status=status)
-    if resumption.abandoned is None:
-        try:
-            resume(flow.resumer, resumption)
-        except TaskNoLongerWaiting:
-            # The run timed out a moment ago; its end step finds this outcome and settles it.
-            return PipelineStatusDecision(
-                action="recorded",
-                pipeline_execution_arn=arn,
-                status=status,
-                reason="the run stopped waiting; its end settles this result",
-            )
-        return PipelineStatusDecision(
-            action="resumed",
-            pipeline_execution_arn=arn,
-            status=status,
-            reason=f"run {resumption.context.get('run_id', '?')} resumed",
-        )
-    late = settle_late_outcome(arn, resumption, policy, flow, now)
+    action, why = deliver_outcome(
+        arn,
+        outcome,
+        flow.rendezvous,
+        flow.resumer,
+        lambda late: settle_late_outcome(arn, late, policy, flow, now),
+    )
     return PipelineStatusDecision(
-        action="late", pipeline_execution_arn=arn, status=status, reason=late
+        action=action, pipeline_execution_arn=arn, status=status, reason=why
     )
 
 
@@ -333,39 +330,5 @@ def end_run(
                 f"could not stop or settle its pipeline: {type(exc).__name__}: {exc}"
             )
             error = f"{error}; {cause['pipeline']}"
-    reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
-    if outcome == "failed":
-        # Nothing is lost: the failed run's data (own and carried-in windows) trains next time.
-        carry = sorted(
-            set(request.trigger.windows) | set(flow.windows.claimed(request.model, request.run_id))
-        )
-        flow.windows.carry(request.model, carry)
-        cause["carried_windows"] = carry
-    record(
-        flow.ledger,
-        request.model,
-        now,
-        LedgerAction.RUN_SUCCEEDED if outcome == "succeeded" else LedgerAction.RUN_FAILED,
-        reason,
-        cause,
-    )
-    if outcome == "failed":
-        flow.alerts.publish(
-            f"[aiops] {request.model}: retrain run failed",
-            f"Run {request.run_id} failed: {error or 'unknown error'}. The lock is "
-            f"released; its data ({len(cause['carried_windows'])} window(s)) is carried into "
-            "the model's next run.",
-        )
-    follow_up = flow.locks.release(request.model, request.run_id, now, model.run_timeout)
-    if follow_up is None:
-        return RunEnded(run_id=request.run_id, outcome=outcome)
-    execution = flow.runs.start(follow_up)
-    record(
-        flow.ledger,
-        request.model,
-        now,
-        LedgerAction.FOLLOW_UP_STARTED,
-        follow_up.trigger.reason,
-        {"run_id": follow_up.run_id, "after": request.run_id, "execution": execution},
-    )
-    return RunEnded(run_id=request.run_id, outcome=outcome, follow_up_run_id=follow_up.run_id)
+    follow_up = close_run(request, outcome, error, cause, flow.ending, model.run_timeout, now)
+    return RunEnded(run_id=request.run_id, outcome=outcome, follow_up_run_id=follow_up)

@@ -7,6 +7,7 @@ the two never matters, and a duplicate completion event resumes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -103,3 +104,30 @@ def resume(resumer: TaskResumer, resumption: Resumption) -> None:
             error=f"Job{outcome.status}",
             cause=str(outcome.detail.get("reason", outcome.status)),
         )
+
+
+Delivery = Literal["resumed", "recorded", "duplicate", "late"]
+
+
+def deliver_outcome(
+    key: str,
+    outcome: JobOutcome,
+    store: RendezvousStore,
+    resumer: TaskResumer,
+    settle_late: Callable[[Resumption], str],
+) -> tuple[Delivery, str]:
+    """A job's outcome, delivered once: resume the run waiting on it, or keep it for the run
+    that parks later, or — its run gave up — `settle_late` it. A duplicate does nothing."""
+    first, resumption = store.record_outcome(key, outcome)
+    if not first and resumption is None:
+        return "duplicate", ""
+    if resumption is None:
+        return "recorded", ""
+    if resumption.abandoned is not None:
+        return "late", settle_late(resumption)
+    try:
+        resume(resumer, resumption)
+    except TaskNoLongerWaiting:
+        # The run timed out a moment ago; its end step finds this outcome and settles it.
+        return "recorded", "the run stopped waiting; its end settles this result"
+    return "resumed", f"run {resumption.context.get('run_id', '?')} resumed"
