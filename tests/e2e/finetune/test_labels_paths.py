@@ -94,7 +94,8 @@ def test_a_malformed_labeled_data_event_goes_to_the_dead_letter_queue_and_counts
 def test_quarantine_file_keeps_the_whole_upload_beside_its_report(tmp_path) -> None:
     policy = tmp_path / "policy.yaml"
     text = (ROOT / "scenarios" / "policies" / "support_assistant_finetune.yaml").read_text()
-    policy.write_text(text.replace("max_examples: 5\n", "max_examples: 5\n      quarantine: file\n"))
+    whole_file = "max_examples: 5\n      quarantine: file\n"
+    policy.write_text(text.replace("max_examples: 5\n", whole_file))
     with finetune_cloud(policy) as cloud:
         upload_labels(cloud, "batch-1", 50, bad_share=0.1)
 

@@ -41,7 +41,8 @@ def test_an_unknown_base_model_is_refused_listing_the_known_ones():
 
 
 def test_a_format_other_than_the_base_models_is_refused():
-    text = POLICY.replace("min_records: 200\n", "min_records: 200\n      format: prompt-completion\n")
+    other = "min_records: 200\n      format: prompt-completion\n"
+    text = POLICY.replace("min_records: 200\n", other)
 
     assert "is fine-tuned on bedrock-conversation-2024 records, not prompt-completion" in problems(
         text
