@@ -324,3 +324,23 @@ def test_records_counted_in_a_closed_window_start_the_next_one_from_zero(windows
 
     assert again is AddOutcome.ADDED
     assert windows.close("support", LABEL_LIMITS, NOW, owner="req-2") is None
+
+
+def test_an_object_version_is_counted_once_added_and_only_for_its_model(windows):
+    assert not windows.counted(MODEL, obj(1))
+
+    windows.add(MODEL, obj(1), LIMITS, NOW)
+
+    assert windows.counted(MODEL, obj(1))
+    assert not windows.counted(MODEL, obj(1, version="other"))
+    assert not windows.counted("fraud", obj(1))
+
+
+def test_failures_are_counted_per_closed_window(windows):
+    windows.add(MODEL, obj(1), LIMITS, NOW)
+    closed = windows.close(MODEL, LIMITS, NOW, owner="req-1", force_reason="forced")
+    assert closed is not None
+
+    counts = [windows.record_failure(MODEL, closed.seq) for _ in range(3)]
+
+    assert counts == [1, 2, 3]

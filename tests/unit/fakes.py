@@ -6,6 +6,9 @@ behaves like its adapter, down to the edges the domain may meet.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
@@ -22,6 +25,7 @@ class MemoryWindows:
         self.seen: set[tuple[str, str]] = set()
         self.opened: dict[str, datetime] = {}
         self.closed: dict[tuple[str, int], ClosedWindow] = {}
+        self.failures: dict[tuple[str, int], int] = {}
         self.started: set[tuple[str, int]] = set()
         self.carried_windows: dict[str, set[int]] = {}
         self.claims: dict[tuple[str, str], list[int]] = {}
@@ -42,6 +46,15 @@ class MemoryWindows:
             sum(o.records or 0 for o in objs),
         )
         return AddOutcome.THRESHOLD_REACHED if due else AddOutcome.ADDED
+
+    def record_failure(self, model: str, seq: int) -> int:
+        if (model, seq) not in self.closed:
+            raise LookupError(f"{model}: no window w{seq:06d}")
+        self.failures[(model, seq)] = self.failures.get((model, seq), 0) + 1
+        return self.failures[(model, seq)]
+
+    def counted(self, model: str, obj: ObjectRef) -> bool:
+        return (model, obj.natural_key) in self.seen
 
     def close(
         self,
@@ -237,3 +250,57 @@ class RecordingAlerts:
 
     def publish(self, subject: str, message: str) -> None:
         self.sent.append((subject, message))
+
+
+class MemoryLabeledFiles:
+    """Labeled files (aiops.finetune.ports.LabeledFiles) as the S3 adapter keeps them: objects
+    by (bucket, key) — the newest version — and written ones only once their block ends."""
+
+    def __init__(self, chunk_bytes: int = 7) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.versions: dict[tuple[str, str, str], bytes] = {}
+        self.chunk_bytes = chunk_bytes
+        self.reads = 0
+
+    def put(self, bucket: str, key: str, body: bytes, version: str | None = None) -> None:
+        self.objects[(bucket, key)] = body
+        if version:
+            self.versions[(bucket, key, version)] = body
+
+    def chunks(self, obj: ObjectRef) -> Iterator[bytes]:
+        self.reads += 1
+        if obj.version_id and (obj.bucket, obj.key, obj.version_id) in self.versions:
+            body = self.versions[(obj.bucket, obj.key, obj.version_id)]
+        elif (obj.bucket, obj.key) in self.objects:
+            body = self.objects[(obj.bucket, obj.key)]
+        else:
+            raise LookupError(f"s3://{obj.bucket}/{obj.key}: no such object")
+        # Small chunks, cut anywhere (inside lines and characters), like a network read.
+        for start in range(0, len(body), self.chunk_bytes):
+            yield body[start : start + self.chunk_bytes]
+
+    @contextmanager
+    def writer(self, bucket: str, key: str) -> Iterator[_MemorySink]:
+        sink = _MemorySink(f"s3://{bucket}/{key}")
+        yield sink
+        self.objects[(bucket, key)] = b"".join(line + b"\n" for line in sink.lines)
+
+    def put_json(self, bucket: str, key: str, body: object) -> str:
+        self.objects[(bucket, key)] = json.dumps(body, indent=2, default=str).encode()
+        return f"s3://{bucket}/{key}"
+
+    def exists(self, bucket: str, key: str) -> bool:
+        return (bucket, key) in self.objects
+
+    def copy(self, obj: ObjectRef, key: str) -> str:
+        self.objects[(obj.bucket, key)] = b"".join(self.chunks(obj))
+        return f"s3://{obj.bucket}/{key}"
+
+
+class _MemorySink:
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.lines: list[bytes] = []
+
+    def write(self, line: bytes) -> None:
+        self.lines.append(line)

@@ -66,6 +66,8 @@ KINDS = {
     "checks": "text",
     "rollback_alarms": "text",
     "base_model": "text",
+    "prompt_field": "text",
+    "answer_field": "text",
 }
 # Bad for a value of any kind (YAML text that fits in flow and block context alike).
 ANYWHERE = [

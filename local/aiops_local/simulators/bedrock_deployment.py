@@ -44,6 +44,8 @@ class ServingChange:
     started: datetime
     settings: dict[str, Any]
     outcome: str = "in_progress"  # in_progress | succeeded | failed
+    # The creation's clientRequestToken: the same one again is a replay, not a new creation.
+    token: str | None = None
     reason: str | None = None
     ended: datetime | None = None
 
@@ -112,10 +114,16 @@ class BedrockDeploymentSimulator(Simulator):
             model_arn=str(call.params.get("modelArn", "")),
             started=self.host.clock.now(),
             settings=settings,
+            token=call.params.get("clientRequestToken"),
         )
         with self._lock:
-            if create and any(c.arn == arn for c in self._changes):
-                return  # the same clientRequestToken again: nothing new was created
+            # The same clientRequestToken again: nothing new was created. (A deployment
+            # deleted and created anew under its name keeps its ARN, with another token.)
+            if create and any(
+                c.kind == "create" and c.arn == arn and c.token == change.token
+                for c in self._changes
+            ):
+                return
             self._changes.append(change)
         self.host.agenda.after(
             duration_seconds(settings["provision"]),

@@ -89,3 +89,17 @@ def test_serving_by_parameter_needs_the_parameter_and_the_task_type_is_bedrocks(
 
     assert "serving by parameter needs the parameter's name" in problems(no_parameter)
     assert "task_type" in problems(bad_task)
+
+
+def test_a_run_timeout_that_leaves_the_job_under_an_hour_is_refused_naming_what_it_needs():
+    # 2h less 55m of steps, the 2h evaluation timeout and a 5m poll: nothing for the job.
+    found = problems(POLICY.replace("run_timeout: 12h", "run_timeout: 2h"))
+
+    assert "run_timeout: 2h leaves no time for the customization job" in found
+    assert "at least 4h gives it 1h" in found
+
+
+def test_an_evaluation_polled_more_than_a_thousand_times_is_refused():
+    text = POLICY.replace("poll: 5m", "poll: 30s").replace("timeout: 2h", "timeout: 12h")
+
+    assert "more than 1000 looks" in problems(text.replace("run_timeout: 12h", "run_timeout: 2d"))

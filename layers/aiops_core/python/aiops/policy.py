@@ -386,6 +386,8 @@ class BudgetPolicy(_Strict):
 RecordFormatName = Literal["bedrock-conversation-2024", "claude-messages", "prompt-completion"]
 # Bedrock's automatic evaluation jobs read at most 1,000 prompts from a custom dataset.
 MAX_EVALUATION_PROMPTS = 1000
+# Looks at an evaluation before its timeout (each a few of a workflow's 25,000 history events).
+MAX_EVALUATION_POLLS = 1000
 
 
 class GroundTruthPolicy(_Strict):
@@ -445,6 +447,16 @@ class EvaluationPolicy(_Strict):
     def _poll_interval(cls, value: timedelta) -> timedelta:
         return _between(value, (timedelta(seconds=30), ""), (timedelta(hours=1), ""))
 
+    @model_validator(mode="after")
+    def _bounded_polls(self) -> EvaluationPolicy:
+        # Each look is a few state transitions: a standard workflow holds 25,000 events.
+        if self.timeout / self.poll > MAX_EVALUATION_POLLS:
+            raise ValueError(
+                f"poll: {format_duration(self.poll)} over a {format_duration(self.timeout)} "
+                f"timeout is more than {MAX_EVALUATION_POLLS} looks; poll less often"
+            )
+        return self
+
 
 class FineTunePolicy(_Strict):
     # Named as Bedrock names them (epochCount, learningRate…); bounds per base model.
@@ -456,6 +468,13 @@ class FineTunePolicy(_Strict):
 # up to ~2 minutes of Lambda retries and 7 attempts of 30 s). The wait for the pipeline ends this
 # much before the lease does, so a run never holds its lock after the lease.
 RUN_STEPS_MARGIN = timedelta(minutes=25)
+# A fine-tune's own steps around its waits: the dataset (up to 15 minutes) and the candidate's
+# answers to the held-out prompts (batches of a few minutes each, after the evaluation's
+# timeout at worst). Its job waits that much less again, and its evaluation's timeout and one
+# poll less, so a run never holds the lock past its lease.
+FINETUNE_STEPS_MARGIN = timedelta(minutes=30)
+# The least a fine-tune's job may be waited for: a shorter wait stops every job it starts.
+MIN_JOB_WAIT = timedelta(hours=1)
 # A lease long enough for the steps' margin and a pipeline worth waiting for.
 MIN_RUN_TIMEOUT = timedelta(hours=1)
 
@@ -526,6 +545,22 @@ class BedrockModelPolicy(_ModelBase):
                     f"fine_tune.hyper_parameters.{name}: must be {kind} between {bounds.min:g} "
                     f"and {bounds.max:g} for {self.base_model}"
                 )
+        job_wait = (
+            self.run_timeout
+            - RUN_STEPS_MARGIN
+            - FINETUNE_STEPS_MARGIN
+            - self.fine_tune.evaluation.timeout
+            - self.fine_tune.evaluation.poll
+        )
+        if job_wait < MIN_JOB_WAIT:
+            needed = self.run_timeout - job_wait + MIN_JOB_WAIT
+            left = format_duration(job_wait) if job_wait > timedelta(0) else "no time"
+            raise ValueError(
+                f"run_timeout: {format_duration(self.run_timeout)} leaves {left} for the "
+                "customization job after the steps (55m) and the evaluation (its timeout and "
+                f"one poll); at least {format_duration(needed)} gives it "
+                f"{format_duration(MIN_JOB_WAIT)}"
+            )
         if self.labels.min_records < spec.min_training_records:
             raise ValueError(
                 f"labels.min_records: {self.base_model} needs at least "

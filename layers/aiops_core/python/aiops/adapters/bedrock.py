@@ -3,6 +3,7 @@ they read and write (S3), and the fine-tuned candidates in the SageMaker Model R
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from collections.abc import Iterator
@@ -133,7 +134,8 @@ class BedrockCustomizationJobs(AwsAdapter):
         try:
             self.client.stop_model_customization_job(jobIdentifier=job_arn)
         except Exception as exc:
-            if error_code(exc) == "ValidationException":  # not InProgress any more
+            # Not InProgress any more, or (stopped by name) never started.
+            if error_code(exc) in ("ValidationException", "ResourceNotFoundException"):
                 return False
             raise
         return True
@@ -295,7 +297,8 @@ class FineTunedPackages(AwsAdapter):
                     "Statistics": {"ContentType": "application/json", "S3Uri": metrics_uri}
                 }
             },
-            ClientToken=run_id[:36],
+            # One package per run: a token of the whole run id (SageMaker takes 36 characters).
+            ClientToken=hashlib.sha256(run_id.encode()).hexdigest()[:36],
         )
         package = self.client.describe_model_package(ModelPackageName=response["ModelPackageArn"])
         return SageMakerRegistry(self.client, self._objects).candidate_of(package_group, package)
@@ -338,12 +341,25 @@ class BedrockCandidateStaging:
         current = self.status(name)
         if current is None:
             self._deployments.create(name, model_arn, tags, token)
-        elif current.model_arn != model_arn and current.status == "Active":
+        elif (
+            current.model_arn != model_arn
+            and current.status == "Active"
+            and current.update_status != "Updating"  # Bedrock takes one update at a time
+        ):
             self._deployments.update(current.arn, model_arn)
         staged = self.status(name)
         if staged is None:
             raise LookupError(f"custom model deployment {name} vanished as it was staged")
         return staged
+
+    def remove(self, name: str) -> None:
+        try:
+            self._deployments.client.delete_custom_model_deployment(
+                customModelDeploymentIdentifier=name
+            )
+        except Exception as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
 
 
 class BedrockAnswers(AwsAdapter):
@@ -351,6 +367,17 @@ class BedrockAnswers(AwsAdapter):
 
     service = "bedrock-runtime"
     CONCURRENCY = 8
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            # Throttling is expected with 8 concurrent calls: back off and retry, adaptively.
+            retries: Any = {"mode": "adaptive", "max_attempts": 10}
+            self._client = boto3.client(self.service, config=Config(retries=retries))
+        return self._client
 
     def answer(self, model_id: str, prompts: list[str], max_tokens: int) -> list[str | None]:
         from concurrent.futures import ThreadPoolExecutor

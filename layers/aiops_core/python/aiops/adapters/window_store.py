@@ -324,6 +324,9 @@ class DynamoWindowStore:
             ExpressionAttributeValues=to_values({":owner": owner}),
         )
 
+    def counted(self, model: str, obj: ObjectRef) -> bool:
+        return bool(self.table.get({"pk": f"SEEN#{model}#{obj.natural_key}", "sk": "SEEN"}))
+
     # ---------------------------------------------------------------- closed windows
     def get(self, model: str, seq: int) -> ClosedWindow | None:
         record = self.table.get(self._closed(model, seq))
@@ -359,6 +362,17 @@ class DynamoWindowStore:
     @staticmethod
     def _claim(model: str, run_id: str) -> dict[str, str]:
         return {"pk": f"MODEL#{model}", "sk": f"CARRY#{run_id}"}
+
+    def record_failure(self, model: str, seq: int) -> int:
+        response = self.table.client.update_item(
+            TableName=self.table.name,
+            Key=to_item(self._closed(model, seq)),
+            UpdateExpression="ADD failures :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_values({":one": 1}),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(from_item(response.get("Attributes")).get("failures", 0))
 
     def carry(self, model: str, seqs: list[int]) -> None:
         if not seqs:

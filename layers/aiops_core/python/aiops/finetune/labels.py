@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aiops.events import S3ObjectCreated
 from aiops.finetune.ports import LabeledFiles, LineSink
-from aiops.finetune.validation import Problem, ValidationReport, validate
+from aiops.finetune.validation import Problem, ReportBuilder, ValidationReport, validate
 from aiops.idempotency import IdempotencyStore, once
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.policy import (
@@ -109,6 +109,11 @@ def record_labeled_object(
         etag=obj.etag,
         size=obj.size,
     )
+    if deps.windows.counted(name, ref):
+        # A repeated delivery: counted (and its labelers told) already; not read again.
+        return LabelsDecision(
+            action="duplicate", key=key, model=name, reason="object version already counted"
+        )
     report, rejected_uri = _validate_file(name, model, ref, deps.files)
     report_uri = None
     if report.bad or report.file_problems:
@@ -180,8 +185,15 @@ def _validate_file(
     """Stream the file through the validator; with `quarantine: records` its bad records go to
     the quarantine prefix as they are found (the object is only created if there are any)."""
     spec = model.base_model_spec
+    if ref.size > spec.max_file_bytes:
+        # Not read at all: the report says why, and nothing of it counts.
+        builder = ReportBuilder(spec, model.labels.max_examples)
+        builder.add_bytes(ref.size)
+        too_large = builder.build()
+        kept = [p for p in too_large.file_problems if p.kind == "file_too_large"]
+        return too_large.model_copy(update={"file_problems": kept}), None
     if model.labels.quarantine == "file":
-        report = validate(_chunks(files, ref, spec.max_file_bytes), spec, model.labels.max_examples)
+        report = validate(files.chunks(ref), spec, model.labels.max_examples)
         if not (report.bad or report.file_problems):
             return report, None
         # The whole file, as the labeler uploaded it, beside its report.
@@ -198,21 +210,13 @@ def _validate_file(
             sink[0].write(raw)
 
         report = validate(
-            _chunks(files, ref, spec.max_file_bytes),
+            files.chunks(ref),
             spec,
             model.labels.max_examples,
             on_record=keep_bad,
         )
         uri = sink[0].uri if sink else None
     return report, uri
-
-
-def _chunks(files: LabeledFiles, ref: ObjectRef, max_bytes: int) -> Any:
-    # A file larger than the base model takes is reported by the validator from its size;
-    # it is not read at all.
-    if ref.size > max_bytes:
-        return iter(())
-    return files.chunks(ref)
 
 
 def _report_document(
@@ -258,9 +262,11 @@ def _tell_labelers_once(
             if rejected_uri
             else ""
         )
+        file_name = ref.key.rsplit("/", 1)[-1]
         deps.labelers.publish(
-            f"[aiops] {name}: {report.bad} of {report.records} record(s) in "
-            f"{ref.key.rsplit('/', 1)[-1]} rejected",
+            f"[aiops] {name}: {report.bad} of {report.records} record(s) in {file_name} rejected"
+            if report.records
+            else f"[aiops] {name}: {file_name} rejected",
             f"{report.summary()}\n\n{where}The full report (every problem with its line and "
             f"field) is {report_uri}. {counted}",
         )

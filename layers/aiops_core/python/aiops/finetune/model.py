@@ -158,6 +158,10 @@ class EvaluationProgress(_Frozen):
     job_arn: str | None = None
     deadline: str
     poll_seconds: int = Field(ge=1)
+    # Held-out prompts the candidate has answered so far (in batches, one per look).
+    answered: int = Field(default=0, ge=0)
+    # Evaluation deployments created for it (a failed one is removed and created anew).
+    attempt: int = Field(default=0, ge=0)
     done: bool = False
     metrics_uri: str | None = None
 

@@ -58,7 +58,7 @@ class CustomizationJobs(Protocol):
     def status(self, job_arn: str) -> CustomizationStatus: ...
 
     def stop(self, job_arn: str) -> bool:
-        """Stop the job; False when it had already ended."""
+        """Stop the job (by ARN or name); False when it had ended or never started."""
         ...
 
 
@@ -101,7 +101,11 @@ class CandidateStaging(Protocol):
 
     def stage(self, name: str, model_arn: str, tags: dict[str, str], token: str) -> StagedModel:
         """Create the deployment with `model_arn`, or swap its model when it is Active with
-        another; returns what Bedrock reports after the call."""
+        another and no update is under way; returns what Bedrock reports after the call."""
+        ...
+
+    def remove(self, name: str) -> None:
+        """Delete the deployment (a failed one: the next stage creates it anew)."""
         ...
 
 

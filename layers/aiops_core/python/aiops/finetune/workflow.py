@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -483,7 +485,7 @@ def start_evaluation(
         name,
         job.custom_model_arn,
         {MODEL_TAG: request.model, "aiops:purpose": "evaluation"},
-        token=f"{request.run_id}-stage"[:256],
+        token=f"{request.run_id}-stage-0",
     )
     record(
         flow.ledger,
@@ -518,28 +520,19 @@ def check_evaluation(
     evaluation = model.fine_tune.evaluation
     late = now >= datetime.fromisoformat(progress.deadline)
     if progress.phase == "staging":
-        staged = flow.staging.status(progress.deployment)
-        if staged is None or staged.status == "Failed" or staged.update_status == "UpdateFailed":
-            why = (staged.failure_message if staged else None) or "Bedrock gave no reason"
+        if late:
             raise EvaluationFailed(
-                f"deployment {progress.deployment} could not serve the candidate: {why}"
+                f"the candidate was not served and answered through {progress.deployment} "
+                f"within {format_duration(evaluation.timeout)}"
             )
-        if not staged.serves(job.custom_model_arn):
-            if staged.status == "Active" and staged.update_status != "Updating":
-                # Serving another model (an earlier candidate) and idle: swap it now.
-                flow.staging.stage(
-                    progress.deployment,
-                    job.custom_model_arn,
-                    {MODEL_TAG: request.model},
-                    f"{request.run_id}-stage",
-                )
-            if late:
-                raise EvaluationFailed(
-                    f"deployment {progress.deployment} did not serve the candidate within "
-                    f"{format_duration(evaluation.timeout)}"
-                )
-            return progress
-        responses = _answer_holdout(request, dataset, staged.arn, model, flow)
+        waiting = _staged(request, job, progress, flow)
+        if waiting is not None:
+            return waiting
+        answered = _answer_batch(request, dataset, progress, model, flow)
+        if answered < dataset.holdout_records:
+            # More prompts to answer: the next batch at once (each look is bounded in time).
+            return progress.model_copy(update={"answered": answered, "poll_seconds": 1})
+        responses = _merge_answers(request, dataset, flow)
         arn = flow.evaluations.start(
             EvaluationRequest(
                 job_name=_evaluation_name(request),
@@ -553,7 +546,14 @@ def check_evaluation(
                 tags={MODEL_TAG: request.model, RUN_KEY: request.run_id},
             )
         )
-        return progress.model_copy(update={"phase": "scoring", "job_arn": arn})
+        return progress.model_copy(
+            update={
+                "phase": "scoring",
+                "job_arn": arn,
+                "answered": answered,
+                "poll_seconds": int(evaluation.poll.total_seconds()),
+            }
+        )
     if progress.job_arn is None:
         raise EvaluationFailed(f"{request.model}: run {request.run_id} has no evaluation job")
     status = flow.evaluations.status(progress.job_arn)
@@ -585,32 +585,81 @@ def check_evaluation(
     return progress.model_copy(update={"done": True, "metrics_uri": uri})
 
 
-def _answer_holdout(
-    request: RunRequest,
-    dataset: Dataset,
-    deployment_arn: str,
-    model: BedrockModelPolicy,
-    flow: FineTuneWorkflow,
-) -> str:
-    """The candidate's answer to every held-out prompt, written as the evaluation job's
-    dataset (each prompt with its reference and the candidate's response)."""
+def _staged(
+    request: RunRequest, job: JobResult, progress: EvaluationProgress, flow: FineTuneWorkflow
+) -> EvaluationProgress | None:
+    """None when the evaluation deployment serves the candidate; else one step towards it (the
+    progress to keep): create it (absent), swap its model (idle, serving an earlier candidate),
+    or remove it (failed: it is ours; the next look creates it anew, as a new request)."""
+    name, candidate = progress.deployment, job.custom_model_arn
+    staged = flow.staging.status(name)
+    if staged is not None and staged.serves(candidate):
+        return None
+    if staged is not None and staged.status == "Failed":
+        flow.staging.remove(name)
+        return progress.model_copy(update={"attempt": progress.attempt + 1})
+    if staged is None or (staged.status == "Active" and staged.update_status != "Updating"):
+        flow.staging.stage(
+            name,
+            candidate,
+            {MODEL_TAG: request.model, "aiops:purpose": "evaluation"},
+            f"{request.run_id}-stage-{progress.attempt}",
+        )
+    return progress
+
+
+# Held-out prompts answered per look: a few minutes at most, well inside a Lambda's 15.
+ANSWER_BATCH = 50
+
+
+def _holdout_prompts(dataset: Dataset, flow: FineTuneWorkflow) -> Iterator[dict[str, Any]]:
     bucket, _, key = dataset.holdout_uri.removeprefix("s3://").partition("/")
-    prompts: list[dict[str, Any]] = []
     for line in split_lines(flow.files.chunks(ObjectRef(bucket=bucket, key=key, size=0)), 2**24):
         if line.data.strip():
-            prompts.append(json.loads(line.data))
+            yield json.loads(line.data)
+
+
+def _part_key(request: RunRequest, start: int) -> str:
+    return f"{run_prefix(request)}answers/part-{start:05d}.jsonl"
+
+
+def _answer_batch(
+    request: RunRequest,
+    dataset: Dataset,
+    progress: EvaluationProgress,
+    model: BedrockModelPolicy,
+    flow: FineTuneWorkflow,
+) -> int:
+    """The candidate's answers to the next batch of held-out prompts, kept as a part file (a
+    retried look rewrites the same part); returns how many prompts are answered now."""
+    start = progress.answered
+    prompts = list(islice(_holdout_prompts(dataset, flow), start, start + ANSWER_BATCH))
+    staged = flow.staging.status(progress.deployment)
+    if staged is None:
+        raise EvaluationFailed(f"deployment {progress.deployment} vanished while answering")
     answers = flow.answers.answer(
-        deployment_arn,
-        [p["prompt"] for p in prompts],
-        model.fine_tune.evaluation.max_answer_tokens,
+        staged.arn, [p["prompt"] for p in prompts], model.fine_tune.evaluation.max_answer_tokens
     )
-    with flow.files.writer(flow.artifacts_bucket, f"{run_prefix(request)}responses.jsonl") as out:
+    with flow.files.writer(flow.artifacts_bucket, _part_key(request, start)) as out:
         for prompt, answer in zip(prompts, answers, strict=True):
             answered = {
                 **prompt,
                 "modelResponses": [{"response": answer or "", "modelIdentifier": ANSWER_SOURCE}],
             }
             out.write(json.dumps(answered, ensure_ascii=False).encode())
+    return start + len(prompts)
+
+
+def _merge_answers(request: RunRequest, dataset: Dataset, flow: FineTuneWorkflow) -> str:
+    """The parts, in order, as the evaluation job's one dataset (each held-out prompt with its
+    reference and the candidate's answer)."""
+    bucket = flow.artifacts_bucket
+    with flow.files.writer(bucket, f"{run_prefix(request)}responses.jsonl") as out:
+        for start in range(0, dataset.holdout_records, ANSWER_BATCH):
+            part = ObjectRef(bucket=bucket, key=_part_key(request, start), size=0)
+            for line in split_lines(flow.files.chunks(part), 2**24):
+                if line.data.strip():
+                    out.write(line.data)
         return out.uri
 
 
@@ -717,7 +766,20 @@ def _give_up_waiting(request: RunRequest, why: str, flow: FineTuneWorkflow, now:
     arrived as the run gave up is settled."""
     abandoned = flow.rendezvous.abandon(request.run_id, why)
     if abandoned is None:
-        return "no customization job was started"
+        # No wait was parked; the job may still have started (the step failed between the
+        # two): its name is the run's, so it is stopped by name.
+        name = _job_name(request)
+        if not flow.jobs.stop(name):
+            return "no customization job was running"
+        record(
+            flow.ledger,
+            request.model,
+            now,
+            LedgerAction.FINETUNE_STOPPED,
+            f"run {request.run_id} {why}: its job {name}, started but never waited on, stopped",
+            {"run_id": request.run_id, "customization_job": name},
+        )
+        return f"customization job {name}: stop requested"
     if abandoned.settled:
         return f"customization job {abandoned.key}: its result was already settled"
     if abandoned.outcome is not None:

@@ -14,6 +14,9 @@ from aiops.runs.ports import Alerts, RunStarter
 from aiops.runs.requests import RunRequest
 from aiops.runs.window import WindowStore
 
+# A window whose runs failed this many times is no longer carried into the next run.
+MAX_RUN_FAILURES = 3
+
 
 @dataclass(frozen=True)
 class RunEnding:
@@ -40,14 +43,22 @@ def close_run(
 ) -> str | None:
     """Record the run's end, release its lock; the follow-up run's id when one started."""
     reason = "run completed" if outcome == "succeeded" else f"run failed: {error or 'unknown'}"
+    dropped: list[int] = []
     if outcome == "failed":
-        # Nothing is lost: the failed run's windows (own and carried-in) go to the next run.
-        carry = sorted(
+        # Nothing is lost: the failed run's windows (own and carried-in) go to the next run —
+        # unless they failed MAX_RUN_FAILURES runs: data that fails every run would otherwise
+        # start (and pay for) a doomed job each time. Those are set aside for a person.
+        windows = sorted(
             set(request.trigger.windows)
             | set(ending.windows.claimed(request.model, request.run_id))
         )
+        failures = {seq: ending.windows.record_failure(request.model, seq) for seq in windows}
+        dropped = [seq for seq in windows if failures[seq] >= MAX_RUN_FAILURES]
+        carry = [seq for seq in windows if seq not in dropped]
         ending.windows.carry(request.model, carry)
         cause["carried_windows"] = carry
+        if dropped:
+            cause["set_aside_windows"] = dropped
     record(
         ending.ledger,
         request.model,
@@ -57,11 +68,18 @@ def close_run(
         cause,
     )
     if outcome == "failed":
+        aside = (
+            f" Window(s) {', '.join(f'w{s:06d}' for s in dropped)} failed {MAX_RUN_FAILURES} "
+            "runs and are set aside: they start no more runs until a person looks (their "
+            "objects are in the runs' manifests)."
+            if dropped
+            else ""
+        )
         ending.alerts.publish(
             f"[aiops] {request.model}: {ending.workflow} run failed",
             f"Run {request.run_id} failed: {error or 'unknown error'}. The lock is released; "
             f"its {ending.data} ({len(cause['carried_windows'])} window(s)) is carried into "
-            "the model's next run.",
+            f"the model's next run.{aside}",
         )
     follow_up = ending.locks.release(request.model, request.run_id, now, lease)
     if follow_up is None:

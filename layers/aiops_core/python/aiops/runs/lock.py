@@ -12,7 +12,13 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from aiops.ledger import Ledger, LedgerAction, record
-from aiops.policy import RUN_STEPS_MARGIN, BedrockModelPolicy, Policy, SageMakerModelPolicy
+from aiops.policy import (
+    FINETUNE_STEPS_MARGIN,
+    RUN_STEPS_MARGIN,
+    BedrockModelPolicy,
+    Policy,
+    SageMakerModelPolicy,
+)
 from aiops.runs.requests import RunRequest, RunTrigger
 
 
@@ -42,10 +48,12 @@ class LockStore(Protocol):
 
 def job_wait_budget(model: SageMakerModelPolicy | BedrockModelPolicy) -> timedelta:
     """How long a run may wait for its training job: the lease less the steps' margin (and, for
-    a fine-tune, less its evaluation's timeout), so two runs never hold the lock at once."""
+    a fine-tune, less its own steps, its evaluation's timeout and one poll), so two runs never
+    hold the lock at once (the policy keeps it at least an hour)."""
     budget = model.run_timeout - RUN_STEPS_MARGIN
     if isinstance(model, BedrockModelPolicy):
-        budget -= model.fine_tune.evaluation.timeout
+        evaluation = model.fine_tune.evaluation
+        budget -= FINETUNE_STEPS_MARGIN + evaluation.timeout + evaluation.poll
     return budget
 
 

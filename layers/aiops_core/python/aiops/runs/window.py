@@ -116,6 +116,10 @@ class WindowStore(Protocol):
         exactly one concurrent caller gets it."""
         ...
 
+    def counted(self, model: str, obj: ObjectRef) -> bool:
+        """Whether this object version was already added to one of the model's windows."""
+        ...
+
     def get(self, model: str, seq: int) -> ClosedWindow | None: ...
 
     def latest(self, model: str) -> ClosedWindow | None:
@@ -127,6 +131,10 @@ class WindowStore(Protocol):
         ...
 
     def mark_started(self, model: str, seq: int) -> None: ...
+
+    def record_failure(self, model: str, seq: int) -> int:
+        """One more run that failed on window `seq`: how many have now."""
+        ...
 
     def carry(self, model: str, seqs: list[int]) -> None:
         """Keep a failed run's windows for the model's next run."""
