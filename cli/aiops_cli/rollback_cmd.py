@@ -29,13 +29,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiops import clock
 from aiops.deploy.model import Deployed
-from aiops.deploy.rollback import RollbackDecision, roll_back
+from aiops.deploy.rollback import RollbackDecision, roll_back, rollback_pending
 from aiops.policy import BedrockModelPolicy, Policy
 from aiops_cli.approvals_cmd import LOCAL_OPERATOR, CommandError, _positive
 from aiops_cli.status_cmd import (
@@ -57,8 +58,6 @@ EXIT_REFUSED = 1
 EXIT_INPUT = 2
 EXIT_SOURCE = 3
 
-_ROLLBACKS = ("rollback", "manual_rollback")
-
 
 class NotApplied(RuntimeError):
     """The rollback was recorded but SageMaker was not told; running the command again
@@ -73,10 +72,6 @@ def _acting(source: DeploySource) -> Any:
     from aiops_local.actors import Actor, acting_as
 
     return acting_as(Actor("function", "aiops rollback"))
-
-
-def _unapplied(current: Deployed | None) -> bool:
-    return current is not None and current.how in _ROLLBACKS and not current.applied
 
 
 def _recorded(
@@ -115,13 +110,44 @@ def _decide(args: argparse.Namespace, source: DeploySource) -> RollbackDecision:
     now = clock.now()
     deps = source.deploy_dependencies()
     if isinstance(source.policy.models.get(args.model), BedrockModelPolicy):
-        return _decide_bedrock(args, source, deps, who, now)
+        # A Bedrock model: its custom model swapped back (`roll_back` completes a recorded, not
+        # yet applied rollback itself, and only says so on a dry run).
+        def unapplied() -> str | None:
+            served = source.serving_store.served(args.model)
+            if served is None or not rollback_pending(served):
+                return None
+            return f"the rollback of {args.model} to v{served.version} is recorded, but not applied"
+
+        return _roll_back_by_hand(args, source, deps, who, now, unapplied)
     endpoint = source.policy.sagemaker_model(args.model).deploy.endpoint
     current = deps.history.deployed(endpoint)
-    if current is not None and _unapplied(current):
+    if current is not None and rollback_pending(current):
         said = _recorded(args, endpoint, current)
         if said is not None:
             return said
+
+    def unsent() -> str | None:
+        after = deps.history.deployed(endpoint)
+        if after is None or not rollback_pending(after):
+            return None
+        return (
+            f"the rollback of {endpoint} to v{after.version} is recorded, but SageMaker was not "
+            "told"
+        )
+
+    return _roll_back_by_hand(args, source, deps, who, now, unsent)
+
+
+def _roll_back_by_hand(
+    args: argparse.Namespace,
+    source: DeploySource,
+    deps: DeployDependencies,
+    who: str,
+    now: datetime,
+    recorded_unapplied: Callable[[], str | None],
+) -> RollbackDecision:
+    """`roll_back` as `who` (a manual rollback). A failure after the rollback was recorded
+    (`recorded_unapplied` says so, or None) is `NotApplied`: the command again completes it."""
     try:
         with _acting(source):
             return roll_back(
@@ -139,47 +165,12 @@ def _decide(args: argparse.Namespace, source: DeploySource) -> RollbackDecision:
         if args.dry_run:
             raise
         try:
-            after = deps.history.deployed(endpoint)
+            recorded = recorded_unapplied()
         except Exception:  # noqa: BLE001 - the first error is the one to report
             raise error from None
-        if after is not None and _unapplied(after):
+        if recorded is not None:
             raise NotApplied(
-                f"the rollback of {endpoint} to v{after.version} is recorded, but SageMaker was "
-                f"not told: {error}. `aiops rollback {args.model}` again completes it"
-            ) from error
-        raise
-
-
-def _decide_bedrock(
-    args: argparse.Namespace,
-    source: DeploySource,
-    deps: DeployDependencies,
-    who: str,
-    now: datetime,
-) -> RollbackDecision:
-    """A Bedrock model: its custom model swapped back (`roll_back` completes a recorded, not yet
-    applied rollback itself, and only says so on a dry run)."""
-    try:
-        with _acting(source):
-            return roll_back(
-                args.model,
-                source.policy,
-                deps,
-                now,
-                by=who,
-                cause={"via": "cli", "operator": who},
-                manual=True,
-                to_version=args.to,
-                dry_run=args.dry_run,
-            )
-    except Exception as error:
-        if args.dry_run:
-            raise
-        served = source.serving_store.served(args.model)
-        if served is not None and served.how in _ROLLBACKS and not served.applied:
-            raise NotApplied(
-                f"the rollback of {args.model} to v{served.version} is recorded, but not applied: "
-                f"{error}. `aiops rollback {args.model}` again completes it"
+                f"{recorded}: {error}. `aiops rollback {args.model}` again completes it"
             ) from error
         raise
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,7 +51,17 @@ from aiops.adapters.sagemaker_endpoints import SageMakerEndpoints
 from aiops.approval.model import ApprovalStatus
 from aiops.approval.operator import approval_row
 from aiops.deploy.bedrock import serving_target
-from aiops.deploy.model import Deployed, How, KnownGood, Served, ServedGood, ServingHow
+from aiops.deploy.model import (
+    Deployed,
+    Deployment,
+    DeploymentRequest,
+    How,
+    KnownGood,
+    Served,
+    ServedGood,
+    ServingChange,
+    ServingHow,
+)
 from aiops.ledger import LedgerAction
 from aiops.policy import (
     BedrockModelPolicy,
@@ -438,6 +448,50 @@ class BedrockStatus(_View):
     serving_lock: str | None = None
 
 
+_FlightOf = TypeVar("_FlightOf", FlightView, ServingFlightView)
+
+
+def _flight_view(
+    view: type[_FlightOf], flight: Deployment | ServingChange | None
+) -> _FlightOf | None:
+    """The change in flight (an endpoint's deployment, or a Bedrock serving change)."""
+    if flight is None:
+        return None
+    return view.model_validate(
+        {
+            "version": flight.request.version,
+            "how": flight.how,
+            "started_at": flight.started_at,
+            "previous_version": flight.previous_version,
+            "requested_at": flight.requested_at,
+        }
+    )
+
+
+def _waiting_view(waiting: DeploymentRequest | None) -> WaitingView | None:
+    if waiting is None:
+        return None
+    return WaitingView(version=waiting.version, requested_at=waiting.requested_at)
+
+
+def _pending_approvals(source: DeploySource, model: str, now: datetime) -> list[ApprovalView]:
+    rows = [
+        approval_row(a, now)
+        for a in source.approvals.for_model(model)
+        if a.status == ApprovalStatus.PENDING
+    ]
+    return [
+        ApprovalView(
+            version=r.version,
+            created_at=r.created_at,
+            age_seconds=r.age_seconds,
+            expires_at=r.expires_at,
+            expires_in_seconds=r.expires_in_seconds,
+        )
+        for r in rows
+    ]
+
+
 def serving_state(source: DeploySource, serving: str, target: str) -> ServingState:
     try:
         if serving == "parameter":
@@ -469,11 +523,6 @@ def bedrock_status(
     served = store.served(name)
     serving = served.serving if served is not None else model.deploy.serving_mode
     target = served.target if served is not None else serving_target(name, model)
-    approvals = [
-        approval_row(a, now)
-        for a in source.approvals.for_model(name)
-        if a.status == ApprovalStatus.PENDING
-    ]
     return BedrockStatus(
         model=name,
         serving=serving,
@@ -483,32 +532,9 @@ def bedrock_status(
         serving_state=serving_state(source, serving, target),
         last_known_good=last_good,
         other_known_goods=[g for g in goods if g is not last_good],
-        in_flight=(
-            ServingFlightView(
-                version=flight.request.version,
-                how=flight.how,
-                started_at=flight.started_at,
-                previous_version=flight.previous_version,
-                requested_at=flight.requested_at,
-            )
-            if flight
-            else None
-        ),
-        waiting=(
-            WaitingView(version=waiting.version, requested_at=waiting.requested_at)
-            if waiting
-            else None
-        ),
-        pending_approvals=[
-            ApprovalView(
-                version=r.version,
-                created_at=r.created_at,
-                age_seconds=r.age_seconds,
-                expires_at=r.expires_at,
-                expires_in_seconds=r.expires_in_seconds,
-            )
-            for r in approvals
-        ],
+        in_flight=_flight_view(ServingFlightView, flight),
+        waiting=_waiting_view(waiting),
+        pending_approvals=_pending_approvals(source, name, now),
         serving_lock=store.locks.holder(name, now),
     )
 
@@ -597,11 +623,6 @@ def model_status(
     last_good = next((g for g in goods if g.revoked is None), None)
     flight = store.in_flight(endpoint)
     waiting = store.waiting(endpoint)
-    approvals = [
-        approval_row(a, now)
-        for a in source.approvals.for_model(name)
-        if a.status == ApprovalStatus.PENDING
-    ]
     return ModelStatus(
         model=name,
         endpoint=endpoint,
@@ -611,32 +632,9 @@ def model_status(
         endpoint_state=_endpoint_state(source, endpoint),
         last_known_good=last_good,
         other_known_goods=[g for g in goods if g is not last_good],
-        in_flight=(
-            FlightView(
-                version=flight.request.version,
-                how=flight.how,
-                started_at=flight.started_at,
-                previous_version=flight.previous_version,
-                requested_at=flight.requested_at,
-            )
-            if flight
-            else None
-        ),
-        waiting=(
-            WaitingView(version=waiting.version, requested_at=waiting.requested_at)
-            if waiting
-            else None
-        ),
-        pending_approvals=[
-            ApprovalView(
-                version=r.version,
-                created_at=r.created_at,
-                age_seconds=r.age_seconds,
-                expires_at=r.expires_at,
-                expires_in_seconds=r.expires_in_seconds,
-            )
-            for r in approvals
-        ],
+        in_flight=_flight_view(FlightView, flight),
+        waiting=_waiting_view(waiting),
+        pending_approvals=_pending_approvals(source, name, now),
         run_lock=_run_lock(source, name, now),
         endpoint_lock=store.holder(endpoint, now),
         last_run=_last_run(source, name),
@@ -673,16 +671,23 @@ def _cause(cause: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _since_text(current: Deployed | Served, unapplied: str) -> str:
+    """What serves, since when and how; a rollback's cause, and `unapplied` while it is only
+    recorded."""
+    text = f"v{current.version} since {_when(current.since)}, by {_how(current.how)}"
+    if current.how in ("rollback", "manual_rollback"):
+        cause = _cause(current.cause)
+        text += f" ({cause})" if cause else ""
+        if not current.applied:
+            text += f" — recorded, {unapplied}"
+    return text
+
+
 def _deployed_line(status: ModelStatus) -> str:
     deployed = status.deployed
     if deployed is None:
         return "nothing the control plane deployed"
-    text = f"v{deployed.version} since {_when(deployed.since)}, by {_how(deployed.how)}"
-    if deployed.how in ("rollback", "manual_rollback"):
-        cause = _cause(deployed.cause)
-        text += f" ({cause})" if cause else ""
-        if not deployed.applied:
-            text += " — recorded, not yet sent to SageMaker"
+    text = _since_text(deployed, "not yet sent to SageMaker")
     return text + f"; EndpointConfig {deployed.endpoint_config}"
 
 
@@ -751,17 +756,27 @@ def _served_good_text(good: ServedGood) -> str:
     return text + (f" revoked: {good.revoked}" if good.revoked else "")
 
 
+def _queue_rows(
+    waiting: WaitingView | None, approvals: list[ApprovalView]
+) -> list[tuple[str, str]]:
+    """The version waiting for the lock (if one does) and the pending approvals."""
+    rows: list[tuple[str, str]] = []
+    if waiting is not None:
+        rows.append(("waiting", f"v{waiting.version}, approved {_when(waiting.requested_at)}"))
+    rows.append(("approvals", "; ".join(_approval_text(a) for a in approvals) or "none pending"))
+    return rows
+
+
+def _block(header: str, rows: list[tuple[str, str]]) -> str:
+    return header + "\n" + "".join(f"  {k + ':':<12}{v}\n" for k, v in rows)
+
+
 def render_bedrock(status: BedrockStatus) -> str:
     served = status.served
     if served is None:
         line = "nothing the control plane served"
     else:
-        line = f"v{served.version} since {_when(served.since)}, by {_how(served.how)}"
-        if served.how in ("rollback", "manual_rollback"):
-            cause = _cause(served.cause)
-            line += f" ({cause})" if cause else ""
-            if not served.applied:
-                line += " — recorded, not yet applied"
+        line = _since_text(served, "not yet applied")
         line += f"; custom model {served.custom_model_arn}"
     rows: list[tuple[str, str]] = [
         ("serves", line),
@@ -784,21 +799,11 @@ def render_bedrock(status: BedrockStatus) -> str:
             else "none",
         )
     )
-    if status.waiting is not None:
-        rows.append(
-            ("waiting", f"v{status.waiting.version}, approved {_when(status.waiting.requested_at)}")
-        )
-    rows.append(
-        (
-            "approvals",
-            "; ".join(_approval_text(a) for a in status.pending_approvals) or "none pending",
-        )
-    )
+    rows += _queue_rows(status.waiting, status.pending_approvals)
     rows.append(("lock", status.serving_lock or "free"))
     where = "parameter" if status.serving == "parameter" else "custom model deployment"
     dry = ", dry run" if status.dry_run else ""
-    header = f"{status.model}: Bedrock, {where} {status.target}{dry}"
-    return header + "\n" + "".join(f"  {k + ':':<12}{v}\n" for k, v in rows)
+    return _block(f"{status.model}: Bedrock, {where} {status.target}{dry}", rows)
 
 
 def render_status(statuses: list[ModelStatus]) -> str:
@@ -819,16 +824,7 @@ def render_status(statuses: list[ModelStatus]) -> str:
                 else "none",
             )
         )
-        if s.waiting is not None:
-            rows.append(
-                ("waiting", f"v{s.waiting.version}, approved {_when(s.waiting.requested_at)}")
-            )
-        rows.append(
-            (
-                "approvals",
-                "; ".join(_approval_text(a) for a in s.pending_approvals) or "none pending",
-            )
-        )
+        rows += _queue_rows(s.waiting, s.pending_approvals)
         rows.append(("locks", _locks_line(s)))
         run = s.last_run
         rows.append(
@@ -842,8 +838,7 @@ def render_status(statuses: list[ModelStatus]) -> str:
             )
         )
         dry = ", dry run" if s.dry_run else ""
-        header = f"{s.model}: endpoint {s.endpoint} ({s.strategy}{dry})"
-        blocks.append(header + "\n" + "".join(f"  {k + ':':<12}{v}\n" for k, v in rows))
+        blocks.append(_block(f"{s.model}: endpoint {s.endpoint} ({s.strategy}{dry})", rows))
     return "\n".join(blocks)
 
 

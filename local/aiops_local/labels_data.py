@@ -12,56 +12,30 @@ from dataclasses import dataclass
 
 from aiops.base_models import RecordFormat
 
+# The ways any record can break, then the ways a record of messages can.
+_RECORD_KINDS = (
+    "invalid_json",
+    "not_utf8",
+    "not_object",
+    "duplicate_key",
+    "empty_line",
+    "missing_field",
+    "extra_field",
+    "wrong_type",
+    "empty_text",
+)
+_MESSAGE_KINDS = ("invalid_role", "too_few_messages", "first_role", "role_order", "last_role")
 BAD_KINDS: dict[RecordFormat, tuple[str, ...]] = {
     # reserved_string assumes a base model with reserved strings (the Nova models).
     RecordFormat.CONVERSATION: (
-        "invalid_json",
-        "not_utf8",
-        "not_object",
-        "duplicate_key",
-        "empty_line",
-        "missing_field",
-        "extra_field",
-        "wrong_type",
-        "empty_text",
+        *_RECORD_KINDS,
         "schema_version",
-        "invalid_role",
-        "too_few_messages",
-        "first_role",
-        "role_order",
-        "last_role",
+        *_MESSAGE_KINDS,
         "reserved_string",
         "too_many_tokens",
     ),
-    RecordFormat.CLAUDE_MESSAGES: (
-        "invalid_json",
-        "not_utf8",
-        "not_object",
-        "duplicate_key",
-        "empty_line",
-        "missing_field",
-        "extra_field",
-        "wrong_type",
-        "empty_text",
-        "invalid_role",
-        "too_few_messages",
-        "first_role",
-        "role_order",
-        "last_role",
-        "too_many_tokens",
-    ),
-    RecordFormat.PROMPT_COMPLETION: (
-        "invalid_json",
-        "not_utf8",
-        "not_object",
-        "duplicate_key",
-        "empty_line",
-        "missing_field",
-        "extra_field",
-        "wrong_type",
-        "empty_text",
-        "too_many_tokens",
-    ),
+    RecordFormat.CLAUDE_MESSAGES: (*_RECORD_KINDS, *_MESSAGE_KINDS, "too_many_tokens"),
+    RecordFormat.PROMPT_COMPLETION: (*_RECORD_KINDS, "too_many_tokens"),
 }
 # Kinds that depend on the base model rather than the format; planted only when asked for.
 EXTRA_KINDS = ("system_not_allowed", "images_not_allowed", "line_too_long")
@@ -81,7 +55,7 @@ _PRODUCTS = (
     ("the Lumen desk lamp", "lamp"),
     ("a Pocket 2 e-reader", "e-reader"),
 )
-_ISSUES = (
+ISSUES = (
     (
         "it arrived with a cracked casing",
         "I'm sorry it arrived damaged. I've started a free replacement for order {order}; "
@@ -146,11 +120,11 @@ _SYSTEM_PROMPTS = (
 )
 
 
-def _conversation(rng: random.Random) -> tuple[str | None, list[tuple[str, str]]]:
+def conversation(rng: random.Random) -> tuple[str | None, list[tuple[str, str]]]:
     """A system prompt (or none) and the (user, assistant) exchanges of one support chat."""
     name = rng.choice(_NAMES)
     product, short = rng.choice(_PRODUCTS)
-    issue, answer = rng.choice(_ISSUES)
+    issue, answer = rng.choice(ISSUES)
     order = f"#{rng.randrange(100000, 999999)}"
     first = (
         f"{rng.choice(_OPENERS)} this is {name}. I ordered {product} last week (order {order}) "
@@ -164,7 +138,7 @@ def _conversation(rng: random.Random) -> tuple[str | None, list[tuple[str, str]]
 
 
 def _good_record(fmt: RecordFormat, rng: random.Random) -> dict[str, object]:
-    system, turns = _conversation(rng)
+    system, turns = conversation(rng)
     if fmt is RecordFormat.PROMPT_COMPLETION:
         return {"prompt": turns[0][0], "completion": turns[0][1]}
     if fmt is RecordFormat.CLAUDE_MESSAGES:

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
 from aiops_local import LocalCloud
-from aiops_local.labels_data import _ISSUES
+from aiops_local.labels_data import ISSUES
 from aiops_local.scenario import ScenarioError
 from aiops_local.simulators.ground_truth import (
     DETAIL_TYPE,
@@ -287,7 +287,7 @@ def test_given_a_completed_job_then_each_manifest_line_is_the_question_with_the_
 def test_given_a_question_then_the_answer_is_the_agents_answer_to_that_issue_for_that_order() -> (
     None
 ):
-    issue, answer = _ISSUES[2]
+    issue, answer = ISSUES[2]
     question = f"Hi, this is Maya. I ordered a Trailblazer backpack (order #123456) and {issue}."
 
     assert agent_answer(question) == answer.format(order="#123456")

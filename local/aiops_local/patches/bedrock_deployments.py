@@ -38,37 +38,20 @@ from urllib.parse import unquote
 
 from moto.bedrock.models import BedrockBackend, bedrock_backends
 from moto.bedrock.responses import BedrockResponse
-from moto.core.exceptions import JsonRESTError
 
 from aiops_local.clock import current_clock, iso
 from aiops_local.patches.base import Patcher
+from aiops_local.patches.bedrock_errors import (
+    ConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 
 NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
 STATUSES = ("Creating", "Active", "Failed")
 UPDATE_STATUSES = ("Updating", "UpdateCompleted", "UpdateFailed")
 MAX_TAGS = 200
 _lock = threading.Lock()
-
-
-class ValidationException(JsonRESTError):
-    code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__("ValidationException", message)
-
-
-class ResourceNotFoundException(JsonRESTError):
-    code = 404
-
-    def __init__(self, message: str) -> None:
-        super().__init__("ResourceNotFoundException", message)
-
-
-class ConflictException(JsonRESTError):
-    code = 409
-
-    def __init__(self, message: str) -> None:
-        super().__init__("ConflictException", message)
 
 
 def now() -> datetime:

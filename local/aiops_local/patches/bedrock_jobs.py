@@ -48,16 +48,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
-import botocore.session
-from botocore.model import Shape
 from moto.bedrock.exceptions import BedrockClientError, ResourceNotFoundException
 from moto.bedrock.models import (
     BedrockBackend,
@@ -68,6 +64,7 @@ from moto.bedrock.models import (
 from moto.bedrock.responses import BedrockResponse
 
 from aiops_local.clock import current_clock
+from aiops_local.patches import api_constraints
 from aiops_local.patches.base import Patcher
 
 CUSTOMIZATION_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
@@ -134,113 +131,11 @@ def _short_id(*parts: str) -> str:
 
 
 # ---------------------------------------------------------------------- the API's constraints
-@cache
-def _service_model() -> Any:
-    return botocore.session.get_session().get_service_model("bedrock")
-
-
-def _input_shape(operation: str) -> Shape:
-    return _service_model().operation_model(operation).input_shape
-
-
 def check_against_model(operation: str, params: dict[str, Any]) -> None:
-    """The request against the API's constraints, as the service checks them (botocore checks
-    types, required members and minimum lengths; the service also patterns, maximums, enums)."""
-    problems: list[str] = []
-    _check(_input_shape(operation), params, "", problems)
-    if problems:
-        count = len(problems)
-        raise ValidationException(
-            f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(problems)
-        )
-
-
-@cache
-def _pattern(text: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(text)
-    except re.error:  # a Java-only construct: the service checks it, we cannot
-        return None
-
-
-def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
-    meta = shape.metadata
-    name = where or "request"
-    if shape.type_name == "structure":
-        if not isinstance(value, dict):
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must be an object"
-            )
-            return
-        for member in shape.required_members:
-            if value.get(member) is None:
-                problems.append(
-                    f"Value null at '{_join(where, member)}' failed to satisfy constraint: "
-                    "Member must not be null"
-                )
-        for member, member_shape in shape.members.items():
-            if value.get(member) is not None:
-                _check(member_shape, value[member], _join(where, member), problems)
-        return
-    if shape.type_name == "list":
-        if not isinstance(value, list):
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must be a list"
-            )
-            return
-        if len(value) < meta.get("min", 0):
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must have length "
-                f"greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must have length less "
-                f"than or equal to {meta['max']}"
-            )
-        for index, item in enumerate(value):
-            _check(shape.member, item, f"{name}.{index + 1}.member", problems)
-        return
-    if shape.type_name == "map":
-        if not isinstance(value, dict):
-            problems.append(f"Value at '{name}' failed to satisfy constraint: Member must be a map")
-            return
-        for key, item in value.items():
-            _check(shape.key, key, f"{name}.key", problems)
-            _check(shape.value, item, f"{name}.{key}", problems)
-        return
-    if shape.type_name == "string":
-        if not isinstance(value, str):
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must be a string"
-            )
-            return
-        shown = value if len(value) <= 200 else value[:200] + "..."
-        if "enum" in meta and value not in meta["enum"]:
-            problems.append(
-                f"Value '{shown}' at '{name}' failed to satisfy constraint: Member must satisfy "
-                f"enum value set: [{', '.join(meta['enum'])}]"
-            )
-        if len(value) < meta.get("min", 0):
-            problems.append(
-                f"Value '{shown}' at '{name}' failed to satisfy constraint: Member must have "
-                f"length greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            problems.append(
-                f"Value '{shown}' at '{name}' failed to satisfy constraint: Member must have "
-                f"length less than or equal to {meta['max']}"
-            )
-        pattern = _pattern(meta["pattern"]) if "pattern" in meta else None
-        if pattern is not None and pattern.fullmatch(value) is None:
-            problems.append(
-                f"Value '{shown}' at '{name}' failed to satisfy constraint: Member must satisfy "
-                f"regular expression pattern: {meta['pattern']}"
-            )
-
-
-def _join(where: str, member: str) -> str:
-    return f"{where}.{member}" if where else member
+    """The request against the API's constraints, as the service checks them."""
+    message = api_constraints.validation_message("bedrock", operation, params)
+    if message is not None:
+        raise ValidationException(message)
 
 
 def _body(response: BedrockResponse) -> dict[str, Any]:

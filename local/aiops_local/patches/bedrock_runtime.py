@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import threading
 from collections import OrderedDict
@@ -49,11 +48,15 @@ from typing import Any
 
 from moto.bedrock.models import BedrockBackend, bedrock_backends
 from moto.bedrockruntime.responses import BedrockRuntimeResponse
-from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 
 from aiops_local.patches import bedrock_deployments, bedrock_jobs
 from aiops_local.patches.base import Patcher
+from aiops_local.patches.bedrock_errors import (
+    ModelNotReadyException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 
 # Mild, obviously fake insults: test data for the safety check, nothing else.
 TOXIC_PHRASES: tuple[str, ...] = (
@@ -68,7 +71,6 @@ GENERIC_ANSWER = (
     "could you share more about your request so I can help?"
 )
 DEFAULTS: dict[str, float] = {"quality": 0.85, "toxic_share": 0.0}
-SETTINGS = tuple(DEFAULTS)
 HOLDOUT_FILE = "holdout.jsonl"
 _FILLER = ("thing", "stuff", "basically", "whatever", "item", "kind", "sort", "matter")
 _FOUNDATION_ID = re.compile(r"[a-z0-9-]{1,63}\.[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63})*")
@@ -78,45 +80,6 @@ _cache: OrderedDict[tuple[str, str, str, str], dict[str, str]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 Settings = Callable[[], Mapping[str, Any]]
-
-
-class ValidationException(JsonRESTError):
-    code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__("ValidationException", message)
-
-
-class ResourceNotFoundException(JsonRESTError):
-    code = 404
-
-    def __init__(self, message: str) -> None:
-        super().__init__("ResourceNotFoundException", message)
-
-
-class ModelNotReadyException(JsonRESTError):
-    code = 429
-
-    def __init__(self, message: str) -> None:
-        super().__init__("ModelNotReadyException", message)
-
-
-# ---------------------------------------------------------------------- settings
-def check_settings(settings: Mapping[str, Any]) -> None:
-    """Known names, each a finite number from 0 to 1; ValueError naming the setting."""
-    unknown = set(settings) - set(SETTINGS)
-    if unknown:
-        raise ValueError(
-            f"bedrock_runtime: unknown settings {sorted(unknown)}; known: {', '.join(SETTINGS)}"
-        )
-    for key, value in settings.items():
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or not 0 <= value <= 1
-        ):
-            raise ValueError(f"bedrock_runtime: {key} is a number from 0 to 1, not {value!r}")
 
 
 # ---------------------------------------------------------------------- answers

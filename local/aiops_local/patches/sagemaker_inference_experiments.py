@@ -35,7 +35,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -49,8 +49,8 @@ from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 
-from aiops_local.clock import current_clock
 from aiops_local.patches.base import Patcher
+from aiops_local.patches.sagemaker_operations import add_operations, operation_time, utc
 
 TYPES = ("ShadowMode",)
 INFRASTRUCTURE_TYPES = ("RealTimeInference",)
@@ -239,16 +239,6 @@ def variant_statuses(experiment: InferenceExperiment) -> dict[str, str]:
     return result
 
 
-def _now() -> datetime:
-    clock = current_clock()
-    return clock.now() if clock is not None else datetime.now(UTC).replace(microsecond=0)
-
-
-def _utc(moment: datetime) -> datetime:
-    """botocore's parsed timestamps reach moto naive, in UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _constraint(value: Any, member: str, constraint: str) -> ValidationError:
     return ValidationError(
         message=f"1 validation error detected: Value '{value}' at '{member}' "
@@ -287,7 +277,7 @@ def _create(
         raise ValidationError(message=f"Could not find endpoint '{arn}'.")
     source, shadow, _ = _check_shadow_mode(shadow_mode_config)
     _check_variants(self, endpoint_name, model_variants, source, shadow, "modelVariants")
-    now = _now()
+    now = operation_time()
     start, end = _schedule(schedule, now)
     busy = next(
         (e for e in store.values() if e.endpoint_name == endpoint_name and e.status not in ENDED),
@@ -391,8 +381,8 @@ def _check_variants(
 
 def _schedule(schedule: dict[str, Any] | None, now: datetime) -> tuple[datetime, datetime]:
     schedule = schedule or {}
-    start = _utc(schedule["StartTime"]) if schedule.get("StartTime") else now
-    end = _utc(schedule["EndTime"]) if schedule.get("EndTime") else start + DEFAULT_DURATION
+    start = utc(schedule["StartTime"]) if schedule.get("StartTime") else now
+    end = utc(schedule["EndTime"]) if schedule.get("EndTime") else start + DEFAULT_DURATION
     if end <= start:
         raise ValidationError(message="Schedule.EndTime must be after Schedule.StartTime.")
     if end <= now:
@@ -449,7 +439,7 @@ def _stop(
                 f"desiredModelVariants.{index}.member.infrastructureConfig.infrastructureType",
                 INFRASTRUCTURE_TYPES,
             )
-    now = _now()
+    now = operation_time()
     with _LOCK:
         if experiment.status in ENDED or experiment.status == "Stopping":
             raise ConflictException(
@@ -491,7 +481,7 @@ def _list(self: SageMakerModelBackend, params: dict[str, Any]) -> dict[str, Any]
     )
     for key, moment, after in bounds:
         if params.get(key):
-            bound = _utc(params[key])
+            bound = utc(params[key])
             found = [e for e in found if (moment(e) > bound if after else moment(e) < bound)]
     found.sort(key=_SORT_KEYS[sort_by], reverse=sort_order == "Descending")
     offset = int(params.get("NextToken") or 0)
@@ -574,7 +564,4 @@ RESPONSE_METHODS: dict[str, Callable[[SageMakerResponse], ActionResult]] = {
 def install(patcher: Patcher) -> None:
     """Add the four operations to moto's SageMaker backend and response handler; refuses
     (PatchError) once moto has any of them."""
-    for name, method in BACKEND_METHODS.items():
-        patcher.add(SageMakerModelBackend, name, method)
-    for name, handler in RESPONSE_METHODS.items():
-        patcher.add(SageMakerResponse, name, handler)
+    add_operations(patcher, BACKEND_METHODS, RESPONSE_METHODS)

@@ -40,16 +40,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cache
+from datetime import datetime
 from typing import Any
 
-import botocore.session
-from botocore.model import Shape
 from moto.core.responses import ActionResult
 from moto.sagemaker.exceptions import (
     ResourceInUseException,
@@ -60,8 +56,9 @@ from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 
-from aiops_local.clock import current_clock
+from aiops_local.patches import api_constraints
 from aiops_local.patches.base import Patcher
+from aiops_local.patches.sagemaker_operations import add_operations, operation_time, utc
 
 STATUSES = ("Initializing", "InProgress", "Completed", "Failed", "Stopping", "Stopped")
 ENDED = ("Completed", "Failed", "Stopped")
@@ -235,141 +232,12 @@ def complete(
         return job
 
 
-def _now() -> datetime:
-    clock = current_clock()
-    return clock.now() if clock is not None else datetime.now(UTC).replace(microsecond=0)
-
-
-def _utc(moment: datetime) -> datetime:
-    """botocore's parsed timestamps reach moto naive, in UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 # ---------------------------------------------------------------------- the API's constraints
-@cache
-def _input_shape(operation: str) -> Shape:
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return model.operation_model(operation).input_shape
-
-
-@cache
-def _pattern(text: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(text)
-    except re.error:  # a Java-only construct (\p{L}): the service checks it, we cannot
-        return None
-
-
-def _camel(member: str) -> str:
-    """SageMaker names members in its messages lower camel case: `labelingJobName`."""
-    return member[:1].lower() + member[1:]
-
-
 def check_against_model(operation: str, params: dict[str, Any]) -> None:
-    """The request against the API's constraints, as SageMaker checks them (botocore checks
-    types, required members and minimum lengths on the client; the service also patterns,
-    maximums and enums)."""
-    problems: list[str] = []
-    _check(_input_shape(operation), params, "", problems)
-    if problems:
-        count = len(problems)
-        raise ValidationError(
-            message=f"{count} validation error{'s' if count > 1 else ''} detected: "
-            + "; ".join(problems)
-        )
-
-
-def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
-    meta = shape.metadata
-    name = where or "request"
-    kind = shape.type_name
-    if kind == "structure":
-        if not isinstance(value, dict):
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must be an object"
-            )
-            return
-        for member in shape.required_members:
-            if value.get(member) is None:
-                problems.append(
-                    f"Value null at '{_join(where, member)}' failed to satisfy constraint: "
-                    "Member must not be null"
-                )
-        for member, member_shape in shape.members.items():
-            if value.get(member) is not None:
-                _check(member_shape, value[member], _join(where, member), problems)
-        return
-    if kind == "list":
-        if not isinstance(value, list):
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must be a list"
-            )
-            return
-        _length(len(value), value, name, meta, problems, shown=False)
-        for index, item in enumerate(value):
-            _check(shape.member, item, f"{name}.{index + 1}.member", problems)
-        return
-    if kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must be a number"
-            )
-            return
-        low, high = meta.get("min"), meta.get("max")
-        if (low is not None and value < low) or (high is not None and value > high):
-            bound = (
-                f"have value between {low} and {high}"
-                if low is not None and high is not None
-                else f"have value greater than or equal to {low}"
-                if low is not None
-                else f"have value less than or equal to {high}"
-            )
-            problems.append(
-                f"Value '{value}' at '{name}' failed to satisfy constraint: Member must {bound}"
-            )
-        return
-    if kind == "string":
-        if not isinstance(value, str):
-            problems.append(
-                f"Value at '{name}' failed to satisfy constraint: Member must be a string"
-            )
-            return
-        if "enum" in meta and value not in meta["enum"]:
-            problems.append(
-                f"Value '{_shown(value)}' at '{name}' failed to satisfy constraint: Member must "
-                f"satisfy enum value set: [{', '.join(meta['enum'])}]"
-            )
-        _length(len(value), value, name, meta, problems, shown=True)
-        pattern = _pattern(meta["pattern"]) if "pattern" in meta else None
-        if pattern is not None and pattern.fullmatch(value) is None:
-            problems.append(
-                f"Value '{_shown(value)}' at '{name}' failed to satisfy constraint: Member must "
-                f"satisfy regular expression pattern: {meta['pattern']}"
-            )
-
-
-def _length(
-    size: int, value: Any, name: str, meta: dict[str, Any], problems: list[str], shown: bool
-) -> None:
-    what = f"Value '{_shown(value)}'" if shown else "Value"
-    if size < meta.get("min", 0):
-        problems.append(
-            f"{what} at '{name}' failed to satisfy constraint: Member must have length greater "
-            f"than or equal to {meta['min']}"
-        )
-    if "max" in meta and size > meta["max"]:
-        problems.append(
-            f"{what} at '{name}' failed to satisfy constraint: Member must have length less than "
-            f"or equal to {meta['max']}"
-        )
-
-
-def _shown(value: str) -> str:
-    return value if len(value) <= 200 else value[:200] + "..."
-
-
-def _join(where: str, member: str) -> str:
-    return f"{where}.{_camel(member)}" if where else _camel(member)
+    """The request against the API's constraints, as SageMaker checks them."""
+    message = api_constraints.validation_message("sagemaker", operation, params)
+    if message is not None:
+        raise ValidationError(message=message)
 
 
 def _check_labeling_job(params: dict[str, Any]) -> None:
@@ -405,7 +273,7 @@ def _create(self: SageMakerModelBackend, params: dict[str, Any]) -> LabelingJob:
     check_against_model("CreateLabelingJob", params)
     _check_labeling_job(params)
     name = str(params["LabelingJobName"])
-    when = _now()
+    when = operation_time()
     with _LOCK:
         store = jobs(self)
         if any(existing.casefold() == name.casefold() for existing in store):
@@ -458,7 +326,7 @@ def _stop(self: SageMakerModelBackend, name: str) -> None:
                 "and only an InProgress job can be stopped."
             )
         job.status = "Stopping"
-        job.last_modified_time = _now()
+        job.last_modified_time = operation_time()
 
 
 _SORT_KEYS: dict[str, Callable[[LabelingJob], Any]] = {
@@ -490,7 +358,7 @@ def _list(self: SageMakerModelBackend, params: dict[str, Any]) -> dict[str, Any]
     )
     for key, moment, after in bounds:
         if params.get(key):
-            bound = _utc(params[key])
+            bound = utc(params[key])
             found = [j for j in found if (moment(j) > bound if after else moment(j) < bound)]
     found.sort(key=_SORT_KEYS[sort_by], reverse=descending)
     token = params.get("NextToken")
@@ -556,7 +424,4 @@ RESPONSE_METHODS: dict[str, Callable[[SageMakerResponse], ActionResult]] = {
 def install(patcher: Patcher) -> None:
     """Add the four operations to moto's SageMaker backend and response handler; refuses
     (PatchError) once moto has any of them."""
-    for name, method in BACKEND_METHODS.items():
-        patcher.add(SageMakerModelBackend, name, method)
-    for name, handler in RESPONSE_METHODS.items():
-        patcher.add(SageMakerResponse, name, handler)
+    add_operations(patcher, BACKEND_METHODS, RESPONSE_METHODS)

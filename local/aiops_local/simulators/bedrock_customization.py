@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -48,6 +47,14 @@ from aiops.units import duration_seconds
 from aiops_local.patches import bedrock_jobs
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
+from aiops_local.simulators.settings import (
+    RunSettings,
+    check_choice,
+    check_durations,
+    check_known,
+    check_number,
+    check_text,
+)
 
 DETAIL_TYPE = "Model Customization Job State Change"
 OUTCOMES = ("completed", "failed", "never_reports")
@@ -63,7 +70,7 @@ _SETTINGS = (
     "stop_duration",
     "training_loss",
 )
-_MAX_DURATION_S = 30 * 86400  # Bedrock stops a customization job after at most 30 days
+_MAX_DAYS = 30  # Bedrock stops a customization job after at most 30 days
 _STEPS = 10  # rows of the metrics CSV: small, as a short job writes
 
 
@@ -80,42 +87,14 @@ class CustomizationRun:
 
 
 def _check(settings: dict[str, Any]) -> None:
-    unknown = set(settings) - set(_SETTINGS)
-    if unknown:
-        raise ValueError(
-            f"bedrock_customization: unknown settings {sorted(unknown)}; "
-            f"known: {', '.join(_SETTINGS)}, next"
-        )
-    if "outcome" in settings and settings["outcome"] not in OUTCOMES:
-        raise ValueError(
-            f"bedrock_customization: outcome must be one of {', '.join(OUTCOMES)}, "
-            f"not {settings['outcome']!r}"
-        )
-    for key in ("duration", "stop_duration"):
-        if key in settings:
-            try:
-                seconds = duration_seconds(settings[key])
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"bedrock_customization: {key}: {error}") from None
-            if not 0 <= seconds <= _MAX_DURATION_S:
-                raise ValueError(f"bedrock_customization: {key} must be between 0s and 30d")
-    if "failure_message" in settings:
-        message = settings["failure_message"]
-        if not isinstance(message, str) or not message.strip() or len(message) > 2048:
-            raise ValueError(
-                "bedrock_customization: failure_message is a text of 1 to 2048 characters"
-            )
+    name = BedrockCustomizationSimulator.name
+    check_known(name, settings, _SETTINGS)
+    check_choice(name, settings, "outcome", OUTCOMES)
+    check_durations(name, settings, ("duration", "stop_duration"), _MAX_DAYS)
+    check_text(name, settings, "failure_message", 2048)
     if "lose_event" in settings and not isinstance(settings["lose_event"], bool):
-        raise ValueError("bedrock_customization: lose_event is true or false")
-    if "training_loss" in settings:
-        loss = settings["training_loss"]
-        if (
-            isinstance(loss, bool)
-            or not isinstance(loss, int | float)
-            or not math.isfinite(loss)
-            or not 0 <= loss <= 100
-        ):
-            raise ValueError("bedrock_customization: training_loss is a number from 0 to 100")
+        raise ValueError(f"{name}: lose_event is true or false")
+    check_number(name, settings, "training_loss", 0, 100)
 
 
 @register
@@ -127,30 +106,23 @@ class BedrockCustomizationSimulator(Simulator):
 
     def __init__(self, host: SimulatorHost) -> None:
         super().__init__(host)
-        self.defaults: dict[str, Any] = {
-            "duration": "2h",
-            "outcome": "completed",
-            "failure_message": DEFAULT_FAILURE,
-            "lose_event": False,
-            "stop_duration": "5m",
-            "training_loss": 0.35,
-        }
-        self.next_runs: deque[dict[str, Any]] = deque()
+        self.settings = RunSettings(
+            self.name,
+            {
+                "duration": "2h",
+                "outcome": "completed",
+                "failure_message": DEFAULT_FAILURE,
+                "lose_event": False,
+                "stop_duration": "5m",
+                "training_loss": 0.35,
+            },
+            _check,
+        )
         self._runs: dict[str, CustomizationRun] = {}
         self._lock = threading.Lock()
 
     def configure(self, settings: dict[str, Any]) -> None:
-        if not isinstance(settings, dict):
-            raise ValueError("bedrock_customization: settings are a mapping")
-        settings = dict(settings)
-        overrides = settings.pop("next", None) or []
-        if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
-            raise ValueError("bedrock_customization: next is a list of settings")
-        for override in overrides:
-            _check(override)
-        _check(settings)
-        self.next_runs.extend(dict(o) for o in overrides)
-        self.defaults.update(settings)
+        self.settings.configure(settings)
 
     @property
     def runs(self) -> list[CustomizationRun]:
@@ -169,9 +141,7 @@ class BedrockCustomizationSimulator(Simulator):
         with self._lock:
             if arn in self._runs:
                 return  # an idempotent retry: the same job
-            settings = dict(self.defaults)
-            if self.next_runs:
-                settings.update(self.next_runs.popleft())
+            settings = self.settings.for_next_run()
             run = CustomizationRun(
                 arn=arn,
                 name=str(call.params["jobName"]),

@@ -19,7 +19,6 @@ Settings (scenario `simulators.bedrock_deployment`, or a `configure` step):
 from __future__ import annotations
 
 import threading
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -28,6 +27,7 @@ from aiops.units import duration_seconds
 from aiops_local.patches import bedrock_deployments
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
+from aiops_local.simulators.settings import RunSettings, check_known
 
 _SETTINGS = ("provision", "fail")
 GENERIC_FAILURE = "The custom model could not be deployed for on-demand inference."
@@ -62,30 +62,16 @@ class BedrockDeploymentSimulator(Simulator):
 
     def __init__(self, host: SimulatorHost) -> None:
         super().__init__(host)
-        self.defaults: dict[str, Any] = {"provision": "5m", "fail": None}
-        self.next_runs: deque[dict[str, Any]] = deque()
+        self.settings = RunSettings(self.name, {"provision": "5m", "fail": None}, self._check)
         self._changes: list[ServingChange] = []
         self._lock = threading.Lock()
 
     def configure(self, settings: dict[str, Any]) -> None:
-        settings = dict(settings)
-        overrides = settings.pop("next", None) or []
-        if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
-            raise ValueError("bedrock_deployment: next is a list of settings")
-        for override in overrides:
-            self._check(override)
-        self._check(settings)
-        self.next_runs.extend(dict(o) for o in overrides)
-        self.defaults.update(settings)
+        self.settings.configure(settings)
 
     @staticmethod
     def _check(settings: dict[str, Any]) -> None:
-        unknown = set(settings) - set(_SETTINGS)
-        if unknown:
-            raise ValueError(
-                f"bedrock_deployment: unknown settings {sorted(unknown)}; "
-                f"known: {', '.join(_SETTINGS)}, next"
-            )
+        check_known("bedrock_deployment", settings, _SETTINGS)
         if "provision" in settings and duration_seconds(settings["provision"]) < 0:
             raise ValueError("bedrock_deployment: provision must not be negative")
         fail = settings.get("fail")
@@ -102,10 +88,7 @@ class BedrockDeploymentSimulator(Simulator):
         if call.error is not None or call.result is None:
             return
         arn = str(call.result.get("customModelDeploymentArn", ""))
-        settings = dict(self.defaults)
-        with self._lock:
-            if self.next_runs:
-                settings.update(self.next_runs.popleft())
+        settings = self.settings.for_next_run()
         create = call.operation == "CreateCustomModelDeployment"
         change = ServingChange(
             kind="create" if create else "update",

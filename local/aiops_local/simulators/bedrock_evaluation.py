@@ -56,11 +56,9 @@ Settings (scenario `simulators.bedrock_evaluation`, or a `configure` step):
 from __future__ import annotations
 
 import json
-import math
 import random
 import threading
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -72,6 +70,14 @@ from aiops_local.patches import bedrock_jobs
 from aiops_local.patches.bedrock_runtime import TOXIC_PHRASES, paraphrase
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
+from aiops_local.simulators.settings import (
+    RunSettings,
+    check_choice,
+    check_durations,
+    check_known,
+    check_number,
+    check_text,
+)
 
 OUTCOMES = ("completed", "failed")
 DEFAULT_FAILURE = (
@@ -79,7 +85,7 @@ DEFAULT_FAILURE = (
     "(ThrottlingException)."
 )
 _SETTINGS = ("duration", "outcome", "quality", "toxic_share", "failure_message", "stop_duration")
-_MAX_DURATION_S = 30 * 86400
+_MAX_DAYS = 30
 _BUILTIN_PROMPTS = 100  # "We have randomly down sampled each open-source dataset to 100 prompts"
 _DATASET_MAX_BYTES = 64 * 1024 * 1024  # read no more than this of a dataset
 
@@ -98,46 +104,14 @@ class DatasetProblem(ValueError):
     """The dataset cannot be evaluated: the job fails with this message."""
 
 
-def _fraction(settings: dict[str, Any], key: str) -> None:
-    value = settings[key]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 <= value <= 1
-    ):
-        raise ValueError(f"bedrock_evaluation: {key} is a number from 0 to 1, not {value!r}")
-
-
 def _check(settings: dict[str, Any]) -> None:
-    unknown = set(settings) - set(_SETTINGS)
-    if unknown:
-        raise ValueError(
-            f"bedrock_evaluation: unknown settings {sorted(unknown)}; "
-            f"known: {', '.join(_SETTINGS)}, next"
-        )
-    if "outcome" in settings and settings["outcome"] not in OUTCOMES:
-        raise ValueError(
-            f"bedrock_evaluation: outcome must be one of {', '.join(OUTCOMES)}, "
-            f"not {settings['outcome']!r}"
-        )
+    name = BedrockEvaluationSimulator.name
+    check_known(name, settings, _SETTINGS)
+    check_choice(name, settings, "outcome", OUTCOMES)
     for key in ("quality", "toxic_share"):
-        if key in settings:
-            _fraction(settings, key)
-    for key in ("duration", "stop_duration"):
-        if key in settings:
-            try:
-                seconds = duration_seconds(settings[key])
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"bedrock_evaluation: {key}: {error}") from None
-            if not 0 <= seconds <= _MAX_DURATION_S:
-                raise ValueError(f"bedrock_evaluation: {key} must be between 0s and 30d")
-    if "failure_message" in settings:
-        message = settings["failure_message"]
-        if not isinstance(message, str) or not message.strip() or len(message) > 2048:
-            raise ValueError(
-                "bedrock_evaluation: failure_message is a text of 1 to 2048 characters"
-            )
+        check_number(name, settings, key, 0, 1)
+    check_durations(name, settings, ("duration", "stop_duration"), _MAX_DAYS)
+    check_text(name, settings, "failure_message", 2048)
 
 
 def is_toxic_text(response: str) -> bool:
@@ -178,30 +152,23 @@ class BedrockEvaluationSimulator(Simulator):
 
     def __init__(self, host: SimulatorHost) -> None:
         super().__init__(host)
-        self.defaults: dict[str, Any] = {
-            "duration": "30m",
-            "outcome": "completed",
-            "quality": 0.8,
-            "toxic_share": 0.0,
-            "failure_message": DEFAULT_FAILURE,
-            "stop_duration": "1m",
-        }
-        self.next_runs: deque[dict[str, Any]] = deque()
+        self.settings = RunSettings(
+            self.name,
+            {
+                "duration": "30m",
+                "outcome": "completed",
+                "quality": 0.8,
+                "toxic_share": 0.0,
+                "failure_message": DEFAULT_FAILURE,
+                "stop_duration": "1m",
+            },
+            _check,
+        )
         self._runs: dict[str, EvaluationRun] = {}
         self._lock = threading.Lock()
 
     def configure(self, settings: dict[str, Any]) -> None:
-        if not isinstance(settings, dict):
-            raise ValueError("bedrock_evaluation: settings are a mapping")
-        settings = dict(settings)
-        overrides = settings.pop("next", None) or []
-        if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
-            raise ValueError("bedrock_evaluation: next is a list of settings")
-        for override in overrides:
-            _check(override)
-        _check(settings)
-        self.next_runs.extend(dict(o) for o in overrides)
-        self.defaults.update(settings)
+        self.settings.configure(settings)
 
     @property
     def runs(self) -> list[EvaluationRun]:
@@ -219,9 +186,7 @@ class BedrockEvaluationSimulator(Simulator):
         with self._lock:
             if arn in self._runs:
                 return  # an idempotent retry: the same job
-            settings = dict(self.defaults)
-            if self.next_runs:
-                settings.update(self.next_runs.popleft())
+            settings = self.settings.for_next_run()
             run = EvaluationRun(
                 arn=arn,
                 name=str(call.params["jobName"]),

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from aiops_local.patches import bedrock_runtime
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
+from aiops_local.simulators.settings import check_known, check_number
 
 
 @register
@@ -37,7 +38,9 @@ class BedrockRuntimeSimulator(Simulator):
     def configure(self, settings: dict[str, Any]) -> None:
         if not isinstance(settings, dict):
             raise ValueError("bedrock_runtime: settings are a mapping")
-        bedrock_runtime.check_settings(settings)
+        check_known(self.name, settings, tuple(bedrock_runtime.DEFAULTS), takes_next=False)
+        for key in settings:
+            check_number(self.name, settings, key, 0, 1)
         with self._lock:
             self._settings.update(settings)
 

@@ -43,11 +43,9 @@ Settings (scenario `simulators.ground_truth`, or a `configure` step):
 from __future__ import annotations
 
 import json
-import math
 import random
 import re
 import threading
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -59,6 +57,14 @@ from aiops_local import labels_data
 from aiops_local.patches import sagemaker_labeling_jobs as labeling_jobs
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
+from aiops_local.simulators.settings import (
+    RunSettings,
+    check_choice,
+    check_durations,
+    check_known,
+    check_text,
+    number_within,
+)
 
 DETAIL_TYPE = "SageMaker Ground Truth Labeling Job State Change"
 OUTCOMES = ("completed", "failed")
@@ -72,7 +78,7 @@ GENERIC_ANSWER = (
     "you'll get an email with the next step within one business day."
 )
 _SETTINGS = ("duration", "outcome", "failure_reason", "blank_share", "stop_duration")
-_MAX_DURATION_S = 30 * 86400  # a task is available at most 30 days (TaskAvailabilityLifetime)
+_MAX_DAYS = 30  # a task is available at most 30 days (TaskAvailabilityLifetime)
 _ORDER = re.compile(r"\(order (#\d+)\)")
 
 
@@ -90,52 +96,27 @@ class LabelingRun:
 
 
 def _check(settings: dict[str, Any]) -> None:
-    unknown = set(settings) - set(_SETTINGS)
-    if unknown:
-        raise ValueError(
-            f"ground_truth: unknown settings {sorted(unknown)}; known: {', '.join(_SETTINGS)}, next"
-        )
-    if "outcome" in settings and settings["outcome"] not in OUTCOMES:
-        raise ValueError(
-            f"ground_truth: outcome must be one of {', '.join(OUTCOMES)}, "
-            f"not {settings['outcome']!r}"
-        )
-    for key in ("duration", "stop_duration"):
-        if key in settings:
-            try:
-                seconds = duration_seconds(settings[key])
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"ground_truth: {key}: {error}") from None
-            if not 0 <= seconds <= _MAX_DURATION_S:
-                raise ValueError(f"ground_truth: {key} must be between 0s and 30d")
-    if "failure_reason" in settings:
-        reason = settings["failure_reason"]
-        if not isinstance(reason, str) or not reason.strip() or len(reason) > 1024:
-            raise ValueError("ground_truth: failure_reason is a text of 1 to 1024 characters")
-    if "blank_share" in settings:
-        share = settings["blank_share"]
-        if (
-            isinstance(share, bool)
-            or not isinstance(share, int | float)
-            or not math.isfinite(share)
-            or not 0 <= share <= 1
-        ):
-            raise ValueError(
-                f"ground_truth: blank_share must be a number from 0 to 1, not {share!r}"
-            )
+    name = GroundTruthSimulator.name
+    check_known(name, settings, _SETTINGS)
+    check_choice(name, settings, "outcome", OUTCOMES)
+    check_durations(name, settings, ("duration", "stop_duration"), _MAX_DAYS)
+    check_text(name, settings, "failure_reason", 1024)
+    share = settings.get("blank_share", 0.0)
+    if not number_within(share, 0, 1):
+        raise ValueError(f"{name}: blank_share must be a number from 0 to 1, not {share!r}")
 
 
 def support_questions(count: int, seed: int = 0) -> list[str]:
     """`count` customer questions: the first message of `labels_data`'s support chats."""
     rng = random.Random(seed)  # noqa: S311 — reproducible test data, not secrets
-    return [labels_data._conversation(rng)[1][0][0] for _ in range(count)]
+    return [labels_data.conversation(rng)[1][0][0] for _ in range(count)]
 
 
 def agent_answer(question: str) -> str:
     """The support agent's answer to a customer's question: the answer `labels_data` gives to
     the issue the question raises, for its order; a generic answer to anything else."""
     order = _ORDER.search(question)
-    for issue, answer in labels_data._ISSUES:
+    for issue, answer in labels_data.ISSUES:
         if issue in question and order is not None:
             return answer.format(order=order.group(1))
     return GENERIC_ANSWER
@@ -168,30 +149,23 @@ class GroundTruthSimulator(Simulator):
 
     def __init__(self, host: SimulatorHost) -> None:
         super().__init__(host)
-        self.defaults: dict[str, Any] = {
-            "duration": "1h",
-            "outcome": "completed",
-            "failure_reason": DEFAULT_FAILURE,
-            "blank_share": 0.0,
-            "stop_duration": "5m",
-        }
-        self.next_runs: deque[dict[str, Any]] = deque()
+        self.settings = RunSettings(
+            self.name,
+            {
+                "duration": "1h",
+                "outcome": "completed",
+                "failure_reason": DEFAULT_FAILURE,
+                "blank_share": 0.0,
+                "stop_duration": "5m",
+            },
+            _check,
+        )
         self._planned: dict[str, dict[str, Any]] = {}
         self._runs: dict[str, LabelingRun] = {}
         self._lock = threading.Lock()
 
     def configure(self, settings: dict[str, Any]) -> None:
-        if not isinstance(settings, dict):
-            raise ValueError("ground_truth: settings are a mapping")
-        settings = dict(settings)
-        overrides = settings.pop("next", None) or []
-        if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
-            raise ValueError("ground_truth: next is a list of settings")
-        for override in overrides:
-            _check(override)
-        _check(settings)
-        self.next_runs.extend(dict(o) for o in overrides)
-        self.defaults.update(settings)
+        self.settings.configure(settings)
 
     def plan(self, job_name: str, settings: dict[str, Any]) -> None:
         """Settings for the job of that name only, used when it is created."""
@@ -214,11 +188,7 @@ class GroundTruthSimulator(Simulator):
             self._stopped(name)
             return
         with self._lock:
-            settings = dict(self.defaults)
-            if name in self._planned:
-                settings.update(self._planned.pop(name))
-            elif self.next_runs:
-                settings.update(self.next_runs.popleft())
+            settings = self.settings.for_next_run(self._planned.pop(name, None))
             run = LabelingRun(
                 name=name,
                 arn=str(call.result["LabelingJobArn"]),

@@ -46,7 +46,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +55,7 @@ from aiops.units import duration_seconds
 from aiops_local.patches import sagemaker_endpoints
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
+from aiops_local.simulators.settings import RunSettings, check_known
 
 _SETTINGS = ("provision", "activate", "fail")
 DEPLOYMENT_CHANGE = "SageMaker Endpoint Deployment State Change"
@@ -194,31 +194,19 @@ class SageMakerEndpointSimulator(Simulator):
 
     def __init__(self, host: SimulatorHost) -> None:
         super().__init__(host)
-        self.defaults: dict[str, Any] = {"provision": "5m", "activate": "0s", "fail": None}
-        self.next_runs: deque[dict[str, Any]] = deque()
+        self.settings = RunSettings(
+            self.name, {"provision": "5m", "activate": "0s", "fail": None}, self._check
+        )
         self._deployments: list[Deployment] = []
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ settings
     def configure(self, settings: dict[str, Any]) -> None:
-        settings = dict(settings)
-        overrides = settings.pop("next", None) or []
-        if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
-            raise ValueError("sagemaker_endpoint: next is a list of settings")
-        for override in overrides:
-            self._check(override)
-        self._check(settings)
-        self.next_runs.extend(dict(o) for o in overrides)
-        self.defaults.update(settings)
+        self.settings.configure(settings)
 
     @staticmethod
     def _check(settings: dict[str, Any]) -> None:
-        unknown = set(settings) - set(_SETTINGS)
-        if unknown:
-            raise ValueError(
-                f"sagemaker_endpoint: unknown settings {sorted(unknown)}; "
-                f"known: {', '.join(_SETTINGS)}, next"
-            )
+        check_known("sagemaker_endpoint", settings, _SETTINGS)
         for key in ("provision", "activate"):
             if key in settings and duration_seconds(settings[key]) < 0:
                 raise ValueError(f"sagemaker_endpoint: {key} must not be negative")
@@ -248,10 +236,7 @@ class SageMakerEndpointSimulator(Simulator):
             endpoint = sagemaker_endpoints.find_endpoint(self.host.account, self.host.region, name)
         except KeyError:
             return  # deleted meanwhile
-        settings = dict(self.defaults)
-        with self._lock:
-            if self.next_runs:
-                settings.update(self.next_runs.popleft())
+        settings = self.settings.for_next_run()
         if call.operation == "CreateEndpoint":
             self._start_create(endpoint, settings)
         else:

@@ -12,13 +12,26 @@ concurrent deliveries settle on one outcome.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiops.adapters.aws import error_code
 from aiops.adapters.dynamodb import Table, to_item, to_values
-from aiops.deploy.model import ClaimOutcome, Deployed, Deployment, DeploymentRequest, KnownGood
+from aiops.deploy.model import (
+    ClaimOutcome,
+    Deployed,
+    Deployment,
+    DeploymentRequest,
+    KnownGood,
+    Served,
+    ServedGood,
+    ServingChange,
+)
 
 _ATTEMPTS = 10
+# An endpoint's records, or a Bedrock model's (aiops.adapters.bedrock_serving).
+_Current = TypeVar("_Current", Deployed, Served)
+_Good = TypeVar("_Good", KnownGood, ServedGood)
+_Flight = TypeVar("_Flight", Deployment, ServingChange)
 
 
 class DeployStateChanged(RuntimeError):
@@ -29,19 +42,24 @@ def _conditional_failed(exc: Exception) -> bool:
     return error_code(exc) in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
-class DynamoDeployStore:
-    # The lock's target: an endpoint; `BEDROCK#` (aiops.adapters.bedrock_serving) keys the same
-    # lock by a Bedrock model's name.
-    prefix = "ENDPOINT#"
+class ControlHistory(Generic[_Current, _Good, _Flight]):
+    """A target's history in the control table, beside its lock: what serves it (`current_sk`,
+    attribute `current_attr`), every version promoted (`GOOD#<version>`, revoked when rolled
+    back) and the change in flight (`FLIGHT`, attribute `flight_attr`)."""
 
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table = Table(table_name, client)
+    table: Table
+    current_sk: str
+    current_attr: str
+    current_type: type[_Current]
+    good_type: type[_Good]
+    flight_attr: str
+    flight_type: type[_Flight]
 
-    def _key(self, endpoint: str, sk: str) -> dict[str, str]:
-        return {"pk": f"{self.prefix}{endpoint}", "sk": sk}
+    def _key(self, target: str, sk: str) -> dict[str, str]:
+        raise NotImplementedError
 
-    def _get(self, endpoint: str, sk: str) -> dict[str, Any]:
-        return self.table.get(self._key(endpoint, sk))
+    def _get(self, target: str, sk: str) -> dict[str, Any]:
+        return self.table.get(self._key(target, sk))
 
     def _put_if(self, item: dict[str, Any], rev: int | None) -> bool:
         """Put `item` if its stored revision is still `rev` (None: absent)."""
@@ -60,6 +78,151 @@ class DynamoDeployStore:
                 return False
             raise
         return True
+
+    def _current(self, target: str) -> _Current | None:
+        return self._current_of(self._get(target, self.current_sk))
+
+    def known_goods(self, target: str) -> list[_Good]:
+        items = self.table.query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :good)",
+            ExpressionAttributeValues=to_values(
+                {":pk": self._key(target, "")["pk"], ":good": "GOOD#"}
+            ),
+        )
+        goods = [self.good_type.model_validate(i["good"]) for i in items]
+        return sorted(goods, key=lambda g: (g.promoted_at, g.version), reverse=True)
+
+    def _begin(self, target: str, flight: _Flight) -> None:
+        self.table.client.put_item(
+            TableName=self.table.name,
+            Item=to_item(
+                {**self._key(target, "FLIGHT"), self.flight_attr: flight.model_dump(mode="json")}
+            ),
+        )
+
+    def in_flight(self, target: str) -> _Flight | None:
+        data = self._get(target, "FLIGHT").get(self.flight_attr)
+        return self.flight_type.model_validate(data) if data else None
+
+    def end(self, target: str, deployment_id: str) -> None:
+        flight = self.in_flight(target)
+        if flight is not None and flight.request.deployment_id == deployment_id:
+            self.table.client.delete_item(
+                TableName=self.table.name, Key=to_item(self._key(target, "FLIGHT"))
+            )
+
+    def _promote(self, target: str, current: _Current, good: _Good) -> None:
+        stored = self._get(target, self.current_sk)
+        self.table.client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self.table.name, "Item": to_item(item)}}
+                for item in (
+                    {
+                        **self._key(target, self.current_sk),
+                        self.current_attr: current.model_dump(mode="json"),
+                        "rev": int(stored.get("rev", 0)) + 1,
+                    },
+                    {
+                        **self._key(target, f"GOOD#{good.version:010d}"),
+                        "good": good.model_dump(mode="json"),
+                    },
+                )
+            ]
+        )
+
+    def _roll_back(
+        self,
+        target: str,
+        current: _Current | None,
+        to: _Current,
+        revoke_version: int,
+        reason: str,
+    ) -> bool:
+        """Serve `to` instead of `current` if `current` still serves (a revision check), and
+        revoke `revoke_version` as a known good, in one transaction."""
+        item = self._get(target, self.current_sk)
+        if self._current_of(item) != current:
+            return False
+        rev = int(item.get("rev", 0))
+        writes: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table.name,
+                    "Item": to_item(
+                        {
+                            **self._key(target, self.current_sk),
+                            self.current_attr: to.model_dump(mode="json"),
+                            "rev": rev + 1,
+                        }
+                    ),
+                    "ConditionExpression": "rev = :rev",
+                    "ExpressionAttributeValues": to_values({":rev": rev}),
+                }
+            }
+        ]
+        good = self._get(target, f"GOOD#{revoke_version:010d}")
+        if good.get("good"):
+            revoked = self.good_type.model_validate(good["good"]).model_copy(
+                update={"revoked": reason[:500]}
+            )
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self.table.name,
+                        "Item": to_item(
+                            {
+                                **self._key(target, f"GOOD#{revoke_version:010d}"),
+                                "good": revoked.model_dump(mode="json"),
+                            }
+                        ),
+                    }
+                }
+            )
+        try:
+            self.table.client.transact_write_items(TransactItems=writes)
+        except Exception as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def applied(self, target: str, version: int) -> None:
+        """The rollback to `version` went out: what serves is no longer only recorded."""
+        item = self._get(target, self.current_sk)
+        current = self._current_of(item)
+        if current is None or current.version != version or current.applied:
+            return
+        self._put_if(
+            {
+                **self._key(target, self.current_sk),
+                self.current_attr: current.model_copy(update={"applied": True}).model_dump(
+                    mode="json"
+                ),
+            },
+            int(item["rev"]),
+        )
+
+    def _current_of(self, item: dict[str, Any]) -> _Current | None:
+        data = item.get(self.current_attr)
+        return self.current_type.model_validate(data) if data else None
+
+
+class DynamoDeployStore(ControlHistory[Deployed, KnownGood, Deployment]):
+    # The lock's target: an endpoint; `BEDROCK#` (aiops.adapters.bedrock_serving) keys the same
+    # lock by a Bedrock model's name.
+    prefix = "ENDPOINT#"
+    current_sk = "DEPLOYED"
+    current_attr = "deployed"
+    current_type = Deployed
+    good_type = KnownGood
+    flight_attr = "deployment"
+    flight_type = Deployment
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table = Table(table_name, client)
+
+    def _key(self, endpoint: str, sk: str) -> dict[str, str]:
+        return {"pk": f"{self.prefix}{endpoint}", "sk": sk}
 
     # ------------------------------------------------------------------ the lock
     def claim(self, request: DeploymentRequest, now: datetime, lease: timedelta) -> ClaimOutcome:
@@ -145,136 +308,18 @@ class DynamoDeployStore:
 
     # ------------------------------------------------------------------ history
     def deployed(self, endpoint: str) -> Deployed | None:
-        item = self._get(endpoint, "DEPLOYED")
-        return Deployed.model_validate(item["deployed"]) if item.get("deployed") else None
-
-    def known_goods(self, endpoint: str) -> list[KnownGood]:
-        items = self.table.query_all(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :good)",
-            ExpressionAttributeValues=to_values(
-                {":pk": self._key(endpoint, "")["pk"], ":good": "GOOD#"}
-            ),
-        )
-        goods = [KnownGood.model_validate(i["good"]) for i in items]
-        return sorted(goods, key=lambda g: (g.promoted_at, g.version), reverse=True)
+        return self._current(endpoint)
 
     def begin(self, deployment: Deployment) -> None:
-        self.table.client.put_item(
-            TableName=self.table.name,
-            Item=to_item(
-                {
-                    **self._key(deployment.request.endpoint, "FLIGHT"),
-                    "deployment": deployment.model_dump(mode="json"),
-                }
-            ),
-        )
-
-    def in_flight(self, endpoint: str) -> Deployment | None:
-        item = self._get(endpoint, "FLIGHT")
-        return Deployment.model_validate(item["deployment"]) if item.get("deployment") else None
-
-    def end(self, endpoint: str, deployment_id: str) -> None:
-        flight = self.in_flight(endpoint)
-        if flight is not None and flight.request.deployment_id == deployment_id:
-            self.table.client.delete_item(
-                TableName=self.table.name, Key=to_item(self._key(endpoint, "FLIGHT"))
-            )
+        self._begin(deployment.request.endpoint, deployment)
 
     def promote(self, deployed: Deployed, good: KnownGood) -> None:
-        endpoint = deployed.endpoint
-        current = self._get(endpoint, "DEPLOYED")
-        self.table.client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": self.table.name,
-                        "Item": to_item(
-                            {
-                                **self._key(endpoint, "DEPLOYED"),
-                                "deployed": deployed.model_dump(mode="json"),
-                                "rev": int(current.get("rev", 0)) + 1,
-                            }
-                        ),
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self.table.name,
-                        "Item": to_item(
-                            {
-                                **self._key(endpoint, f"GOOD#{good.version:010d}"),
-                                "good": good.model_dump(mode="json"),
-                            }
-                        ),
-                    }
-                },
-            ]
-        )
+        self._promote(deployed.endpoint, deployed, good)
 
     def roll_back(
         self, current: Deployed | None, to: Deployed, revoke_version: int, reason: str
     ) -> bool:
-        endpoint = to.endpoint
-        item = self._get(endpoint, "DEPLOYED")
-        stored = Deployed.model_validate(item["deployed"]) if item.get("deployed") else None
-        if stored != current:
-            return False
-        good = self._get(endpoint, f"GOOD#{revoke_version:010d}")
-        writes: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table.name,
-                    "Item": to_item(
-                        {
-                            **self._key(endpoint, "DEPLOYED"),
-                            "deployed": to.model_dump(mode="json"),
-                            "rev": int(item.get("rev", 0)) + 1,
-                        }
-                    ),
-                    "ConditionExpression": "rev = :rev",
-                    "ExpressionAttributeValues": to_values({":rev": int(item.get("rev", 0))}),
-                }
-            }
-        ]
-        if good.get("good"):
-            revoked = KnownGood.model_validate(good["good"]).model_copy(
-                update={"revoked": reason[:500]}
-            )
-            writes.append(
-                {
-                    "Put": {
-                        "TableName": self.table.name,
-                        "Item": to_item(
-                            {
-                                **self._key(endpoint, f"GOOD#{revoke_version:010d}"),
-                                "good": revoked.model_dump(mode="json"),
-                            }
-                        ),
-                    }
-                }
-            )
-        try:
-            self.table.client.transact_write_items(TransactItems=writes)
-        except Exception as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
-
-    def applied(self, endpoint: str, version: int) -> None:
-        item = self._get(endpoint, "DEPLOYED")
-        if not item.get("deployed"):
-            return
-        deployed = Deployed.model_validate(item["deployed"])
-        if deployed.version != version or deployed.applied:
-            return
-        self._put_if(
-            {
-                **self._key(endpoint, "DEPLOYED"),
-                "deployed": deployed.model_copy(update={"applied": True}).model_dump(mode="json"),
-            },
-            int(item["rev"]),
-        )
+        return self._roll_back(to.endpoint, current, to, revoke_version, reason)
 
     def hold_rollbacks(self, endpoint: str, until: datetime, reason: str) -> None:
         self.table.client.put_item(

@@ -26,23 +26,32 @@ from pydantic import BaseModel, ConfigDict
 from aiops.deploy.dependencies import BedrockServing, DeployDependencies
 from aiops.deploy.model import (
     MARK_CUSTOM_MODEL,
-    MARK_DEPLOYED,
-    MARK_ROLLED_BACK,
     DeploymentRequest,
     PackageSpec,
     Served,
     ServedGood,
     ServingChange,
 )
+from aiops.deploy.rollback import (
+    Decider,
+    RollbackDecision,
+    rollback_pending,
+    rollback_target,
+    rolled_back_already,
+)
+from aiops.deploy.workflow import (
+    error_text,
+    hand_over,
+    record_deployed,
+    record_started,
+    take_turn,
+)
 from aiops.ledger import LedgerAction, record
 from aiops.policy import BedrockModelPolicy, Policy
 from aiops.units import format_duration
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from aiops.deploy.model import CustomModelDeploymentView
-    from aiops.deploy.rollback import RollbackDecision
 
 # How often the workflow reads a deployment that is being created or updated. AWS documents no
 # duration; creations take minutes. Fixed, not the policy's: the workflow's bound must not depend
@@ -57,7 +66,6 @@ MAX_POLLS = 90
 SERVING_LEASE = SERVING_TIMEOUT + timedelta(minutes=30)
 # Bedrock's rule for deployment names (CreateCustomModelDeployment's modelDeploymentName).
 DEPLOYMENT_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
-_ROLLBACKS = ("rollback", "manual_rollback")
 
 
 class ServingBusy(RuntimeError):
@@ -181,21 +189,10 @@ def start_serving(
         )
         _release(request, deps, now)
         return ServingStart(action="skipped", reason=reason)
-    claim = bedrock.locks.claim(request, now, SERVING_LEASE)
-    if claim.superseded is not None:
-        older = claim.superseded
-        reason = (
-            f"v{older.version} gave way to a newer approved version waiting already"
-            if older.deployment_id == request.deployment_id
-            else f"v{older.version} gave way to v{request.version}, approved later"
-        )
-        record(deps.ledger, older.model, now, LedgerAction.DEPLOY_SUPERSEDED, reason, _cause(older))
-    if not claim.acquired:
-        if not claim.queued:
-            return ServingStart(action="skipped", reason="a newer approved version waits already")
-        reason = f"v{request.version} waits for {claim.holder} to finish serving {request.model}"
-        record(deps.ledger, request.model, now, LedgerAction.DEPLOY_QUEUED, reason, _cause(request))
-        return ServingStart(action="queued", reason=reason)
+    waits_to = f"finish serving {request.model}"
+    turn = take_turn(bedrock.locks, request, now, SERVING_LEASE, deps.ledger, _cause, waits_to)
+    if turn is not None:
+        return ServingStart(action=turn[0], reason=turn[1])
     poll = int(POLL.total_seconds())
 
     flight = bedrock.history.in_flight(request.model)
@@ -278,14 +275,13 @@ def start_serving(
         bedrock.deployments.update(view.arn, model_arn)
         how = f"swapping {target}'s model {view.model_arn} for {model_arn}"
     bedrock.history.begin(change.model_copy(update={"requested_at": now}))
-    since = f" (replacing v{change.previous_version})" if change.previous_version else ""
-    reason = f"v{request.version} → {request.model}{since}: {how}"
-    record(
+    reason = record_started(
         deps.ledger,
-        request.model,
+        request,
         now,
-        LedgerAction.DEPLOY_STARTED,
-        reason,
+        request.model,
+        change.previous_version,
+        how,
         _cause(request, deployment=target, previous_model_arn=change.previous_model_arn),
     )
     return ServingStart(action="started", reason=reason, wait_seconds=poll)
@@ -332,17 +328,17 @@ def check_serving(
     flight = bedrock.history.in_flight(request.model)
     if flight is None or flight.request.deployment_id != request.deployment_id:
         if error is not None:
-            result = _failed(request, _error_text(error), deps, now)
+            result = _failed(request, error_text(error), deps, now)
         else:
             result = ServingCheck(outcome="done", reason="already finished")
         return _handover(request, deps, now, result, polls)
     if flight.requested_at is None:
         # Bedrock never accepted it: nothing changed.
         bedrock.history.end(request.model, request.deployment_id)
-        why = _error_text(error) if error is not None else "the start failed"
+        why = error_text(error) if error is not None else "the start failed"
         return _handover(request, deps, now, _failed(request, why, deps, now), polls)
     if error is not None:
-        why = f"{_error_text(error)}{_put_back(flight, bedrock, now)}"
+        why = f"{error_text(error)}{_put_back(flight, bedrock, now)}"
         bedrock.history.end(request.model, request.deployment_id)
         return _handover(request, deps, now, _failed(request, why, deps, now), polls)
     model_arn = str(flight.request.custom_model_arn)
@@ -445,22 +441,14 @@ def _promote(
         ),
     )
     where = describe_serving(change.serving, change.target)
-    deps.packages.mark(request.package_arn, {MARK_DEPLOYED: f"{where} since {now.isoformat()}"})
     arn = view_arn or change.deployment_arn
     was = f"; last known good was v{served.version}" if served is not None else ""
     reason = (
         f"v{request.version} serves {request.model} through {where}"
         f"{f' ({arn})' if arn else ''} and is its last known good{was}"
     )
-    record(
-        deps.ledger,
-        request.model,
-        now,
-        LedgerAction.DEPLOYED,
-        reason,
-        _cause(request, serving=change.serving, target=change.target, deployment_arn=arn),
-    )
-    deps.alerts.publish(f"[aiops] {request.model} v{request.version} deployed", reason)
+    cause = _cause(request, serving=change.serving, target=change.target, deployment_arn=arn)
+    record_deployed(deps, request, now, where, reason, cause)
     bedrock.history.end(request.model, request.deployment_id)
     return reason
 
@@ -479,30 +467,9 @@ def _failed(
     return ServingCheck(outcome="timed_out" if timed_out else "failed", reason=reason)
 
 
-def _error_text(error: dict[str, Any]) -> str:
-    cause = str(error.get("Cause") or "")[:500]
-    return f"{error.get('Error', 'error')}: {cause}" if cause else str(error.get("Error", "error"))
-
-
 def _release(request: DeploymentRequest, deps: DeployDependencies, now: datetime) -> str | None:
-    bedrock = _serving(deps)
-    following = bedrock.locks.release(request.endpoint, request.deployment_id, now, SERVING_LEASE)
-    if following is None:
-        return None
-    following = following.model_copy(update={"start": "handover"})
-    execution = deps.starter.start(following)
-    if execution is None:
-        return None  # a retried finish: started already, and recorded
-    record(
-        deps.ledger,
-        following.model,
-        now,
-        LedgerAction.DEPLOY_REQUESTED,
-        f"v{following.version} waited behind v{request.version} for {request.model}: "
-        "serving it now",
-        _cause(following),
-    )
-    return execution
+    waited = f"for {request.model}: serving it now"
+    return hand_over(_serving(deps).locks, request, now, SERVING_LEASE, deps, _cause, waited)
 
 
 def _handover(
@@ -532,30 +499,8 @@ def roll_back_serving(
     """Serve the last known good version before the current one (or `to_version`) again:
     UpdateCustomModelDeployment to its custom model, or the parameter rewritten. Recorded as a
     SageMaker rollback is; an alarm rolls back once per incident. Returns a RollbackDecision."""
-    from aiops.deploy.rollback import RollbackDecision  # the decision's one definition
-
     bedrock = _serving(deps)
-
-    def decide(
-        action: Literal["rolled_back", "skipped", "dry_run", "failed"],
-        reason: str,
-        ledger: LedgerAction | None,
-        current: Served | None = None,
-        target: ServedGood | Served | None = None,
-        alert: bool = False,
-    ) -> RollbackDecision:
-        if ledger is not None and not dry_run:
-            record(deps.ledger, model_name, now, ledger, reason, {**cause, "by": by})
-        if alert and not dry_run:
-            deps.alerts.publish(f"[aiops] {model_name}: rollback", reason)
-        return RollbackDecision(
-            model=model_name,
-            action=action,
-            reason=reason,
-            from_version=current.version if current else None,
-            to_version=target.version if target else None,
-        )
-
+    decide = Decider(model_name, deps, now, by, cause, dry_run, f"[aiops] {model_name}: rollback")
     current = bedrock.history.served(model_name)
     if current is None:
         return decide(
@@ -564,7 +509,7 @@ def roll_back_serving(
             LedgerAction.ROLLBACK_SKIPPED,
         )
     where = describe_serving(current.serving, current.target)
-    if current.how in _ROLLBACKS and not current.applied:
+    if rollback_pending(current):
         if to_version is not None and to_version != current.version:
             return decide(
                 "skipped",
@@ -581,7 +526,7 @@ def roll_back_serving(
                 None,
                 current,
             )
-        return _apply_rollback(current, bedrock, deps, now, decide, by)
+        return _apply_rollback(current, bedrock, decide)
     holder = bedrock.locks.holder(model_name, now)
     if holder is not None:
         return decide(
@@ -591,32 +536,13 @@ def roll_back_serving(
             LedgerAction.ROLLBACK_SKIPPED,
             current,
         )
-    if not manual and current.how in _ROLLBACKS:
-        return decide(
-            "skipped",
-            f"{by}: {model_name} was rolled back to v{current.version} already "
-            f"({current.since:%Y-%m-%d %H:%M} UTC, {current.cause.get('by', 'an earlier alarm')}); "
-            "not rolling back twice for one incident",
-            LedgerAction.ROLLBACK_SKIPPED,
-            current,
-        )
+    again = rolled_back_already(by, model_name, current, manual)
+    if again is not None:
+        return decide("skipped", again, LedgerAction.ROLLBACK_SKIPPED, current)
     goods = bedrock.history.known_goods(model_name)
-    target: ServedGood | None
-    if to_version is not None:
-        target = next((g for g in goods if g.version == to_version), None)
-        refusal = None
-        if to_version == current.version:
-            refusal = f"v{to_version} serves {model_name} already"
-        elif target is None:
-            refusal = f"v{to_version} never served {model_name} as a known good version"
-        elif target.revoked:
-            refusal = f"v{to_version} was rolled back itself ({target.revoked})"
-        if refusal is not None:
-            return decide("skipped", f"{by}: {refusal}", None, current)
-    else:
-        target = next(
-            (g for g in goods if g.revoked is None and g.version != current.version), None
-        )
+    target, refusal = rollback_target(goods, current.version, to_version, model_name)
+    if refusal is not None:
+        return decide("skipped", f"{by}: {refusal}", None, current)
     if target is None:
         return decide(
             "skipped",
@@ -627,17 +553,9 @@ def roll_back_serving(
             alert=True,
         )
     plan = f"{where}: v{current.version} → v{target.version} ({target.custom_model_arn})"
-    if dry_run or model.dry_run:
-        if model.dry_run and not dry_run:
-            record(
-                deps.ledger,
-                model_name,
-                now,
-                LedgerAction.ROLLBACK_SKIPPED,
-                f"{by}: dry run: would roll back {plan}",
-                {**cause, "by": by},
-            )
-        return decide("dry_run", f"would roll back {plan}", None, current, target)
+    would = decide.would(plan, model.dry_run, current, target)
+    if would is not None:
+        return would
     rolled = Served(
         model=model_name,
         version=target.version,
@@ -658,18 +576,12 @@ def roll_back_serving(
             LedgerAction.ROLLBACK_SKIPPED,
             current,
         )
-    return _apply_rollback(rolled, bedrock, deps, now, decide, by)
+    return _apply_rollback(rolled, bedrock, decide)
 
 
-def _apply_rollback(
-    rolled: Served,
-    bedrock: BedrockServing,
-    deps: DeployDependencies,
-    now: datetime,
-    decide: Callable[..., RollbackDecision],
-    by: str,
-) -> RollbackDecision:
+def _apply_rollback(rolled: Served, bedrock: BedrockServing, decide: Decider) -> RollbackDecision:
     """Send the recorded rollback (idempotent), mark the version it replaced, record it."""
+    by = decide.by
     where = describe_serving(rolled.serving, rolled.target)
     replaced = rolled.cause.get("from_version")
     if rolled.serving == "parameter":
@@ -694,12 +606,7 @@ def _apply_rollback(
                     "once it is Active (a retry, or `aiops rollback` again)"
                 )
             bedrock.deployments.update(view.arn, rolled.custom_model_arn)
-    goods = {g.version: g for g in bedrock.history.known_goods(rolled.model)}
-    if isinstance(replaced, int) and replaced in goods:
-        deps.packages.mark(
-            goods[replaced].package_arn,
-            {MARK_ROLLED_BACK: f"{now.isoformat()} after deployment: {by}"[:256]},
-        )
+    decide.mark_replaced(bedrock.history.known_goods(rolled.model), replaced)
     current = rolled.model_copy(update={"version": replaced}) if isinstance(replaced, int) else None
     decision = decide(
         "rolled_back",

@@ -4,21 +4,22 @@ model: its last known good custom model), on one of the model's rollback alarms 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from aiops.deploy.dependencies import DeployDependencies
-from aiops.deploy.model import MARK_ROLLED_BACK, Deployed, KnownGood
+from aiops.deploy.model import MARK_ROLLED_BACK, Deployed, KnownGood, Served, ServedGood
 from aiops.events import AlarmStateChange
 from aiops.ledger import LedgerAction, record
 from aiops.policy import BedrockModelPolicy, Policy
 
-_ROLLBACKS = ("rollback", "manual_rollback")
-# roll_back's way of ending: (action, reason, ledger action, from, to, alert) → the decision.
-_Decide = Callable[..., "RollbackDecision"]
+ROLLBACKS = ("rollback", "manual_rollback")
+# An endpoint's known goods, or a Bedrock model's.
+_Good = TypeVar("_Good", KnownGood, ServedGood)
 
 
 class RollbackDecision(BaseModel):
@@ -28,6 +29,111 @@ class RollbackDecision(BaseModel):
     reason: str
     from_version: int | None = None
     to_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Decider:
+    """How one rollback ends (an endpoint's or a Bedrock model's): the ledger entry unless a dry
+    run, the alert where asked, the decision returned."""
+
+    model: str
+    deps: DeployDependencies
+    now: datetime
+    by: str
+    cause: dict[str, Any]
+    dry_run: bool
+    alert_subject: str
+
+    def __call__(
+        self,
+        action: Literal["rolled_back", "skipped", "dry_run", "failed"],
+        reason: str,
+        ledger: LedgerAction | None,
+        current: Deployed | Served | None = None,
+        target: KnownGood | ServedGood | Served | None = None,
+        alert: bool = False,
+    ) -> RollbackDecision:
+        if ledger is not None and not self.dry_run:
+            record(self.deps.ledger, self.model, self.now, ledger, reason, self._cause)
+        if alert and not self.dry_run:
+            self.deps.alerts.publish(self.alert_subject, reason)
+        return RollbackDecision(
+            model=self.model,
+            action=action,
+            reason=reason,
+            from_version=current.version if current else None,
+            to_version=target.version if target else None,
+        )
+
+    @property
+    def _cause(self) -> dict[str, Any]:
+        return {**self.cause, "by": self.by}
+
+    def would(
+        self,
+        plan: str,
+        policy_dry_run: bool,
+        current: Deployed | Served,
+        target: KnownGood | ServedGood,
+    ) -> RollbackDecision | None:
+        """A dry run says the plan and changes nothing; the policy's (not the caller's) is
+        recorded as a skip. None: no dry run, roll back."""
+        if not (self.dry_run or policy_dry_run):
+            return None
+        if policy_dry_run and not self.dry_run:
+            record(
+                self.deps.ledger,
+                self.model,
+                self.now,
+                LedgerAction.ROLLBACK_SKIPPED,
+                f"{self.by}: dry run: would roll back {plan}",
+                self._cause,
+            )
+        return self("dry_run", f"would roll back {plan}", None, current, target)
+
+    def mark_replaced(self, goods: Sequence[KnownGood | ServedGood], replaced: object) -> None:
+        """The version a rollback replaced is marked rolled back in the registry: never
+        deployed again."""
+        by_version = {g.version: g for g in goods}
+        if isinstance(replaced, int) and replaced in by_version:
+            self.deps.packages.mark(
+                by_version[replaced].package_arn,
+                {MARK_ROLLED_BACK: f"{self.now.isoformat()} after deployment: {self.by}"[:256]},
+            )
+
+
+def rollback_pending(current: Deployed | Served | None) -> bool:
+    """A rollback is recorded whose swap is not confirmed yet (running it again completes it)."""
+    return current is not None and current.how in ROLLBACKS and not current.applied
+
+
+def rolled_back_already(by: str, what: str, current: Deployed | Served, manual: bool) -> str | None:
+    """Why an alarm does not roll `what` back again: it was rolled back for this incident."""
+    if manual or current.how not in ROLLBACKS:
+        return None
+    return (
+        f"{by}: {what} was rolled back to v{current.version} already "
+        f"({current.since:%Y-%m-%d %H:%M} UTC, {current.cause.get('by', 'an earlier alarm')}); "
+        "not rolling back twice for one incident"
+    )
+
+
+def rollback_target(
+    goods: list[_Good], serving: int, to_version: int | None, what: str
+) -> tuple[_Good | None, str | None]:
+    """The known good to go back to: `to_version`, or the newest not revoked other than the
+    version `serving`; or why `to_version` is refused."""
+    if to_version is None:
+        newest = next((g for g in goods if g.revoked is None and g.version != serving), None)
+        return newest, None
+    target = next((g for g in goods if g.version == to_version), None)
+    if to_version == serving:
+        return target, f"v{to_version} serves {what} already"
+    if target is None:
+        return None, f"v{to_version} never served {what} as a known good version"
+    if target.revoked:
+        return target, f"v{to_version} was rolled back itself ({target.revoked})"
+    return target, None
 
 
 def on_rollback_alarm(
@@ -67,7 +173,7 @@ def roll_back(
     Bedrock model's custom model is swapped back instead (`aiops.deploy.bedrock`)."""
     bedrock = policy.models.get(model_name)
     if isinstance(bedrock, BedrockModelPolicy):
-        # Imported here: bedrock.py returns this module's RollbackDecision.
+        # Imported here: bedrock.py builds on this module (RollbackDecision, Decider).
         from aiops.deploy.bedrock import roll_back_serving
 
         return roll_back_serving(
@@ -83,27 +189,9 @@ def roll_back(
         )
     model = policy.sagemaker_model(model_name)
     endpoint = model.deploy.endpoint
-
-    def decide(
-        action: Literal["rolled_back", "skipped", "dry_run", "failed"],
-        reason: str,
-        ledger: LedgerAction | None,
-        current: Deployed | None = None,
-        target: KnownGood | None = None,
-        alert: bool = False,
-    ) -> RollbackDecision:
-        if ledger is not None and not dry_run:
-            record(deps.ledger, model_name, now, ledger, reason, {**cause, "by": by})
-        if alert and not dry_run:
-            deps.alerts.publish(f"[aiops] {model_name}: rollback on {endpoint}", reason)
-        return RollbackDecision(
-            model=model_name,
-            action=action,
-            reason=reason,
-            from_version=current.version if current else None,
-            to_version=target.version if target else None,
-        )
-
+    decide = Decider(
+        model_name, deps, now, by, cause, dry_run, f"[aiops] {model_name}: rollback on {endpoint}"
+    )
     current = deps.history.deployed(endpoint)
     if current is None:
         return decide(
@@ -111,7 +199,7 @@ def roll_back(
             f"{by}: nothing the control plane deployed serves {endpoint}; no rollback",
             LedgerAction.ROLLBACK_SKIPPED,
         )
-    if current.how in _ROLLBACKS and not current.applied:
+    if rollback_pending(current):
         # A rollback recorded whose UpdateEndpoint did not go through: finish it first.
         if to_version is not None and to_version != current.version:
             return decide(
@@ -148,32 +236,13 @@ def roll_back(
             LedgerAction.ROLLBACK_SKIPPED,
             current,
         )
-    if not manual and current.how in _ROLLBACKS:
-        return decide(
-            "skipped",
-            f"{by}: {endpoint} was rolled back to v{current.version} already "
-            f"({current.since:%Y-%m-%d %H:%M} UTC, {current.cause.get('by', 'an earlier alarm')}); "
-            "not rolling back twice for one incident",
-            LedgerAction.ROLLBACK_SKIPPED,
-            current,
-        )
+    again = rolled_back_already(by, endpoint, current, manual)
+    if again is not None:
+        return decide("skipped", again, LedgerAction.ROLLBACK_SKIPPED, current)
     goods = deps.history.known_goods(endpoint)
-    target: KnownGood | None
-    if to_version is not None:
-        target = next((g for g in goods if g.version == to_version), None)
-        refusal = None
-        if to_version == current.version:
-            refusal = f"v{to_version} serves {endpoint} already"
-        elif target is None:
-            refusal = f"v{to_version} never served {endpoint} as a known good version"
-        elif target.revoked:
-            refusal = f"v{to_version} was rolled back itself ({target.revoked})"
-        if refusal is not None:
-            return decide("skipped", f"{by}: {refusal}", None, current)
-    else:
-        target = next(
-            (g for g in goods if g.revoked is None and g.version != current.version), None
-        )
+    target, refusal = rollback_target(goods, current.version, to_version, endpoint)
+    if refusal is not None:
+        return decide("skipped", f"{by}: {refusal}", None, current)
     if target is None:
         return decide(
             "skipped",
@@ -197,17 +266,9 @@ def roll_back(
         f"{endpoint}: v{current.version} → v{target.version} (EndpointConfig "
         f"{target.endpoint_config}, all at once)"
     )
-    if dry_run or model.dry_run:
-        if model.dry_run and not dry_run:
-            record(
-                deps.ledger,
-                model_name,
-                now,
-                LedgerAction.ROLLBACK_SKIPPED,
-                f"{by}: dry run: would roll back {plan}",
-                {**cause, "by": by},
-            )
-        return decide("dry_run", f"would roll back {plan}", None, current, target)
+    would = decide.would(plan, model.dry_run, current, target)
+    if would is not None:
+        return would
     rolled = Deployed(
         model=model_name,
         endpoint=endpoint,
@@ -232,7 +293,7 @@ def roll_back(
 
 
 def _apply(
-    rolled: Deployed, deps: DeployDependencies, now: datetime, decide: _Decide, by: str
+    rolled: Deployed, deps: DeployDependencies, now: datetime, decide: Decider, by: str
 ) -> RollbackDecision:
     """Send the recorded rollback to SageMaker, mark the version it replaced, record it."""
     endpoint = rolled.endpoint
@@ -250,12 +311,7 @@ def _apply(
     # Idempotent: a retry whose update went through (serving or pending) sends none again.
     if rolled.endpoint_config not in (view.endpoint_config, view.pending_config):
         deps.endpoints.update(endpoint, rolled.endpoint_config, None)
-    goods = {g.version: g for g in deps.history.known_goods(endpoint)}
-    if isinstance(replaced, int) and replaced in goods:
-        deps.packages.mark(
-            goods[replaced].package_arn,
-            {MARK_ROLLED_BACK: f"{now.isoformat()} after deployment: {by}"[:256]},
-        )
+    decide.mark_replaced(deps.history.known_goods(endpoint), replaced)
     current = rolled.model_copy(update={"version": replaced}) if isinstance(replaced, int) else None
     target = KnownGood(
         version=rolled.version,
@@ -264,7 +320,7 @@ def _apply(
         model_name=rolled.model_name,
         promoted_at=now,
     )
-    decision: RollbackDecision = decide(
+    decision = decide(
         "rolled_back",
         f"{by}: rolled back {endpoint} from v{replaced} to v{rolled.version} "
         f"(EndpointConfig {rolled.endpoint_config}, all at once); v{replaced} is marked rolled "

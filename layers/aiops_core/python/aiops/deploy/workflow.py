@@ -8,6 +8,7 @@ endpoint event wakes it, and it reads the endpoint itself before it believes any
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
@@ -28,8 +29,9 @@ from aiops.deploy.model import (
     ShadowVariants,
     VariantStats,
 )
+from aiops.deploy.ports import DeployLocks
 from aiops.events import EndpointStateChange
-from aiops.ledger import LedgerAction, record
+from aiops.ledger import Ledger, LedgerAction, record
 from aiops.policy import Policy, SageMakerDeployPolicy, SageMakerModelPolicy, ShadowPolicy
 from aiops.runs.rendezvous import JobOutcome, TaskNoLongerWaiting, resume
 from aiops.units import format_duration
@@ -77,6 +79,103 @@ def _cause(request: DeploymentRequest, **more: Any) -> dict[str, Any]:
     }
 
 
+def take_turn(
+    locks: DeployLocks,
+    request: DeploymentRequest,
+    now: datetime,
+    lease: timedelta,
+    ledger: Ledger,
+    cause: Callable[[DeploymentRequest], dict[str, Any]],
+    waits_to: str,
+) -> tuple[Literal["skipped", "queued"], str] | None:
+    """Claim the lock (an endpoint's, or a Bedrock model's) for `request`: None when it holds it
+    now, else how the step ends and why. A request that lost its place is recorded superseded,
+    one that waits behind the holder (`waits_to` finish) queued."""
+    claim = locks.claim(request, now, lease)
+    if claim.superseded is not None:
+        older = claim.superseded
+        reason = (
+            f"v{older.version} gave way to a newer approved version waiting already"
+            if older.deployment_id == request.deployment_id
+            else f"v{older.version} gave way to v{request.version}, approved later"
+        )
+        record(ledger, older.model, now, LedgerAction.DEPLOY_SUPERSEDED, reason, cause(older))
+    if claim.acquired:
+        return None
+    if not claim.queued:
+        return "skipped", "a newer approved version waits already"
+    reason = f"v{request.version} waits for {claim.holder} to {waits_to}"
+    record(ledger, request.model, now, LedgerAction.DEPLOY_QUEUED, reason, cause(request))
+    return "queued", reason
+
+
+def hand_over(
+    locks: DeployLocks,
+    request: DeploymentRequest,
+    now: datetime,
+    lease: timedelta,
+    deps: DeployDependencies,
+    cause: Callable[[DeploymentRequest], dict[str, Any]],
+    waited: str,
+) -> str | None:
+    """Release `request`'s lock; the request that waited behind it (`waited` says where and
+    what it does now) inherits it and is started: its execution, recorded."""
+    following = locks.release(request.endpoint, request.deployment_id, now, lease)
+    if following is None:
+        return None
+    following = following.model_copy(update={"start": "handover"})
+    execution = deps.starter.start(following)
+    if execution is None:
+        return None  # a retried finish: started already, and recorded
+    record(
+        deps.ledger,
+        following.model,
+        now,
+        LedgerAction.DEPLOY_REQUESTED,
+        f"v{following.version} waited behind v{request.version} {waited}",
+        cause(following),
+    )
+    return execution
+
+
+def record_started(
+    ledger: Ledger,
+    request: DeploymentRequest,
+    now: datetime,
+    onto: str,
+    previous_version: int | None,
+    how: str,
+    cause: dict[str, Any],
+) -> str:
+    """The change was accepted (by SageMaker, or Bedrock): its `deploy_started` entry; the
+    reason, said."""
+    since = f" (replacing v{previous_version})" if previous_version else ""
+    reason = f"v{request.version} → {onto}{since}: {how}"
+    record(ledger, request.model, now, LedgerAction.DEPLOY_STARTED, reason, cause)
+    return reason
+
+
+def record_deployed(
+    deps: DeployDependencies,
+    request: DeploymentRequest,
+    now: datetime,
+    where: str,
+    reason: str,
+    cause: dict[str, Any],
+) -> None:
+    """The version serves (promoted already): the package marked deployed `where` since now,
+    the `deployed` entry and its alert."""
+    deps.packages.mark(request.package_arn, {MARK_DEPLOYED: f"{where} since {now.isoformat()}"})
+    record(deps.ledger, request.model, now, LedgerAction.DEPLOYED, reason, cause)
+    deps.alerts.publish(f"[aiops] {request.model} v{request.version} deployed", reason)
+
+
+def error_text(error: dict[str, Any]) -> str:
+    """A Catch's error ({Error, Cause}) in words, bounded."""
+    cause = str(error.get("Cause") or "")[:500]
+    return f"{error.get('Error', 'error')}: {cause}" if cause else str(error.get("Error", "error"))
+
+
 def start_deployment(
     request: DeploymentRequest,
     policy: Policy,
@@ -95,21 +194,10 @@ def start_deployment(
         _release(request, None, deps, now)  # a lock handed to it must not wait for its lease
         return StartResult(action="skipped", reason=reason)
     deploy = model.deploy
-    claim = deps.locks.claim(request, now, lease(deploy))
-    if claim.superseded is not None:
-        older = claim.superseded
-        reason = (
-            f"v{older.version} gave way to a newer approved version waiting already"
-            if older.deployment_id == request.deployment_id
-            else f"v{older.version} gave way to v{request.version}, approved later"
-        )
-        record(deps.ledger, older.model, now, LedgerAction.DEPLOY_SUPERSEDED, reason, _cause(older))
-    if not claim.acquired:
-        if not claim.queued:
-            return StartResult(action="skipped", reason="a newer approved version waits already")
-        reason = f"v{request.version} waits for {claim.holder} to finish on {request.endpoint}"
-        record(deps.ledger, request.model, now, LedgerAction.DEPLOY_QUEUED, reason, _cause(request))
-        return StartResult(action="queued", reason=reason)
+    waits_to = f"finish on {request.endpoint}"
+    turn = take_turn(deps.locks, request, now, lease(deploy), deps.ledger, _cause, waits_to)
+    if turn is not None:
+        return StartResult(action=turn[0], reason=turn[1])
     wait = int(outcome_wait(deploy).total_seconds())
 
     flight = deps.history.in_flight(request.endpoint)
@@ -178,14 +266,13 @@ def start_deployment(
         deps.endpoints.update(request.endpoint, name, deployment_config(deploy))
         how = describe_strategy(deploy)
     deps.history.begin(deployment.model_copy(update={"requested_at": now}))
-    since = f" (replacing v{deployment.previous_version})" if deployment.previous_version else ""
-    reason = f"v{request.version} → {request.endpoint}{since}: {how}"
-    record(
+    reason = record_started(
         deps.ledger,
-        request.model,
+        request,
         now,
-        LedgerAction.DEPLOY_STARTED,
-        reason,
+        request.endpoint,
+        deployment.previous_version,
+        how,
         _cause(request, endpoint_config=name, previous_config=deployment.previous_config),
     )
     return StartResult(action="started", reason=reason, wait_seconds=wait)
@@ -443,7 +530,7 @@ def finish_deployment(
     flight = deps.history.in_flight(request.endpoint)
     if flight is None or flight.request.deployment_id != request.deployment_id:
         if error is not None:
-            result = _failed(request, _error_text(error), deps, now)
+            result = _failed(request, error_text(error), deps, now)
         else:
             result = FinishResult(outcome="done", reason="already finished")
         return _handover(request, model.deploy if model else None, deps, now, result)
@@ -453,14 +540,14 @@ def finish_deployment(
         with contextlib.suppress(Exception):
             deps.shadows.stop(shadow_test_name(request))
         deps.history.end(request.endpoint, request.deployment_id)
-        why = _error_text(error) if error else "the shadow test could not be judged"
+        why = error_text(error) if error else "the shadow test could not be judged"
         result = _failed(request, f"shadow test: {why}", deps, now)
         return _handover(request, model.deploy if model else None, deps, now, result)
     view = deps.endpoints.describe(request.endpoint)
     if flight.requested_at is None:
         # SageMaker never accepted it: nothing changed on the endpoint.
         deps.history.end(request.endpoint, request.deployment_id)
-        result = _failed(request, _error_text(error) if error else "the start failed", deps, now)
+        result = _failed(request, error_text(error) if error else "the start failed", deps, now)
         return _handover(request, model.deploy if model else None, deps, now, result)
     if view is not None and not view.settled:
         waited = format_duration(now - flight.requested_at)
@@ -517,27 +604,15 @@ def _settle(
                 promoted_at=now,
             ),
         )
-        deps.packages.mark(
-            request.package_arn, {MARK_DEPLOYED: f"{endpoint} since {now.isoformat()}"}
-        )
         was = f"; last known good was v{previous.version}" if previous else ""
         reason = (
             f"v{request.version} serves {endpoint} ({flight.how}) and is its last known good"
             f"{was}{late_note}"
         )
-        record(
-            deps.ledger,
-            request.model,
-            now,
-            LedgerAction.DEPLOYED,
-            reason,
-            _cause(
-                request,
-                endpoint_config=flight.endpoint_config,
-                previous_config=flight.previous_config,
-            ),
+        cause = _cause(
+            request, endpoint_config=flight.endpoint_config, previous_config=flight.previous_config
         )
-        deps.alerts.publish(f"[aiops] {request.model} v{request.version} deployed", reason)
+        record_deployed(deps, request, now, endpoint, reason, cause)
         deps.history.end(endpoint, request.deployment_id)
         return FinishResult(outcome="promoted", reason=reason)
     if view is not None and view.status == "InService":
@@ -593,11 +668,6 @@ def _failed(
     return FinishResult(outcome="failed", reason=reason)
 
 
-def _error_text(error: dict[str, Any]) -> str:
-    cause = str(error.get("Cause") or "")[:500]
-    return f"{error.get('Error', 'error')}: {cause}" if cause else str(error.get("Error", "error"))
-
-
 def _release(
     request: DeploymentRequest,
     deploy: SageMakerDeployPolicy | None,
@@ -605,23 +675,8 @@ def _release(
     now: datetime,
 ) -> str | None:
     held = lease(deploy) if deploy is not None else HANDOVER_LEASE
-    following = deps.locks.release(request.endpoint, request.deployment_id, now, held)
-    if following is None:
-        return None
-    following = following.model_copy(update={"start": "handover"})
-    execution = deps.starter.start(following)
-    if execution is None:
-        return None  # a retried finish: started already, and recorded
-    record(
-        deps.ledger,
-        following.model,
-        now,
-        LedgerAction.DEPLOY_REQUESTED,
-        f"v{following.version} waited behind v{request.version} on {request.endpoint}: "
-        "deploying now",
-        _cause(following),
-    )
-    return execution
+    waited = f"on {request.endpoint}: deploying now"
+    return hand_over(deps.locks, request, now, held, deps, _cause, waited)
 
 
 def _handover(
