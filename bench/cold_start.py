@@ -44,6 +44,19 @@ LAMBDA_ENV = {
         "arn:aws:states:us-east-1:123456789012:stateMachine:aiops-dev-retrain"
     ),
     "POLICY_PARAMETER": "/aiops/dev/policy",
+    "APPROVALS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:aiops-dev-approvals",
+    "APPROVAL_PAGE_URL": "https://abc123.execute-api.us-east-1.amazonaws.com",
+    "DEPLOY_STATE_MACHINE_ARN": (
+        "arn:aws:states:us-east-1:123456789012:stateMachine:aiops-dev-deploy"
+    ),
+    "MODEL_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/aiops-dev-model",
+    "FINETUNE_STATE_MACHINE_ARN": (
+        "arn:aws:states:us-east-1:123456789012:stateMachine:aiops-dev-finetune"
+    ),
+    "LABELERS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:aiops-dev-labelers",
+    "BEDROCK_JOB_ROLE_ARN": "arn:aws:iam::123456789012:role/aiops-dev-bedrock-jobs",
+    "LABELED_BUCKET": "aiops-dev-labeled-123456789012-us-east-1",
+    "SERVING_PARAMETER_PREFIX": "/aiops/",
     "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/aiops-dev-dlq",
 }
 
