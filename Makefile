@@ -32,8 +32,9 @@ $(SAM_VENV)/.installed: requirements/sam.txt requirements/sam-constraints.txt
 demo: $(VENV)/.installed
 	$(BIN)/aiops local run --no-api scenarios/demo.yaml
 
+# Every core: the suite's workers are separate processes, each with its own offline cloud.
 test: $(VENV)/.installed browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # Headless Chromium and its driver for the browser tests (tests/e2e/browser), from Debian's
 # packages: installed once, quick when already there. Where they cannot be installed (no apt-get,

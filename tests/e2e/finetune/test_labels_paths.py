@@ -115,3 +115,18 @@ def test_quarantine_file_keeps_the_whole_upload_beside_its_report(tmp_path) -> N
         assert copy_body["Body"].read() == original
         # The good records still count
         assert "45 good record(s) of 50" in entries(cloud, "labels_counted")[0]["reason"]
+
+
+def test_a_labeling_job_event_naming_no_labeling_job_goes_to_the_dead_letter_queue() -> None:
+    with finetune_cloud() as cloud:
+        event = json.loads(
+            (ROOT / "events" / "ground_truth_labeling_job_completed.json").read_text()
+        )
+        event["resources"] = ["arn:aws:s3:::aiops-dev-labeled-123456789012-us-east-1"]
+        cloud.send_event(event)
+        cloud.run_until_quiet()
+
+        assert actions(cloud) == []
+        (letter,) = cloud.dead_letters("GroundTruthDeadLetterQueue")
+        reason = letter["MessageAttributes"]["ErrorMessage"]["StringValue"]
+        assert "no SageMaker labeling job ARN" in reason

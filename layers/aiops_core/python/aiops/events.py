@@ -12,6 +12,7 @@ are strict: `1e3` or `true` is not a size.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -24,6 +25,7 @@ from pydantic import (
     Field,
     StrictInt,
     ValidationError,
+    model_validator,
 )
 
 # --- what AWS allows -------------------------------------------------------------------------
@@ -304,6 +306,12 @@ class CustomizationJobStateChange(_Envelope):
     detail: CustomizationJobDetail
 
 
+# SageMaker's labeling job names: 1-63 letters, digits and hyphens.
+_LABELING_JOB = re.compile(
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:labeling-job/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+)
+
+
 class LabelingJobDetail(_AwsShape):
     status: Literal["Initializing", "InProgress", "Completed", "Failed", "Stopping", "Stopped"] = (
         Field(alias="LabelingJobStatus")
@@ -318,13 +326,18 @@ class LabelingJobStateChange(_Envelope):
         alias="detail-type"
     )
     detail: LabelingJobDetail
+    # The job, named by its ARN in `resources` (the detail holds only the status).
+    resources: list[Arn] = Field(min_length=1, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _names_a_labeling_job(self) -> LabelingJobStateChange:
+        if not any(_LABELING_JOB.fullmatch(arn) for arn in self.resources):
+            raise ValueError("resources: no SageMaker labeling job ARN")
+        return self
 
     @property
     def job_name(self) -> str:
-        for arn in self.resources:
-            if ":labeling-job/" in arn:
-                return arn.rsplit("/", 1)[-1]
-        raise ValueError("resources: no labeling job ARN")
+        return next(a for a in self.resources if _LABELING_JOB.fullmatch(a)).rsplit("/", 1)[-1]
 
 
 class DriftCheckDetail(_AwsShape):
