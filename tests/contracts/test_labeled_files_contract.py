@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from aiops.adapters.bedrock import S3LabeledFiles
 from aiops.runs.window import ObjectRef
+from aiops.storage import ObjectGone
 from tests.unit.fakes import MemoryLabeledFiles
 
 BUCKET = "aiops-dev-labeled-123456789012-us-east-1"
@@ -94,3 +95,15 @@ def test_json_documents_and_copies_keep_their_content(files):
         b"".join(port.chunks(ObjectRef(bucket=BUCKET, key="quarantine/b.jsonl", size=0)))
         == b"line\n"
     )
+
+
+def test_a_version_deleted_after_its_event_reads_as_gone(files):
+    port, upload = files
+    upload("labeled/c.jsonl", b"line\n")
+
+    with pytest.raises(ObjectGone):
+        list(
+            port.chunks(ObjectRef(bucket=BUCKET, key="labeled/c.jsonl", version_id="v999", size=5))
+        )
+    with pytest.raises(ObjectGone):
+        list(port.chunks(ObjectRef(bucket=BUCKET, key="labeled/never.jsonl", size=5)))

@@ -16,7 +16,7 @@ from aiops.drift.decisions import CooldownClaim
 from aiops.ledger import LedgerEntry
 from aiops.runs.requests import RunRequest
 from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
-from aiops.storage import ObjectUnreadable
+from aiops.storage import ObjectGone, ObjectUnreadable
 
 
 class MemoryWindows:
@@ -269,12 +269,14 @@ class MemoryLabeledFiles:
 
     def chunks(self, obj: ObjectRef) -> Iterator[bytes]:
         self.reads += 1
-        if obj.version_id and (obj.bucket, obj.key, obj.version_id) in self.versions:
+        if obj.version_id:
+            if (obj.bucket, obj.key, obj.version_id) not in self.versions:
+                raise ObjectGone(f"s3://{obj.bucket}/{obj.key}")
             body = self.versions[(obj.bucket, obj.key, obj.version_id)]
         elif (obj.bucket, obj.key) in self.objects:
             body = self.objects[(obj.bucket, obj.key)]
         else:
-            raise LookupError(f"s3://{obj.bucket}/{obj.key}: no such object")
+            raise ObjectGone(f"s3://{obj.bucket}/{obj.key}")
         # Small chunks, cut anywhere (inside lines and characters), like a network read.
         for start in range(0, len(body), self.chunk_bytes):
             yield body[start : start + self.chunk_bytes]

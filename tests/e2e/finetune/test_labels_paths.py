@@ -130,3 +130,26 @@ def test_a_labeling_job_event_naming_no_labeling_job_goes_to_the_dead_letter_que
         (letter,) = cloud.dead_letters("GroundTruthDeadLetterQueue")
         reason = letter["MessageAttributes"]["ErrorMessage"]["StringValue"]
         assert "no SageMaker labeling job ARN" in reason
+
+
+def test_a_counted_file_deleted_before_the_run_is_left_out_and_said_so() -> None:
+    with finetune_cloud() as cloud:
+        # Given two counted files, one of which a labeler then deletes (that version)
+        first = upload_labels(cloud, "a", 90, seed=1)
+        upload_labels(cloud, "b", 90, seed=2)
+        cloud.client("s3").delete_object(
+            Bucket=cloud.bucket("LabeledDataBucket"),
+            Key="labeled/support/a.jsonl",
+            VersionId=first["detail"]["object"]["version-id"],
+        )
+
+        # When a third file starts the run
+        upload_labels(cloud, "c", 30, seed=3)
+
+        # Then the run trains on what is still there and says what it left out
+        (written,) = entries(cloud, "dataset_written")
+        assert "1 file(s) deleted since they were counted left out" in written["reason"]
+        assert written["cause"]["gone"] == [
+            f"s3://{cloud.bucket('LabeledDataBucket')}/labeled/support/a.jsonl"
+        ]
+        assert "finetune_started" in actions(cloud)

@@ -125,3 +125,15 @@ def test_a_notice_that_fails_counts_nothing_and_the_retry_tells_and_counts_once(
     assert len(labelers.sent) == 1
     actions = [e.action for e in the.ledger.entries]  # type: ignore[attr-defined]
     assert actions.count("labels_quarantined") == 1 and actions.count("labels_counted") == 1
+
+
+def test_a_file_deleted_before_it_was_read_is_ignored_with_the_reason():
+    files = MemoryLabeledFiles()
+    the = deps(files)
+
+    decision = record_labeled_object(
+        created("labeled/support/gone.jsonl", 100, version="v7"), POLICY, the, NOW, owner="r1"
+    )
+
+    assert decision.action == "ignored" and "no longer exists" in decision.reason
+    assert the.ledger.entries == []  # type: ignore[attr-defined]

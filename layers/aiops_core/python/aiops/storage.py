@@ -17,6 +17,14 @@ class ObjectUnreadable(ValueError):
         super().__init__(f"{uri}: {reason}")
 
 
+class ObjectGone(LookupError):
+    """An object version that no longer exists (deleted after its event was sent)."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        super().__init__(f"{uri}: no longer exists")
+
+
 class ObjectReader(Protocol):
     def read(self, uri: str) -> str | None:
         """The object's text, or None when there is no such object (`ObjectUnreadable` when

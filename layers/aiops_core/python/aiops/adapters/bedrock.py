@@ -25,6 +25,7 @@ from aiops.finetune.model import (
 )
 from aiops.registry import Candidate
 from aiops.runs.window import ObjectRef
+from aiops.storage import ObjectGone
 
 # Read labeled files in chunks of this size: memory stays bounded whatever the file.
 CHUNK_BYTES = 1024 * 1024
@@ -58,7 +59,12 @@ class S3LabeledFiles(AwsAdapter):
         args: dict[str, Any] = {"Bucket": obj.bucket, "Key": obj.key}
         if obj.version_id:
             args["VersionId"] = obj.version_id
-        body = self.client.get_object(**args)["Body"]
+        try:
+            body = self.client.get_object(**args)["Body"]
+        except Exception as exc:
+            if error_code(exc) in ("NoSuchKey", "NoSuchVersion", "404"):
+                raise ObjectGone(f"s3://{obj.bucket}/{obj.key}") from exc
+            raise
         try:
             yield from body.iter_chunks(CHUNK_BYTES)
         finally:

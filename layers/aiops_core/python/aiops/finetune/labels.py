@@ -29,6 +29,7 @@ from aiops.policy import (
 from aiops.runs.ports import Alerts, RunStarter
 from aiops.runs.requests import run_for_window
 from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, WindowStore
+from aiops.storage import ObjectGone
 
 # Where quarantined records and reports go, in the labeled bucket: a control-plane prefix, so
 # no model's labels prefix can hold it and nothing we write there is ever counted.
@@ -114,7 +115,17 @@ def record_labeled_object(
         return LabelsDecision(
             action="duplicate", key=key, model=name, reason="object version already counted"
         )
-    report, rejected_uri = _validate_file(name, model, ref, deps.files)
+    try:
+        report, rejected_uri = _validate_file(name, model, ref, deps.files)
+    except ObjectGone:
+        # Deleted (or overwritten in an unversioned bucket) before it could be read: there is
+        # nothing to count or report; a later upload has its own event.
+        return LabelsDecision(
+            action="ignored",
+            key=key,
+            model=name,
+            reason="the object version no longer exists: deleted before it was read",
+        )
     report_uri = None
     if report.bad or report.file_problems:
         _, report_key = quarantine_keys(name, ref)

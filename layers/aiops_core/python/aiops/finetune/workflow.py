@@ -61,6 +61,7 @@ from aiops.runs.rendezvous import (
 )
 from aiops.runs.requests import RunRequest
 from aiops.runs.window import ObjectRef, WindowStore
+from aiops.storage import ObjectGone
 from aiops.units import format_duration
 
 # Of the good records not held out for evaluation, this share validates the job (Bedrock's
@@ -179,9 +180,16 @@ def prepare_dataset(
             else:
                 counts["over_limit"] += 1
 
+        gone: list[str] = []
         for obj in manifest.objects:
             before = dict(counts)
-            validate(flow.files.chunks(obj), spec, 1, on_record=route)
+            try:
+                validate(flow.files.chunks(obj), spec, 1, on_record=route)
+            except ObjectGone:
+                # Deleted since it was counted: its records are left out, and said so.
+                gone.append(f"s3://{obj.bucket}/{obj.key}")
+                per_object.append({**obj.model_dump(mode="json"), "gone": True})
+                continue
             per_object.append(
                 {
                     **obj.model_dump(mode="json"),
@@ -233,8 +241,14 @@ def prepare_dataset(
             f"; {dataset.over_limit} beyond {model.base_model}'s maximum left out"
             if dataset.over_limit
             else ""
-        ),
-        {"run_id": request.run_id, "manifest": manifest_uri, "windows": manifest.windows},
+        )
+        + (f"; {len(gone)} file(s) deleted since they were counted left out" if gone else ""),
+        {
+            "run_id": request.run_id,
+            "manifest": manifest_uri,
+            "windows": manifest.windows,
+            "gone": gone,
+        },
     )
     return dataset
 
