@@ -68,6 +68,13 @@ KINDS = {
     "base_model": "text",
     "prompt_field": "text",
     "answer_field": "text",
+    "quarantine": "choice",
+    "task_type": "choice",
+    "max_examples": "int",
+    "epochCount": "int",
+    "holdout_percent": "int",
+    "max_toxicity": "non-negative float",
+    "poll": "duration",
 }
 # Bad for a value of any kind (YAML text that fits in flow and block context alike).
 ANYWHERE = [

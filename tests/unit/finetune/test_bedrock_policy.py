@@ -54,6 +54,7 @@ def test_a_format_other_than_the_base_models_is_refused():
     [
         ("{epochCount: 50}", "epochCount: must be an integer between 1 and 5"),
         ("{epochCount: 2.5}", "epochCount: must be an integer between 1 and 5"),
+        ("{epochCount: 2.0}", "epochCount: must be an integer between 1 and 5"),
         ("{dropout: 0.1}", "dropout: not a hyper-parameter of amazon.nova-lite-v1:0"),
         ("{learningRate: .nan}", "learningRate"),
     ],

@@ -460,7 +460,24 @@ class EvaluationPolicy(_Strict):
 
 class FineTunePolicy(_Strict):
     # Named as Bedrock names them (epochCount, learningRate…); bounds per base model.
-    hyper_parameters: dict[str, FiniteFloat] = Field(default_factory=dict, max_length=20)
+    # Numbers as written: an integer stays one (epochCount: 2), so `2.0` for an integer
+    # parameter is an error, like `2.5`; the bounds are the base model's (checked below).
+    hyper_parameters: dict[str, int | float] = Field(default_factory=dict, max_length=20)
+
+    @field_validator("hyper_parameters", mode="before")
+    @classmethod
+    def _numbers(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            raise ValueError("must be a mapping of hyper-parameter names to numbers")
+        for name, number in value.items():
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,63}", name):
+                raise ValueError(f"{str(name)[:40]!r} is not a hyper-parameter name")
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ValueError(f"{name}: must be a number, not {str(number)[:40]!r}")
+            if isinstance(number, float) and not math.isfinite(number):
+                raise ValueError(f"{name}: must be a finite number")
+        return value
+
     evaluation: EvaluationPolicy = EvaluationPolicy()
 
 
@@ -539,7 +556,9 @@ class BedrockModelPolicy(_ModelBase):
                     f"fine_tune.hyper_parameters.{name}: not a hyper-parameter of "
                     f"{self.base_model} ({known})"
                 )
-            if not bounds.min <= value <= bounds.max or (bounds.integer and value != int(value)):
+            if not bounds.min <= value <= bounds.max or (
+                bounds.integer and not isinstance(value, int)
+            ):
                 kind = "an integer" if bounds.integer else "a number"
                 raise ValueError(
                     f"fine_tune.hyper_parameters.{name}: must be {kind} between {bounds.min:g} "
