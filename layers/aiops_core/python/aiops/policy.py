@@ -463,6 +463,7 @@ class FineTunePolicy(_Strict):
     # Numbers as written: an integer stays one (epochCount: 2), so `2.0` for an integer
     # parameter is an error, like `2.5`; the bounds are the base model's (checked below).
     hyper_parameters: dict[str, int | float] = Field(default_factory=dict, max_length=20)
+    evaluation: EvaluationPolicy = EvaluationPolicy()
 
     @field_validator("hyper_parameters", mode="before")
     @classmethod
@@ -478,16 +479,14 @@ class FineTunePolicy(_Strict):
                 raise ValueError(f"{name}: must be a finite number")
         return value
 
-    evaluation: EvaluationPolicy = EvaluationPolicy()
-
 
 # Time a run's lease keeps for the steps around its one wait (start, read, gate, release: each
 # up to ~2 minutes of Lambda retries and 7 attempts of 30 s). The wait for the pipeline ends this
 # much before the lease does, so a run never holds its lock after the lease.
 RUN_STEPS_MARGIN = timedelta(minutes=25)
 # A fine-tune's own steps around its waits: the dataset (up to 15 minutes) and the candidate's
-# answers to the held-out prompts (batches of a few minutes each, after the evaluation's
-# timeout at worst). Its job waits that much less again, and its evaluation's timeout and one
+# answers to the held-out prompts (a batch of a few minutes at a time). Its job waits that much
+# less again, and its evaluation's timeout and one
 # poll less, so a run never holds the lock past its lease.
 FINETUNE_STEPS_MARGIN = timedelta(minutes=30)
 # The least a fine-tune's job may be waited for: a shorter wait stops every job it starts.
