@@ -359,13 +359,7 @@ class BedrockCandidateStaging:
         return staged
 
     def remove(self, name: str) -> None:
-        try:
-            self._deployments.client.delete_custom_model_deployment(
-                customModelDeploymentIdentifier=name
-            )
-        except Exception as exc:
-            if error_code(exc) != "ResourceNotFoundException":
-                raise
+        self._deployments.delete(name)
 
 
 class BedrockAnswers(AwsAdapter):

@@ -50,6 +50,14 @@ class BedrockCustomModelDeployments(AwsAdapter):
         )
         return str(response["customModelDeploymentArn"])
 
+    def delete(self, identifier: str) -> None:
+        """Delete the deployment; one already gone is not an error."""
+        try:
+            self.client.delete_custom_model_deployment(customModelDeploymentIdentifier=identifier)
+        except Exception as exc:
+            if error_code(exc) not in _NOT_FOUND:
+                raise
+
     def update(self, identifier: str, model_arn: str) -> None:
         self.client.update_custom_model_deployment(
             customModelDeploymentIdentifier=identifier, modelArn=model_arn

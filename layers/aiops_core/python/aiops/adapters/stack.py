@@ -21,6 +21,7 @@ from aiops.settings import Settings
 
 if TYPE_CHECKING:
     from aiops.adapters.approval_store import DynamoApprovalStore
+    from aiops.adapters.bedrock import S3LabeledFiles
     from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
     from aiops.adapters.verdict_store import DynamoGateVerdicts
     from aiops.approval.stage import ApprovalDependencies, DecisionDependencies
@@ -283,7 +284,7 @@ class Stack:
         )
 
     @cached_property
-    def labeled_files(self) -> Any:
+    def labeled_files(self) -> S3LabeledFiles:
         from aiops.adapters.bedrock import S3LabeledFiles
 
         return S3LabeledFiles(self._client("s3"))

@@ -27,7 +27,7 @@ from aiops.policy import (
     Policy,
 )
 from aiops.runs.ports import Alerts, RunStarter
-from aiops.runs.requests import run_for_window
+from aiops.runs.starts import start_window_run
 from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, WindowStore
 from aiops.storage import ObjectGone
 
@@ -310,43 +310,20 @@ def start_labels_run(
     event_id: str | None = None,
 ) -> LabelsDecision:
     """The one fine-tune run a closed labels window starts (idempotent on its run id)."""
-    request = run_for_window(closed.model, closed.seq, kind, closed.reason, event_id)
-    cause: dict[str, Any] = {
-        "event_id": event_id,
-        "window": closed.window_id,
-        "objects": len(closed.objects),
-        "records": closed.records,
-        "run_id": request.run_id,
-    }
-    if model.dry_run:
-        record(
-            deps.ledger,
-            closed.model,
-            now,
-            LedgerAction.FINETUNE_DRY_RUN,
-            f"{closed.reason}; dry_run: nothing started",
-            cause,
-        )
-        deps.windows.mark_started(closed.model, closed.seq)
-        return LabelsDecision(
-            action="finetune_dry_run",
-            key="",
-            model=closed.model,
-            reason=closed.reason,
-            run_id=request.run_id,
-        )
-    execution = deps.runs.start(request)
-    deps.windows.mark_started(closed.model, closed.seq)
-    record(
+    request = start_window_run(
+        closed,
+        kind,
+        model.dry_run,
+        deps.runs,
+        deps.windows,
         deps.ledger,
-        closed.model,
         now,
         LedgerAction.FINETUNE_REQUESTED,
-        closed.reason,
-        {**cause, "execution": execution},
+        LedgerAction.FINETUNE_DRY_RUN,
+        event_id,
     )
     return LabelsDecision(
-        action="finetune_started",
+        action="finetune_dry_run" if model.dry_run else "finetune_started",
         key="",
         model=closed.model,
         reason=closed.reason,

@@ -32,6 +32,7 @@ from aiops.finetune.model import (
     EvaluationProgress,
     EvaluationRequest,
     JobResult,
+    StagedModel,
 )
 from aiops.finetune.ports import (
     CandidateAnswers,
@@ -539,10 +540,10 @@ def check_evaluation(
                 f"the candidate was not served and answered through {progress.deployment} "
                 f"within {format_duration(evaluation.timeout)}"
             )
-        waiting = _staged(request, job, progress, flow)
-        if waiting is not None:
-            return waiting
-        answered = _answer_batch(request, dataset, progress, model, flow)
+        staged = _staged(request, job, progress, flow)
+        if isinstance(staged, EvaluationProgress):
+            return staged
+        answered = _answer_batch(request, dataset, progress, staged.arn, model, flow)
         if answered < dataset.holdout_records:
             # More prompts to answer: the next batch at once (each look is bounded in time).
             return progress.model_copy(update={"answered": answered, "poll_seconds": 1})
@@ -601,14 +602,14 @@ def check_evaluation(
 
 def _staged(
     request: RunRequest, job: JobResult, progress: EvaluationProgress, flow: FineTuneWorkflow
-) -> EvaluationProgress | None:
-    """None when the evaluation deployment serves the candidate; else one step towards it (the
+) -> StagedModel | EvaluationProgress:
+    """The evaluation deployment when it serves the candidate; else one step towards it (the
     progress to keep): create it (absent), swap its model (idle, serving an earlier candidate),
     or remove it (failed: it is ours; the next look creates it anew, as a new request)."""
     name, candidate = progress.deployment, job.custom_model_arn
     staged = flow.staging.status(name)
     if staged is not None and staged.serves(candidate):
-        return None
+        return staged
     if staged is not None and staged.status == "Failed":
         flow.staging.remove(name)
         return progress.model_copy(update={"attempt": progress.attempt + 1})
@@ -641,6 +642,7 @@ def _answer_batch(
     request: RunRequest,
     dataset: Dataset,
     progress: EvaluationProgress,
+    deployment_arn: str,
     model: BedrockModelPolicy,
     flow: FineTuneWorkflow,
 ) -> int:
@@ -648,11 +650,8 @@ def _answer_batch(
     retried look rewrites the same part); returns how many prompts are answered now."""
     start = progress.answered
     prompts = list(islice(_holdout_prompts(dataset, flow), start, start + ANSWER_BATCH))
-    staged = flow.staging.status(progress.deployment)
-    if staged is None:
-        raise EvaluationFailed(f"deployment {progress.deployment} vanished while answering")
     answers = flow.answers.answer(
-        staged.arn, [p["prompt"] for p in prompts], model.fine_tune.evaluation.max_answer_tokens
+        deployment_arn, [p["prompt"] for p in prompts], model.fine_tune.evaluation.max_answer_tokens
     )
     with flow.files.writer(flow.artifacts_bucket, _part_key(request, start)) as out:
         for prompt, answer in zip(prompts, answers, strict=True):
@@ -840,8 +839,3 @@ def end_fine_tune(
             error = f"{error}; {cause['customization_job']}"
     follow_up = close_run(request, outcome, error, cause, flow.ending, model.run_timeout, now)
     return FineTuneEnded(run_id=request.run_id, outcome=outcome, follow_up_run_id=follow_up)
-
-
-def wait_seconds(model: BedrockModelPolicy) -> int:
-    """How long the workflow's wait for the job may last (the state's timeout)."""
-    return max(1, int(job_wait_budget(model).total_seconds()))

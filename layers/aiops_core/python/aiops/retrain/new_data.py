@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aiops.events import S3ObjectCreated
-from aiops.ledger import Ledger, LedgerAction, record
+from aiops.ledger import Ledger, LedgerAction
 from aiops.policy import CONTROL_PLANE_PREFIXES, Policy, SageMakerModelPolicy
 from aiops.runs.ports import RunStarter
-from aiops.runs.requests import run_for_window
+from aiops.runs.starts import start_window_run as start_closed_window
 from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, WindowStore
 
 
@@ -99,43 +99,20 @@ def start_window_run(
     event_id: str | None = None,
     key: str = "",
 ) -> NewDataDecision:
-    request = run_for_window(closed.model, closed.seq, kind, closed.reason, event_id)
-    cause: dict[str, Any] = {
-        "event_id": event_id,
-        "window": closed.window_id,
-        "objects": len(closed.objects),
-        "bytes": closed.bytes,
-        "run_id": request.run_id,
-    }
-    if model.dry_run:
-        record(
-            deps.ledger,
-            closed.model,
-            now,
-            LedgerAction.RETRAIN_DRY_RUN,
-            f"{closed.reason}; dry_run: nothing started",
-            cause,
-        )
-        deps.windows.mark_started(closed.model, closed.seq)
-        return NewDataDecision(
-            action="retrain_dry_run",
-            key=key,
-            model=closed.model,
-            reason=closed.reason,
-            run_id=request.run_id,
-        )
-    execution = deps.runs.start(request)
-    deps.windows.mark_started(closed.model, closed.seq)
-    record(
+    request = start_closed_window(
+        closed,
+        kind,
+        model.dry_run,
+        deps.runs,
+        deps.windows,
         deps.ledger,
-        closed.model,
         now,
         LedgerAction.RETRAIN_REQUESTED,
-        closed.reason,
-        {**cause, "execution": execution},
+        LedgerAction.RETRAIN_DRY_RUN,
+        event_id,
     )
     return NewDataDecision(
-        action="retrain_started",
+        action="retrain_dry_run" if model.dry_run else "retrain_started",
         key=key,
         model=closed.model,
         reason=closed.reason,

@@ -40,10 +40,14 @@ def execution_safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)
 
 
+# The triggers of a closed window: training data or labels, filled or aged.
+WindowKind = Literal["new_data", "window_age", "labeled_data", "labels_age"]
+
+
 def run_for_window(
     model: str,
     seq: int,
-    kind: Literal["new_data", "window_age", "labeled_data", "labels_age"],
+    kind: WindowKind,
     reason: str,
     event_id: str | None = None,
 ) -> RunRequest:
