@@ -306,3 +306,176 @@ class _MemorySink:
 
     def write(self, line: bytes) -> None:
         self.lines.append(line)
+
+
+# ------------------------------------------------------------------ cost capability, pauses
+
+from datetime import UTC  # noqa: E402 (imports of the appended section)
+
+from aiops.cost.model import EndpointState, VariantCapacity  # noqa: E402
+from aiops.pauses import Pause  # noqa: E402
+
+# As the adapters (aiops.adapters.pause_store) store them.
+MAX_CAUSE_BYTES = 32 * 1024
+
+
+def _json_map(value: dict[str, object], field: str) -> dict[str, object]:
+    try:
+        text = json.dumps(value, default=str, allow_nan=False, sort_keys=True)
+    except ValueError as exc:
+        raise ValueError(f"{field}: not storable as JSON ({exc})") from exc
+    if len(text.encode()) > MAX_CAUSE_BYTES:
+        raise ValueError(f"{field}: {len(text.encode())} bytes of JSON, at most {MAX_CAUSE_BYTES}")
+    loaded: dict[str, object] = json.loads(text)
+    return loaded
+
+
+def _utc(moment: datetime, field: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{field}: {moment.isoformat()} has no time zone")
+    return moment.astimezone(UTC)
+
+
+class MemoryPauses:
+    """PauseStore (aiops.pauses) as DynamoPauseStore keeps it: one pause a model, set unless one
+    still holds at the new one's start, times in UTC, the cause as it reads back from JSON."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[str, Pause] = {}
+
+    def get(self, model: str) -> Pause | None:
+        return self.pauses.get(model)
+
+    def pause(self, pause: Pause) -> bool:
+        stored = pause.model_copy(
+            update={
+                "since": _utc(pause.since, "pause.since"),
+                "until": _utc(pause.until, "pause.until") if pause.until else None,
+                "cause": _json_map(pause.cause, "pause.cause"),
+            }
+        )
+        current = self.pauses.get(pause.model)
+        if current is not None and (current.until is None or current.until > stored.since):
+            return False
+        self.pauses[pause.model] = stored
+        return True
+
+    def lift(self, model: str) -> Pause | None:
+        return self.pauses.pop(model, None)
+
+    def all(self) -> list[Pause]:
+        return [self.pauses[m] for m in sorted(self.pauses)]
+
+
+class MemorySavedCapacities:
+    """SavedCapacities (aiops.cost.ports): the first saved capacity of a variant is kept."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[tuple[str, str], tuple[VariantCapacity, dict[str, object]]]] = {}
+
+    def save(self, model: str, variants: list[VariantCapacity], cause: dict[str, object]) -> None:
+        stored = _json_map(cause, "cause")
+        for variant in variants:
+            self.items.setdefault(model, {}).setdefault(
+                (variant.endpoint, variant.variant), (variant, stored)
+            )
+
+    def saved(self, model: str) -> list[VariantCapacity]:
+        # The adapter's order: by endpoint, then variant.
+        return [v for _, (v, _) in sorted(self.items.get(model, {}).items())]
+
+    def forget(self, model: str, variants: list[VariantCapacity]) -> None:
+        for variant in variants:
+            self.items.get(model, {}).pop((variant.endpoint, variant.variant), None)
+
+
+class MemoryEndpointCapacity:
+    """EndpointCapacity (aiops.cost.ports) over seeded endpoint states: `set_capacity` is
+    recorded and applied (its bounds too when it has them, as the scalable target gets them)."""
+
+    def __init__(self, *endpoints: EndpointState) -> None:
+        self.endpoints: dict[str, EndpointState] = {e.endpoint: e for e in endpoints}
+        self.calls: list[VariantCapacity] = []
+
+    def state(self, endpoint: str) -> EndpointState | None:
+        return self.endpoints.get(endpoint)
+
+    def set_capacity(self, variant: VariantCapacity) -> None:
+        low, high = variant.scaling_min, variant.scaling_max
+        name = f"{variant.endpoint}/{variant.variant}"
+        if low is not None and high is not None:
+            if low > high:
+                raise ValueError(f"{name}: scaling_min {low} is above scaling_max {high}")
+            if not low <= variant.instances <= high:
+                raise ValueError(
+                    f"{name}: instances {variant.instances} is outside the scaling bounds "
+                    f"{low}-{high}"
+                )
+        state = self.endpoints.get(variant.endpoint)
+        if state is None:
+            raise LookupError(f"endpoint {variant.endpoint} does not exist")
+        if variant.variant not in {v.variant for v in state.variants}:
+            raise LookupError(f"endpoint {variant.endpoint} has no variant {variant.variant}")
+        self.calls.append(variant)
+        changes: dict[str, int | None] = {"instances": variant.instances}
+        if variant.scaled:
+            changes.update(scaling_min=low, scaling_max=high)
+        self.endpoints[variant.endpoint] = state.model_copy(
+            update={
+                "variants": [
+                    v.model_copy(update=changes) if v.variant == variant.variant else v
+                    for v in state.variants
+                ]
+            }
+        )
+
+
+class MemoryRunningJobs:
+    """RunningJobs (aiops.cost.ports) over seeded executions and jobs; stops are recorded and
+    turn what they stop `Stopping`, as SageMaker and Bedrock do."""
+
+    def __init__(self) -> None:
+        self.executions: dict[str, dict[str, str]] = {}
+        self.jobs: dict[str, tuple[str, str]] = {}
+        self.stopped: list[str] = []
+
+    def add_execution(self, pipeline: str, arn: str, status: str = "Executing") -> None:
+        self.executions.setdefault(pipeline, {})[arn] = status
+
+    def add_job(self, arn: str, model_tag: str, status: str = "InProgress") -> None:
+        self.jobs[arn] = (model_tag, status)
+
+    def pipeline_executions(self, pipeline: str) -> list[str]:
+        # Newest (last added) first, like the adapter's listing.
+        found = self.executions.get(pipeline, {})
+        return [arn for arn, status in reversed(found.items()) if status == "Executing"]
+
+    def stop_pipeline_execution(self, arn: str) -> bool:
+        for found in self.executions.values():
+            if found.get(arn) == "Executing":
+                found[arn] = "Stopping"
+                self.stopped.append(arn)
+                return True
+        return False
+
+    def customization_jobs(self, model: str) -> list[str]:
+        return [
+            arn
+            for arn, (tag, status) in self.jobs.items()
+            if tag == model and status == "InProgress"
+        ]
+
+    def stop_customization_job(self, arn: str) -> bool:
+        if arn in self.jobs and self.jobs[arn][1] == "InProgress":
+            self.jobs[arn] = (self.jobs[arn][0], "Stopping")
+            self.stopped.append(arn)
+            return True
+        return False
+
+
+class RecordingResumeNotices:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def resumed(self, model: str, by: str) -> None:
+        self.sent.append((model, by))

@@ -10,13 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
-from pydantic import BaseModel
 
 from aiops.policy import (
-    NOT_YET_ACTED_ON,
-    BedrockModelPolicy,
     PolicyError,
-    SageMakerModelPolicy,
     parse_policy,
 )
 from aiops_cli.main import main
@@ -439,30 +435,16 @@ def test_given_a_model_named_like_a_kind_when_a_field_is_bad_then_its_path_keeps
     assert "models.sagemaker.gate.floor" in problems(text)
 
 
-def test_given_fields_nothing_acts_on_yet_when_checked_then_each_is_warned_and_exit_0(capsys):
+def test_given_the_default_policy_when_checked_then_no_field_is_warned_as_not_acted_on(capsys):
+    # Every field is read by a capability now (the budget by cost remediation).
     status = main(["policy", "check", str(ROOT / "policies" / "default.yaml")])
 
     err = capsys.readouterr().err
     assert status == 0
-    for field in [
-        "models.churn.budget",
-        "models.support-assistant.budget",
-    ]:
-        assert f"warning: {field}: not acted on yet: " in err
-    # The deploy workflow's Bedrock branch serves through it.
-    assert "models.support-assistant.deploy.serving_parameter" not in err
-    for finetune_field in ("labels", "base_model"):  # the fine-tune capability reads them
-        assert f"models.support-assistant.{finetune_field}:" not in err
-    assert "deploy.endpoint" not in err  # read: it ties drift signals to the model
-    for deploy_field in ("strategy", "canary_percent", "bake", "rollback_alarms"):
-        assert f"models.churn.deploy.{deploy_field}" not in err  # the deploy workflow reads them
-    assert "gate.approvers" not in err and "gate.timeout" not in err  # approvals read them
+    assert "not acted on yet" not in err
 
 
-def test_given_a_minimal_policy_when_checked_then_only_the_fields_it_writes_are_warned(
-    tmp_path, capsys
-):
-    # Defaults are not named: only `budget.actions`, which no capability acts on yet.
+def test_given_a_budget_when_checked_then_it_is_not_warned_as_not_acted_on(tmp_path, capsys):
     text = """\
 models:
   churn:
@@ -472,32 +454,13 @@ models:
     package_group: churn
     gate: {metric: auc, human: false}
     deploy: {endpoint: churn-prod, strategy: all_at_once}
-    budget: {actions: [notify]}
+    budget: {actions: [notify, pause_triggers], spend_alarms: [churn-spend]}
 """
 
     status, _, err = check_file(tmp_path, capsys, text)
 
     assert status == 0
-    assert err.splitlines() == [
-        f"{tmp_path / 'policy.yaml'}: warning: models.churn.budget: "
-        f"not acted on yet: {NOT_YET_ACTED_ON['budget']}"
-    ]
-
-
-def test_every_field_not_acted_on_yet_is_a_field_of_some_model_policy():
-    kinds = [SageMakerModelPolicy, BedrockModelPolicy]
-
-    def exists(model: type[BaseModel], parts: list[str]) -> bool:
-        field = model.model_fields.get(parts[0])
-        if field is None:
-            return False
-        if len(parts) == 1:
-            return True
-        nested = field.annotation
-        return isinstance(nested, type) and exists(nested, parts[1:])
-
-    for path in NOT_YET_ACTED_ON:
-        assert any(exists(kind, path.split(".")) for kind in kinds), path
+    assert err == ""
 
 
 def test_given_a_valid_policy_when_published_then_the_advanced_parameter_holds_it(tmp_path, capsys):

@@ -75,6 +75,10 @@ KINDS = {
     "holdout_percent": "int",
     "max_toxicity": "non-negative float",
     "poll": "duration",
+    "spend_alarms": "text",
+    "usage_types": "usage type",
+    "pause_for": "duration",
+    "resume_on_ok": "bool",
 }
 # Bad for a value of any kind (YAML text that fits in flow and block context alike).
 ANYWHERE = [
@@ -114,6 +118,7 @@ BAD = {
     "name": ["'a b'", "-x-", "1:30", "true", "1"],
     "email": ["not-an-email", "a@b", "'a b@c.d'", "true", "1"],
     "text": ["true", "1", "0.5", "false"],
+    "usage type": ["true", "1", "'*'", "'**'", "'a b'", "'USE1;Host'", "'-x'"],
 }
 REQUIRED = [
     ("models",),

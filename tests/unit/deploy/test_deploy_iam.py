@@ -88,10 +88,11 @@ def test_only_the_model_execution_role_can_be_passed_and_only_to_sagemaker():
         }
 
 
-def test_only_the_deploy_functions_change_endpoints():
+def test_only_the_deploy_functions_and_cost_remediation_change_endpoints():
     changing = sorted(
         name
         for name, function in _functions().items()
         if any(_actions(s) & SAGEMAKER_WRITES for s in _statements(function))
     )
-    assert changing == ["RollbackAlarmFunction", "StartDeploymentFunction"]
+    # Cost remediation rolls back as the rollback alarm does, and scales to the minimum.
+    assert changing == ["CostSignalFunction", "RollbackAlarmFunction", "StartDeploymentFunction"]

@@ -25,6 +25,7 @@ from tests.unit.fakes import (
     MemoryClaims,
     MemoryCooldowns,
     MemoryLedger,
+    MemoryPauses,
     MemoryReports,
     MemoryWindows,
     RecordingAlerts,
@@ -96,6 +97,7 @@ class World:
         self.runs = RecordingRunStarter()
         self.alerts = RecordingAlerts()
         self.ledger = MemoryLedger()
+        self.pauses = MemoryPauses()
         self.uploads = 0
 
     def new_data(self, now: datetime = NOW) -> ObjectRef:
@@ -123,6 +125,7 @@ class World:
                 runs=self.runs,
                 alerts=self.alerts,
                 ledger=self.ledger,
+                pauses=self.pauses,
             ),
             now=now,
             owner="test",
@@ -449,3 +452,27 @@ def test_given_the_checks_own_event_delivered_three_times_then_it_acts_once():
 
     assert [d.action for d in decisions] == ["retrain", "duplicate", "duplicate"]
     assert len(world.runs.started) == 1
+
+
+def test_given_paused_triggers_when_drift_would_retrain_then_the_run_is_held_with_its_data():
+    from aiops.pauses import Pause
+
+    world = World()
+    world.pauses.pause(
+        Pause(model="churn", owner="spend alarm churn-spend", reason="spend", since=NOW)
+    )
+    world.reports.objects[REPORT] = report(
+        violation("total_day_minutes"), violation("state", "missing_column_check")
+    )
+
+    decision = world.deliver(monitor_event())
+
+    assert decision.action == "held"
+    assert "paused by spend alarm churn-spend" in decision.reason
+    assert world.runs.started == []
+    # The data is closed under the drift's reason, unstarted: the sweep after the pause starts it.
+    (held,) = world.windows.unstarted("churn")
+    assert "baseline_drift_check on total_day_minutes" in held.reason
+    (entry,) = world.ledger.entries
+    assert entry.action == "run_held" and entry.cause["windows"] == [held.window_id]
+    assert world.alerts.sent

@@ -17,6 +17,7 @@ from tests.unit.fakes import (
     MemoryClaims,
     MemoryLabeledFiles,
     MemoryLedger,
+    MemoryPauses,
     MemoryWindows,
     RecordingAlerts,
     RecordingRunStarter,
@@ -57,6 +58,7 @@ def deps(files: MemoryLabeledFiles, labelers: object | None = None) -> LabelsDep
         labelers=labelers or RecordingAlerts(),  # type: ignore[arg-type]
         claims=MemoryClaims(),
         ledger=MemoryLedger(),
+        pauses=MemoryPauses(),
     )
 
 
@@ -137,3 +139,29 @@ def test_a_file_deleted_before_it_was_read_is_ignored_with_the_reason():
 
     assert decision.action == "ignored" and "no longer exists" in decision.reason
     assert the.ledger.entries == []  # type: ignore[attr-defined]
+
+
+def test_given_paused_triggers_when_labels_reach_the_threshold_then_the_fine_tune_is_held():
+    from aiops.finetune.labels import sweep_labels
+    from aiops.pauses import Pause
+
+    files = MemoryLabeledFiles()
+    the = deps(files)
+    the.pauses.pause(
+        Pause(model="support-assistant", owner="spend alarm s", reason="tokens", since=NOW)
+    )
+    body = records(1200)
+    files.put(BUCKET, "labeled/support/big.jsonl", body, "v1")
+
+    decision = record_labeled_object(
+        created("labeled/support/big.jsonl", len(body)), POLICY, the, NOW, owner="r1"
+    )
+    paused_sweep = sweep_labels(POLICY, the, NOW, owner="sweep")
+    the.pauses.lift("support-assistant")
+    resumed_sweep = sweep_labels(POLICY, the, NOW, owner="sweep")
+
+    assert (decision.action, decision.good) == ("held", 1200)
+    assert "paused by spend alarm s" in decision.reason
+    assert paused_sweep.started == []
+    assert [d.action for d in resumed_sweep.started] == ["finetune_started"]
+    assert len(the.runs.started) == 1  # type: ignore[attr-defined]

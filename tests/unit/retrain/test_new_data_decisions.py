@@ -9,7 +9,7 @@ from aiops.events import S3ObjectCreated, parse_event
 from aiops.policy import parse_policy
 from aiops.retrain.new_data import NewDataDependencies, record_training_object, sweep_windows
 from tests.support.events import load_event
-from tests.unit.fakes import MemoryLedger, MemoryWindows, RecordingRunStarter
+from tests.unit.fakes import MemoryLedger, MemoryPauses, MemoryWindows, RecordingRunStarter
 
 ROOT = Path(__file__).resolve().parents[3]
 POLICY = parse_policy((ROOT / "policies" / "default.yaml").read_text())
@@ -31,7 +31,10 @@ class World:
         self.windows = MemoryWindows()
         self.runs = RecordingRunStarter()
         self.ledger = MemoryLedger()
-        self.deps = NewDataDependencies(windows=self.windows, runs=self.runs, ledger=self.ledger)
+        self.pauses = MemoryPauses()
+        self.deps = NewDataDependencies(
+            windows=self.windows, runs=self.runs, ledger=self.ledger, pauses=self.pauses
+        )
 
     def deliver(self, event: S3ObjectCreated, now: datetime = NOW):
         return record_training_object(event, POLICY, self.deps, now, owner="test")
@@ -137,3 +140,52 @@ def test_a_dry_run_model_records_the_decision_and_starts_nothing():
     assert decisions[-1].action == "retrain_dry_run"
     assert world.runs.started == []
     assert world.ledger.entries[-1].action == "retrain_dry_run"
+
+
+def pause(world: World, until: datetime | None = None) -> None:
+    from aiops.pauses import Pause
+
+    world.pauses.pause(
+        Pause(
+            model="churn", owner="cost anomaly a1", reason="endpoint spend", since=NOW, until=until
+        )
+    )
+
+
+def test_given_paused_triggers_when_the_window_fills_then_the_run_is_held_and_data_still_counts():
+    world = World()
+    pause(world)
+
+    decisions = [world.deliver(upload(n)) for n in range(1, 8)]
+
+    assert [d.action for d in decisions] == ["added"] * 4 + ["held"] * 3
+    assert "paused by cost anomaly a1" in decisions[-1].reason
+    assert world.runs.started == []
+    assert [e.action for e in world.ledger.entries] == ["run_held"] * 3
+    # Nothing closed: the window keeps every object for the run the resume starts.
+    assert world.windows.latest("churn") is None
+
+
+def test_given_paused_triggers_then_the_sweep_starts_nothing_and_once_lifted_starts_one_run():
+    world = World()
+    pause(world)
+    for n in range(1, 8):
+        world.deliver(upload(n))
+
+    while_paused = sweep_windows(POLICY, world.deps, NOW + timedelta(hours=7), owner="sweep")
+    world.pauses.lift("churn")
+    resumed = sweep_windows(POLICY, world.deps, NOW + timedelta(hours=7), owner="sweep")
+
+    assert while_paused.started == []
+    assert [d.action for d in resumed.started] == ["retrain_started"]
+    closed = world.windows.latest("churn")
+    assert closed is not None and len(closed.objects) == 7
+
+
+def test_given_a_pause_that_expired_then_the_window_starts_its_run():
+    world = World()
+    pause(world, until=NOW + timedelta(minutes=30))
+
+    decisions = [world.deliver(upload(n), now=NOW + timedelta(hours=1)) for n in range(1, 6)]
+
+    assert decisions[-1].action == "retrain_started"

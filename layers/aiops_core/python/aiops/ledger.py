@@ -79,6 +79,17 @@ class LedgerAction(StrEnum):
     DRIFT_REPORT_INVALID = "drift_report_invalid"
     DRIFT_IGNORED = "drift_ignored"
     DRIFT_DRY_RUN = "drift_dry_run"
+    # runs held while a model's triggers are paused (the data still counts)
+    RUN_HELD = "run_held"
+    # cost anomalies and spend alarms
+    COST_SIGNAL_UNATTRIBUTED = "cost_signal_unattributed"
+    COST_BELOW_THRESHOLD = "cost_below_threshold"
+    COST_ACTION_DONE = "cost_action_done"
+    COST_ACTION_SKIPPED = "cost_action_skipped"
+    COST_ACTION_FAILED = "cost_action_failed"
+    TRIGGERS_PAUSED = "triggers_paused"
+    TRIGGERS_RESUMED = "triggers_resumed"
+    CAPACITY_RESTORED = "capacity_restored"
 
 
 def is_drift(action: LedgerAction | str) -> bool:

@@ -375,12 +375,79 @@ class BedrockDeployPolicy(_Strict):
         return "parameter" if self.serving_parameter is not None else "custom_model_deployment"
 
 
-CostAction = Literal["notify", "pause_triggers", "scale_to_min", "stop_jobs"]
+CostAction = Literal["notify", "pause_triggers", "scale_to_min", "stop_jobs", "rollback"]
+MAX_PAUSE = timedelta(days=90)
+MAX_ROLLBACK_WITHIN = timedelta(days=14)
+# Cost Explorer usage types: letters, digits and a few separators ("USE1-NovaLite-output-tokens",
+# "USE1-Host:ml.m5.large"); `*` matches any run of characters.
+_USAGE_TYPE = re.compile(r"[A-Za-z0-9*][A-Za-z0-9*:._/()-]{0,199}")
+_MONITOR = re.compile(r"[^\x00-\x1f]{1,1024}")
 
 
 class BudgetPolicy(_Strict):
+    """What a cost anomaly or spend alarm attributed to the model does. Actions run in the
+    order notify, pause_triggers, stop_jobs, scale_to_min, rollback, only those listed."""
+
+    # An anomaly's impact (USD) on the model below this is recorded, nothing else.
     anomaly_min_usd: FiniteFloat = Field(default=0, ge=0, le=MAX_ANOMALY_USD)
     actions: list[CostAction] = Field(default_factory=lambda: list[CostAction](["notify"]))
+    # CloudWatch alarms on the model's own spend (token counts, invocations, instance hours).
+    spend_alarms: list[str] = Field(default_factory=list, max_length=50)
+    # Cost Explorer usage types that are the model's ("USE1-NovaLite-*-tokens"): a root cause
+    # with one of them is attributed to the model.
+    usage_types: list[str] = Field(default_factory=list, max_length=50)
+    # Anomaly monitors (name or ARN) that watch only this model, e.g. one on aiops:model.
+    monitors: list[str] = Field(default_factory=list, max_length=20)
+    # A pause lifts itself after this long (none: until `aiops resume`).
+    pause_for: Duration | None = None
+    # The spend alarm that paused or scaled the model, back to OK, resumes it.
+    resume_on_ok: bool = False
+    # `rollback` only when the serving version was deployed this long before the anomaly
+    # started, or after: an anomaly that predates the deployment is not the deployment's.
+    rollback_within: Duration = Field(default=timedelta(days=1))
+
+    @field_validator("actions")
+    @classmethod
+    def _actions_once(cls, value: list[CostAction]) -> list[CostAction]:
+        if len(set(value)) != len(value):
+            raise ValueError("an action is named more than once")
+        return value
+
+    @field_validator("spend_alarms")
+    @classmethod
+    def _alarm_names(cls, value: list[str]) -> list[str]:
+        return SageMakerDeployPolicy._alarm_names(value)
+
+    @field_validator("usage_types")
+    @classmethod
+    def _usage_types(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not _USAGE_TYPE.fullmatch(pattern) or pattern.strip("*") == "":
+                raise ValueError(
+                    f"{pattern[:60]!r} is not a usage type pattern (letters, digits, :._/()- "
+                    "and *, not only *)"
+                )
+        return value
+
+    @field_validator("monitors")
+    @classmethod
+    def _monitor_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _MONITOR.fullmatch(name):
+                raise ValueError(f"{name[:60]!r} is not a monitor name or ARN")
+        return value
+
+    @field_validator("pause_for")
+    @classmethod
+    def _pause_length(cls, value: timedelta | None) -> timedelta | None:
+        if value is None:
+            return value
+        return _between(value, (timedelta(minutes=5), ""), (MAX_PAUSE, ""))
+
+    @field_validator("rollback_within")
+    @classmethod
+    def _rollback_window(cls, value: timedelta) -> timedelta:
+        return _between(value, (timedelta(minutes=5), ""), (MAX_ROLLBACK_WITHIN, ""))
 
 
 RecordFormatName = Literal["bedrock-conversation-2024", "claude-messages", "prompt-completion"]
@@ -541,6 +608,11 @@ class BedrockModelPolicy(_ModelBase):
 
     @model_validator(mode="after")
     def _fits_the_base_model(self) -> BedrockModelPolicy:
+        if "scale_to_min" in self.budget.actions:
+            raise ValueError(
+                "budget.actions: scale_to_min scales an endpoint's instances; a Bedrock model "
+                "is served on demand and has none (use pause_triggers, stop_jobs or rollback)"
+            )
         spec = self.base_model_spec
         if self.labels.format is not None and self.labels.format != spec.format:
             raise ValueError(
@@ -639,6 +711,15 @@ class Policy(_Strict):
                         "an object must belong to one model"
                     )
             seen[prefix] = name
+        owners: dict[str, str] = {}
+        for name, model in models.items():
+            for thing in [*model.budget.spend_alarms, *model.budget.monitors]:
+                other = owners.setdefault(thing, name)
+                if other != name:
+                    raise ValueError(
+                        f"{name}: budget names {thing[:60]!r}, which {other}'s budget names too; "
+                        "a spend alarm or monitor belongs to one model"
+                    )
         endpoints: dict[str, str] = {}
         for name, model in models.items():
             if isinstance(model, SageMakerModelPolicy):
@@ -716,6 +797,15 @@ class Policy(_Strict):
     def bedrock_models_for_alarm(self, alarm: str) -> dict[str, BedrockModelPolicy]:
         """The Bedrock models that roll back on `alarm`."""
         return {n: m for n, m in self.bedrock_models().items() if alarm in m.deploy.rollback_alarms}
+
+    def model_for_spend_alarm(
+        self, alarm: str
+    ) -> tuple[str, SageMakerModelPolicy | BedrockModelPolicy] | None:
+        """The model whose budget names `alarm` as a spend alarm, if any (at most one)."""
+        for name, model in self.models.items():
+            if alarm in model.budget.spend_alarms:
+                return name, model
+        return None
 
     def model(self, name: str) -> SageMakerModelPolicy | BedrockModelPolicy:
         """Any model of the policy (both kinds have a package group, a gate, a run timeout)."""
@@ -988,9 +1078,7 @@ def parse_policy(text: str | bytes, source: str = "<policy>") -> Policy:
 # Declared so a policy can be written whole, but no handler reads them yet: a user who sets them
 # must not believe canaries or budgets are active. Each entry is a path under a model; the
 # capability that starts reading a field removes its entry.
-NOT_YET_ACTED_ON: dict[str, str] = {
-    "budget": "cost actions come with the budget capability; no anomaly pauses or scales anything",
-}
+NOT_YET_ACTED_ON: dict[str, str] = {}
 
 
 def inactive_fields(policy: Policy) -> list[FieldProblem]:

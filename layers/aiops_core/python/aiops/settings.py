@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https://")
     # The stack's ServingParameterPrefix: Bedrock serving parameters are written under it only.
     serving_parameter_prefix: str | None = Field(default=None, pattern=_PARAMETER_PREFIX)
+    # Where the control plane runs: cost root causes elsewhere are not its models'.
+    account_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    stack_region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
 
     def required(self, name: str) -> str:
         """A variable this function's adapters need (its capability's model requires it)."""
@@ -203,3 +206,12 @@ class GroundTruthSettings(Settings):
     idempotency_table: str = Field(min_length=3)
     labeled_bucket: str = Field(min_length=3)
     dead_letter_queue_url: str = Field(pattern=r"^https://")
+
+
+class CostSettings(DeployApprovedSettings):
+    """Cost signals: remediation may roll back (the deploy workflow's settings), and each signal
+    and action is claimed once (idempotency table)."""
+
+    account_id: str = Field(pattern=r"^\d{12}$")
+    stack_region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    serving_parameter_prefix: str = Field(pattern=_PARAMETER_PREFIX)

@@ -23,8 +23,11 @@ if TYPE_CHECKING:
     from aiops.adapters.approval_store import DynamoApprovalStore
     from aiops.adapters.bedrock import S3LabeledFiles
     from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
+    from aiops.adapters.pause_store import DynamoPauseStore
     from aiops.adapters.verdict_store import DynamoGateVerdicts
     from aiops.approval.stage import ApprovalDependencies, DecisionDependencies
+    from aiops.cost.attribution import Scope
+    from aiops.cost.remediation import CostDependencies, ResumeDependencies
     from aiops.deploy.dependencies import BedrockServing, DeployDependencies
     from aiops.drift.check import DriftCheckDependencies
     from aiops.drift.decisions import DriftDependencies, DriftReports
@@ -121,13 +124,74 @@ class Stack:
             runs=self.runs,
             alerts=self.alerts,
             ledger=self.ledger,
+            pauses=self.pauses,
         )
 
     @cached_property
     def new_data(self) -> NewDataDependencies:
         from aiops.retrain.new_data import NewDataDependencies
 
-        return NewDataDependencies(windows=self.windows, runs=self.runs, ledger=self.ledger)
+        return NewDataDependencies(
+            windows=self.windows, runs=self.runs, ledger=self.ledger, pauses=self.pauses
+        )
+
+    @cached_property
+    def pauses(self) -> DynamoPauseStore:
+        from aiops.adapters.pause_store import DynamoPauseStore
+
+        return DynamoPauseStore(self.settings.required("control_table"), self._client("dynamodb"))
+
+    @cached_property
+    def cost_scope(self) -> Scope:
+        from aiops.cost.attribution import Scope
+
+        return Scope(
+            region=self.settings.required("stack_region"),
+            account=self.settings.required("account_id"),
+        )
+
+    @cached_property
+    def resume(self) -> ResumeDependencies:
+        from aiops.adapters.cost import (
+            DynamoSavedCapacities,
+            EventBridgeResumeNotices,
+            SageMakerEndpointCapacity,
+        )
+        from aiops.cost.remediation import ResumeDependencies
+
+        return ResumeDependencies(
+            pauses=self.pauses,
+            endpoints=SageMakerEndpointCapacity(
+                self._client("sagemaker"), self._client("application-autoscaling")
+            ),
+            saved=DynamoSavedCapacities(
+                self.settings.required("control_table"), self._client("dynamodb")
+            ),
+            notices=EventBridgeResumeNotices(self._client("events")),
+            alerts=SnsAlerts(self.settings.required("alerts_topic_arn"), self._client("sns")),
+            ledger=self.ledger,
+        )
+
+    @cached_property
+    def cost(self) -> CostDependencies:
+        # Imported here: only the cost function pays for the cost modules at cold start.
+        from aiops.adapters.cost import CostRunningJobs
+        from aiops.adapters.cost_rollbacks import DeployRollbacks
+        from aiops.clock import now
+        from aiops.cost.remediation import CostDependencies
+
+        undo = self.resume
+        return CostDependencies(
+            signals=self.idempotency,
+            pauses=undo.pauses,
+            endpoints=undo.endpoints,
+            saved=undo.saved,
+            jobs=CostRunningJobs(self._client("sagemaker"), self._client("bedrock")),
+            rollbacks=DeployRollbacks(lambda: self.deploy, self.policy.load, now),
+            notices=undo.notices,
+            alerts=undo.alerts,
+            ledger=self.ledger,
+        )
 
     @cached_property
     def gate(self) -> GateDependencies:
@@ -275,6 +339,7 @@ class Stack:
             runs=self.runs,
             alerts=self.alerts,
             ledger=self.ledger,
+            pauses=self.pauses,
         )
 
     @cached_property
@@ -301,6 +366,7 @@ class Stack:
             labelers=SnsAlerts(self.settings.required("labelers_topic_arn"), self._client("sns")),
             claims=self.idempotency,
             ledger=self.ledger,
+            pauses=self.pauses,
         )
 
     @cached_property
@@ -342,6 +408,7 @@ class Stack:
             runs=self.finetune_runs,
             alerts=self.alerts,
             ledger=self.ledger,
+            pauses=self.pauses,
             artifacts_bucket=settings.required("artifacts_bucket"),
             job_role_arn=settings.required("bedrock_job_role_arn"),
         )

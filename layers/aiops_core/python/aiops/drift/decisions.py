@@ -19,6 +19,7 @@ from aiops.drift.violations import InvalidReport, Violation, parse_violations
 from aiops.events import AlarmStateChange, DriftCheckCompleted, ProcessingJobStateChange
 from aiops.idempotency import IdempotencyStore, once
 from aiops.ledger import Ledger, LedgerAction, LedgerEntry
+from aiops.pauses import PauseStore, active_pause
 from aiops.policy import DriftPolicy, Policy, SageMakerModelPolicy
 from aiops.runs.ports import Alerts, RunStarter
 from aiops.runs.requests import RunRequest, RunTrigger, execution_safe
@@ -304,7 +305,7 @@ class DriftCooldowns(Protocol):
 
 class DriftDecision(BaseModel):
     model_config = ConfigDict(frozen=True)
-    action: Literal["retrain", "alert_only", "ignored", "duplicate", "dry_run"]
+    action: Literal["retrain", "alert_only", "ignored", "duplicate", "dry_run", "held"]
     reason: str
     key: str
     model: str | None = None
@@ -377,6 +378,8 @@ class DriftDependencies:
     runs: RunStarter
     alerts: Alerts
     ledger: Ledger
+    # A model's paused triggers: drift is recorded and its data held, no run starts.
+    pauses: PauseStore
 
 
 def on_drift(
@@ -434,7 +437,7 @@ class _Decider:
 
     def _decide(
         self,
-        action: Literal["retrain", "alert_only", "ignored", "dry_run"],
+        action: Literal["retrain", "alert_only", "ignored", "dry_run", "held"],
         ledger_action: LedgerAction,
         reason: str,
         counted: list[Violation] | None = None,
@@ -536,6 +539,9 @@ class _Decider:
             return self._decide(
                 "dry_run", LedgerAction.DRIFT_DRY_RUN, f"{reason}; dry_run: nothing started"
             )
+        pause = active_pause(self.deps.pauses, self.name, self.now)
+        if pause is not None:
+            return self._hold(reason, summary, counted, pause.describe())
         run_id = drift_run_id(self.name, signal)
         claim = self.deps.cooldowns.claim(self.name, signal.key, run_id, self.now, drift.cooldown)
         if not claim.granted:
@@ -554,6 +560,37 @@ class _Decider:
             # Nothing started: the slot must not block the next signal for a whole cooldown.
             self.deps.cooldowns.release(self.name, run_id)
             raise
+
+    def _hold(
+        self, reason: str, summary: str, counted: list[Violation], paused: str
+    ) -> DriftDecision:
+        # The data the retrain would train on is closed into a window now, under the drift's
+        # reason, and left unstarted: the first sweep after the pause starts it. One held window
+        # is enough; data arriving later keeps counting in the open window.
+        held = self.deps.windows.unstarted(self.name)
+        if not held:
+            limits = WindowLimits.from_policy(self.model.data.window)
+            closed = self.deps.windows.close(
+                self.name, limits, self.now, self.owner, force_reason=reason
+            )
+            held = [closed] if closed is not None else []
+        if not held:
+            return self._decide(
+                "alert_only",
+                LedgerAction.DRIFT_ALERT_ONLY,
+                f"{summary}; no new training data to hold for a retrain ({paused})",
+                counted,
+                alert=True,
+            )
+        windows = [w.window_id for w in held]
+        return self._decide(
+            "held",
+            LedgerAction.RUN_HELD,
+            f"{reason}: a retrain would start; held: {paused}",
+            counted,
+            alert=True,
+            windows=windows,
+        )
 
     def _retrain(
         self, reason: str, summary: str, counted: list[Violation], run_id: str

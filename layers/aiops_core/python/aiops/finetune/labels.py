@@ -19,6 +19,7 @@ from aiops.finetune.ports import LabeledFiles, LineSink
 from aiops.finetune.validation import Problem, ReportBuilder, ValidationReport, validate
 from aiops.idempotency import IdempotencyStore, once
 from aiops.ledger import Ledger, LedgerAction, record
+from aiops.pauses import PauseStore, active_pause, hold_if_paused
 from aiops.policy import (
     CONTROL_PLANE_PREFIXES,
     MAX_WINDOW_BYTES,
@@ -48,12 +49,20 @@ class LabelsDependencies:
     labelers: Alerts
     claims: IdempotencyStore
     ledger: Ledger
+    # A model's paused triggers: labels still count, no fine-tune starts.
+    pauses: PauseStore
 
 
 class LabelsDecision(BaseModel):
     model_config = ConfigDict(frozen=True)
     action: Literal[
-        "ignored", "duplicate", "counted", "rejected", "finetune_started", "finetune_dry_run"
+        "ignored",
+        "duplicate",
+        "counted",
+        "rejected",
+        "held",
+        "finetune_started",
+        "finetune_dry_run",
     ]
     reason: str
     key: str
@@ -181,6 +190,17 @@ def record_labeled_object(
     )
     if added is AddOutcome.ADDED:
         return decision
+    # Paused: the window stays open and keeps counting; the sweep closes it once resumed.
+    pause = hold_if_paused(
+        deps.pauses,
+        deps.ledger,
+        name,
+        now,
+        "labels threshold reached: a fine-tune would start",
+        {"event_id": event.id, "object": f"s3://{ref.bucket}/{key}", "version_id": ref.version_id},
+    )
+    if pause is not None:
+        return decision.model_copy(update={"action": "held", "reason": pause.describe()})
     closed = deps.windows.close(name, limits, now, owner)
     if closed is None:
         return decision.model_copy(update={"reason": "window closed by a concurrent delivery"})
@@ -343,6 +363,8 @@ def sweep_labels(
     start runs a crash left unstarted."""
     started: list[LabelsDecision] = []
     for name, model in policy.bedrock_models().items():
+        if active_pause(deps.pauses, name, now) is not None:
+            continue  # what it holds starts on the first sweep after it is lifted or expires
         for closed in deps.windows.unstarted(name):
             started.append(start_labels_run(closed, model, "labels_age", deps, now))
         aged = deps.windows.close(name, labels_limits(model), now, owner)

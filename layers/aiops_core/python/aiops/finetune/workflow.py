@@ -46,6 +46,7 @@ from aiops.finetune.prompts import evaluation_prompt
 from aiops.finetune.scoring import exact_match, rouge_l
 from aiops.finetune.validation import Problem, split_lines, validate
 from aiops.ledger import Ledger, LedgerAction, record
+from aiops.pauses import PauseStore
 from aiops.policy import BedrockModelPolicy, Policy
 from aiops.registry import Candidate
 from aiops.runs.ending import RunEnding, close_run
@@ -99,6 +100,7 @@ class FineTuneWorkflow:
     runs: RunStarter
     alerts: Alerts
     ledger: Ledger
+    pauses: PauseStore
     artifacts_bucket: str
     job_role_arn: str
 
@@ -110,6 +112,7 @@ class FineTuneWorkflow:
             runs=self.runs,
             alerts=self.alerts,
             ledger=self.ledger,
+            pauses=self.pauses,
             workflow="fine-tune",
             data="labeled data",
         )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aiops.events import S3ObjectCreated
 from aiops.ledger import Ledger, LedgerAction
+from aiops.pauses import PauseStore, active_pause, hold_if_paused
 from aiops.policy import CONTROL_PLANE_PREFIXES, Policy, SageMakerModelPolicy
 from aiops.runs.ports import RunStarter
 from aiops.runs.starts import start_window_run as start_closed_window
@@ -26,11 +27,13 @@ class NewDataDependencies:
     windows: WindowStore
     runs: RunStarter
     ledger: Ledger
+    # A model's paused triggers: its windows still fill, no run starts.
+    pauses: PauseStore
 
 
 class NewDataDecision(BaseModel):
     model_config = ConfigDict(frozen=True)
-    action: Literal["ignored", "duplicate", "added", "retrain_started", "retrain_dry_run"]
+    action: Literal["ignored", "duplicate", "added", "held", "retrain_started", "retrain_dry_run"]
     reason: str
     key: str
     model: str | None = None
@@ -79,6 +82,17 @@ def record_training_object(
         )
     if added is AddOutcome.ADDED:
         return NewDataDecision(action="added", key=key, model=name, reason="window not full yet")
+    # Paused: the window stays open and keeps counting; the sweep closes it once resumed.
+    pause = hold_if_paused(
+        deps.pauses,
+        deps.ledger,
+        name,
+        now,
+        "window full: a retrain would start",
+        {"event_id": event.id, "object": f"s3://{ref.bucket}/{key}", "version_id": ref.version_id},
+    )
+    if pause is not None:
+        return NewDataDecision(action="held", key=key, model=name, reason=pause.describe())
     closed = deps.windows.close(name, limits, now, owner)
     if closed is None:
         return NewDataDecision(
@@ -134,6 +148,8 @@ def sweep_windows(
     """Close windows whose oldest object is too old, and start runs a crash left unstarted."""
     started: list[NewDataDecision] = []
     for name, model in policy.sagemaker_models().items():
+        if active_pause(deps.pauses, name, now) is not None:
+            continue  # what it holds starts on the first sweep after it is lifted or expires
         for closed in deps.windows.unstarted(name):
             started.append(start_window_run(closed, model, "window_age", deps, now))
         limits = WindowLimits.from_policy(model.data.window)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from aiops.events import PipelineExecutionStatusChange
 from aiops.ledger import Ledger, LedgerAction, record
+from aiops.pauses import PauseStore
 from aiops.policy import Policy
 from aiops.registry import Candidate, ModelRegistry
 from aiops.runs.ending import RunEnding, close_run
@@ -66,6 +67,7 @@ class RetrainWorkflow:
     runs: RunStarter
     alerts: Alerts
     ledger: Ledger
+    pauses: PauseStore
 
     @property
     def ending(self) -> RunEnding:
@@ -75,6 +77,7 @@ class RetrainWorkflow:
             runs=self.runs,
             alerts=self.alerts,
             ledger=self.ledger,
+            pauses=self.pauses,
             workflow="retrain",
             data="data",
         )

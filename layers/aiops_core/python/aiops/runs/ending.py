@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from aiops.ledger import Ledger, LedgerAction, record
+from aiops.pauses import PauseStore, hold_if_paused
 from aiops.runs.lock import LockStore
 from aiops.runs.ports import Alerts, RunStarter
 from aiops.runs.requests import RunRequest
@@ -27,6 +28,8 @@ class RunEnding:
     runs: RunStarter
     alerts: Alerts
     ledger: Ledger
+    # A paused model's follow-up run is held: its data is carried into the next run instead.
+    pauses: PauseStore
     # For people: "retrain" / "fine-tune", and what its windows hold ("data", "labeled data").
     workflow: str
     data: str
@@ -83,6 +86,18 @@ def close_run(
         )
     follow_up = ending.locks.release(request.model, request.run_id, now, lease)
     if follow_up is None:
+        return None
+    held = hold_if_paused(
+        ending.pauses,
+        ending.ledger,
+        request.model,
+        now,
+        f"a follow-up {ending.workflow} run would start ({follow_up.trigger.reason})",
+        {"run_id": follow_up.run_id, "after": request.run_id, "carried": follow_up.trigger.windows},
+    )
+    if held is not None:
+        # Its windows are closed and taken: carried, they go into the model's next run.
+        ending.windows.carry(request.model, list(follow_up.trigger.windows))
         return None
     execution = ending.runs.start(follow_up)
     record(
