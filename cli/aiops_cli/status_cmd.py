@@ -7,7 +7,9 @@ Per SageMaker model of the policy (or MODEL alone): the version deployed on its 
 when, how — created, canary, linear, all_at_once, rollback, manual_rollback — and a rollback's
 cause), the endpoint as SageMaker describes it, the last known good and the other known goods
 (revoked ones with why), the deployment in flight and the one waiting, pending approvals, the
-locks (the model's run lock, the endpoint's deploy lock) and the last retrain run.
+locks (the model's run lock, the endpoint's deploy lock) and the last retrain run. Any model
+(Bedrock ones too) whose triggers a cost action paused, or whose endpoint it scaled down, shows
+that pause (owner, reason, since, until) and the capacity kept to restore: `aiops resume` lifts it.
 
 `--stack` reads the stack's outputs (ControlTableName, LedgerTableName) and the policy from the
 SSM parameter its PolicyParameterName parameter names. `--local` runs the scenario on a fresh
@@ -16,7 +18,7 @@ offline cloud and reads its state at the end. Nothing is written; no task token 
 Exit status: 0 printed; 2 a bad command line, an unknown stack or model; 3 AWS or the offline
 runtime failed.
 
-The source (`DeploySource`) is shared with `aiops rollback`.
+The source (`DeploySource`) is shared with `aiops rollback` and `aiops resume`.
 """
 
 from __future__ import annotations
@@ -43,13 +45,16 @@ from aiops.adapters.bedrock_serving import (
     DynamoServingStore,
     SsmServingParameters,
 )
+from aiops.adapters.cost import DynamoSavedCapacities
 from aiops.adapters.deploy_store import DynamoDeployStore
 from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
 from aiops.adapters.ledger_store import DynamoLedger
+from aiops.adapters.pause_store import DynamoPauseStore
 from aiops.adapters.policy_source import SsmPolicySource
 from aiops.adapters.sagemaker_endpoints import SageMakerEndpoints
 from aiops.approval.model import ApprovalStatus
 from aiops.approval.operator import approval_row
+from aiops.cost.model import VariantCapacity
 from aiops.deploy.bedrock import serving_target
 from aiops.deploy.model import (
     Deployed,
@@ -63,6 +68,7 @@ from aiops.deploy.model import (
     ServingHow,
 )
 from aiops.ledger import LedgerAction
+from aiops.pauses import Pause
 from aiops.policy import (
     BedrockModelPolicy,
     Policy,
@@ -153,6 +159,14 @@ class DeploySource:
     @property
     def endpoints(self) -> SageMakerEndpoints:
         return SageMakerEndpoints(self.model_execution_role_arn, self.client("sagemaker"))
+
+    @property
+    def pauses(self) -> DynamoPauseStore:
+        return DynamoPauseStore(self.control_table, self.client("dynamodb"))
+
+    @property
+    def saved_capacities(self) -> DynamoSavedCapacities:
+        return DynamoSavedCapacities(self.control_table, self.client("dynamodb"))
 
     def deploy_dependencies(self) -> DeployDependencies:
         """What the deploy functions act through (`Stack.deploy`, their composition root), on
@@ -383,6 +397,17 @@ class RunLockView(_View):
     pending: int = 0
 
 
+class PauseView(_View):
+    """A model's paused triggers (a cost action's, or an operator's)."""
+
+    owner: str
+    reason: str
+    since: datetime
+    until: datetime | None = None
+    # Past `until`: it holds nothing any more (`aiops resume` still removes it).
+    expired: bool = False
+
+
 class LastRun(_View):
     at: datetime
     action: str
@@ -407,6 +432,9 @@ class ModelStatus(_View):
     # The deployment holding the endpoint's deploy lock (an expired lease holds nothing).
     endpoint_lock: str | None = None
     last_run: LastRun | None = None
+    paused: PauseView | None = None
+    # The capacity a cost scale-down saved, per variant: what `aiops resume` restores.
+    scaled_down: list[VariantCapacity] = []
 
 
 class ServingState(_View):
@@ -446,6 +474,8 @@ class BedrockStatus(_View):
     pending_approvals: list[ApprovalView] = []
     # The serving change holding the model's lock.
     serving_lock: str | None = None
+    paused: PauseView | None = None
+    scaled_down: list[VariantCapacity] = []
 
 
 _FlightOf = TypeVar("_FlightOf", FlightView, ServingFlightView)
@@ -492,6 +522,18 @@ def _pending_approvals(source: DeploySource, model: str, now: datetime) -> list[
     ]
 
 
+def pause_view(pause: Pause | None, now: datetime) -> PauseView | None:
+    if pause is None:
+        return None
+    return PauseView(
+        owner=pause.owner,
+        reason=pause.reason,
+        since=pause.since,
+        until=pause.until,
+        expired=not pause.holds(now),
+    )
+
+
 def serving_state(source: DeploySource, serving: str, target: str) -> ServingState:
     try:
         if serving == "parameter":
@@ -536,6 +578,8 @@ def bedrock_status(
         waiting=_waiting_view(waiting),
         pending_approvals=_pending_approvals(source, name, now),
         serving_lock=store.locks.holder(name, now),
+        paused=pause_view(source.pauses.get(name), now),
+        scaled_down=source.saved_capacities.saved(name),
     )
 
 
@@ -638,6 +682,8 @@ def model_status(
         run_lock=_run_lock(source, name, now),
         endpoint_lock=store.holder(endpoint, now),
         last_run=_last_run(source, name),
+        paused=pause_view(source.pauses.get(name), now),
+        scaled_down=source.saved_capacities.saved(name),
     )
 
 
@@ -767,6 +813,31 @@ def _queue_rows(
     return rows
 
 
+def _cost_rows(
+    model: str, paused: PauseView | None, scaled_down: list[VariantCapacity]
+) -> list[tuple[str, str]]:
+    """What a cost action left in place, and the command that undoes it (no rows: nothing)."""
+    rows: list[tuple[str, str]] = []
+    if paused is not None:
+        until = _when(paused.until) if paused.until else "resumed"
+        expired = " (expired: holds no more)" if paused.expired else ""
+        rows.append(
+            (
+                "paused",
+                f"by {paused.owner} since {_when(paused.since)} until {until}{expired}: "
+                f"{paused.reason} — `aiops resume {model}` lifts it",
+            )
+        )
+    rows += [
+        (
+            "capacity",
+            f"scaled down; {v.describe()} to restore — `aiops resume {model}` restores it",
+        )
+        for v in scaled_down
+    ]
+    return rows
+
+
 def _block(header: str, rows: list[tuple[str, str]]) -> str:
     return header + "\n" + "".join(f"  {k + ':':<12}{v}\n" for k, v in rows)
 
@@ -801,6 +872,7 @@ def render_bedrock(status: BedrockStatus) -> str:
     )
     rows += _queue_rows(status.waiting, status.pending_approvals)
     rows.append(("lock", status.serving_lock or "free"))
+    rows += _cost_rows(status.model, status.paused, status.scaled_down)
     where = "parameter" if status.serving == "parameter" else "custom model deployment"
     dry = ", dry run" if status.dry_run else ""
     return _block(f"{status.model}: Bedrock, {where} {status.target}{dry}", rows)
@@ -837,6 +909,7 @@ def render_status(statuses: list[ModelStatus]) -> str:
                 else "none",
             )
         )
+        rows += _cost_rows(s.model, s.paused, s.scaled_down)
         dry = ", dry run" if s.dry_run else ""
         blocks.append(_block(f"{s.model}: endpoint {s.endpoint} ({s.strategy}{dry})", rows))
     return "\n".join(blocks)
@@ -887,7 +960,8 @@ def add_status_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Show, per SageMaker model of the policy (or MODEL), the version deployed on "
         "its endpoint (since when, how, a rollback's cause), the last known good and the other "
         "known goods, the deployment in flight and the one waiting, pending approvals, the "
-        "run and endpoint locks and the last retrain run. Reads only.",
+        "run and endpoint locks and the last retrain run; per model (Bedrock too), a cost "
+        "pause of its triggers and the capacity a scale-down saved. Reads only.",
     )
     parser.add_argument(
         "model", metavar="MODEL", nargs="?", help="only this model (default: every one)"

@@ -287,6 +287,9 @@ class _Actions:
         if self.deps.pauses.pause(pause):
             return "done", pause.describe()
         held = self.deps.pauses.get(self.name)
+        if held is not None and held.owner == pause.owner:
+            # This signal's own pause, set by a delivery that stopped before recording it.
+            return "done", held.describe()
         return "skipped", f"already paused: {held.describe() if held else 'by another signal'}"
 
     def _stop_jobs(self) -> tuple[str, str]:
@@ -430,6 +433,18 @@ def resume(
     which start what the pause held. Running it again does nothing more."""
     policy.model(name)  # an unknown model is an error, not "nothing to resume"
     lifted = deps.pauses.lift(name)
+    if lifted is not None:
+        # Recorded and announced at once: a restore that fails below must not leave a lifted
+        # pause unrecorded (running resume again would find nothing to lift).
+        record(
+            deps.ledger,
+            name,
+            now,
+            LedgerAction.TRIGGERS_RESUMED,
+            f"resumed by {by}: {lifted.describe()}",
+            {**cause, "paused_by": lifted.owner},
+        )
+        deps.notices.resumed(name, by)
     restored: list[VariantCapacity] = []
     left: list[str] = []
     for saved in deps.saved.saved(name):
@@ -455,15 +470,6 @@ def resume(
     parts: list[str] = []
     if lifted is not None:
         parts.append(f"lifted the pause ({lifted.describe()})")
-        record(
-            deps.ledger,
-            name,
-            now,
-            LedgerAction.TRIGGERS_RESUMED,
-            f"resumed by {by}: {lifted.describe()}",
-            {**cause, "paused_by": lifted.owner},
-        )
-        deps.notices.resumed(name, by)
     if restored:
         parts.append("restored " + "; ".join(v.describe() for v in restored))
     parts.extend(left)
