@@ -19,6 +19,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from aiops_local.cloud import LocalCloud
 
 
@@ -102,7 +104,7 @@ def _compact(record: dict[str, Any]) -> str:
 
 def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
     """Every failure of `spec` as a readable message; empty when all of it holds."""
-    known = {"timeline", "ledger", "registry", "executions", "dead_letters", "objects"}
+    known = {"timeline", "ledger", "registry", "executions", "dead_letters", "objects", "endpoints"}
     unknown = set(spec) - known
     if unknown:
         return [f"unknown expectations {sorted(unknown)}; known: {sorted(known)}"]
@@ -111,7 +113,7 @@ def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
         failures += _check("timeline", spec["timeline"], cloud.timeline.entries(), _timeline_line)
     if "ledger" in spec:
         failures += _check("ledger", spec["ledger"], cloud.ledger(), _compact)
-    for kind in ("registry", "dead_letters", "objects"):
+    for kind in ("registry", "dead_letters", "objects", "endpoints"):
         if kind in spec and not isinstance(spec[kind], dict):
             return [f"{kind}: expects a mapping of names to lists of items"]
     if "registry" in spec:
@@ -157,6 +159,10 @@ def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
             executions,
             lambda e: f"{e['state_machine']}/{e['name']} {e['status']}",
         )
+    if "endpoints" in spec:
+        for endpoint, items in spec["endpoints"].items():
+            variants = _variants(cloud, str(endpoint))
+            failures += _check(f"endpoint {endpoint}", items, variants, _compact)
     if "objects" in spec:
         for bucket, items in spec["objects"].items():
             failures += _check(f"objects {bucket}", items, _objects(cloud, bucket), _compact)
@@ -174,6 +180,31 @@ def check(cloud: LocalCloud, spec: dict[str, Any]) -> list[str]:
                 messages.append({"body": body, "attributes": attributes})
             failures += _check(f"dead letters {queue}", items, messages, _compact)
     return failures
+
+
+def _variants(cloud: LocalCloud, endpoint: str) -> list[dict[str, Any]]:
+    """The endpoint's variants: `variant`, `instances` (desired) and, when Application Auto
+    Scaling has a target for it, `scaling_min` / `scaling_max`; none when it does not exist."""
+    try:
+        described = cloud.client("sagemaker").describe_endpoint(EndpointName=endpoint)
+    except ClientError:
+        return []
+    targets = cloud.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )["ScalableTargets"]
+    bounds = {t["ResourceId"]: (t["MinCapacity"], t["MaxCapacity"]) for t in targets}
+    found: list[dict[str, Any]] = []
+    for variant in described.get("ProductionVariants", []):
+        name = variant["VariantName"]
+        record: dict[str, Any] = {
+            "variant": name,
+            "instances": variant.get("DesiredInstanceCount", variant.get("CurrentInstanceCount")),
+        }
+        scaling = bounds.get(f"endpoint/{endpoint}/variant/{name}")
+        if scaling is not None:
+            record.update(scaling_min=scaling[0], scaling_max=scaling[1])
+        found.append(record)
+    return found
 
 
 # A body larger than this is checked by its key and size only.

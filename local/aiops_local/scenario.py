@@ -16,11 +16,12 @@ from botocore.exceptions import ClientError
 from aiops.base_models import RecordFormat
 from aiops.policy import PolicyError, parse_policy
 from aiops.units import duration_seconds
-from aiops_local import labels_data
+from aiops_local import labels_data, operator_steps
 from aiops_local.approver import Approver, NoSuchLink
 from aiops_local.cloud import LocalCloud
 from aiops_local.datasets import DatasetSpec
 from aiops_local.expect import check
+from aiops_local.simulators import cost_anomaly, spend_alarms
 from aiops_local.simulators.ground_truth import (
     GroundTruthSimulator,
     input_manifest,
@@ -28,6 +29,10 @@ from aiops_local.simulators.ground_truth import (
 )
 from aiops_local.simulators.model_monitor import ModelMonitorSimulator
 
+# Cost signals: `_cost_step`.
+_COST_STEPS = ("cost_anomaly", "token_usage", "endpoint_invocations", "spend_alarm")
+# What people and other teams do: `operator_steps`.
+_OPERATOR_STEPS = ("resume", "scalable_target")
 STEP_KINDS = (
     "event",
     "put_object",
@@ -45,6 +50,8 @@ STEP_KINDS = (
     "configure",
     "expect",
     "run",
+    *_COST_STEPS,
+    *_OPERATOR_STEPS,
 )
 
 _PUT_DATASET_KEYS = frozenset(
@@ -278,6 +285,18 @@ class ScenarioRunner:
             cloud.set_alarm(name, state, reason)
         elif step.kind == "configure":
             self._configure(arg, where)
+        elif step.kind in _COST_STEPS and _cost_step(cloud, step.kind, arg, where):
+            return []  # scheduled for later: the next steps run until then
+        elif step.kind in _OPERATOR_STEPS:
+            try:
+                if step.kind == "resume":
+                    operator_steps.resume(cloud, arg)
+                else:
+                    operator_steps.scalable_target(cloud, arg)
+            except ClientError as error:
+                raise ScenarioError(f"{where}: {error}") from None
+            except ValueError as error:
+                raise ScenarioError(f"{where}: {error}") from None
         # step.kind == "run" only lets the cloud settle.
         cloud.run_until_quiet()
         return []
@@ -526,6 +545,49 @@ def _labels_format(key: str, where: str, cloud: LocalCloud) -> RecordFormat:
         f"{where}: put_labels: format: not given, and no Bedrock model's labels.prefix in the "
         f"policy holds {key!r}; name the format"
     )
+
+
+def _cost_step(cloud: LocalCloud, kind: str, arg: Any, where: str) -> bool:
+    """A cost signal: an anomaly Cost Anomaly Detection reports, usage that Bedrock or SageMaker
+    meter into CloudWatch, or a spend alarm on that usage (see scenarios/README.md). True when
+    scheduled for later (`after`)."""
+    simulator = cloud.simulators.get("spend_alarms")
+    if kind != "cost_anomaly" and not isinstance(simulator, spend_alarms.SpendAlarmSimulator):
+        raise ScenarioError(f"{where}: the spend_alarms simulator is not running")
+    try:
+        if kind == "cost_anomaly":
+            anomaly = cost_anomaly.parse_cost_anomaly(arg)
+            cost_anomaly.check_start(anomaly, cloud.clock.now().date())
+
+            def deliver() -> None:
+                for _ in range(anomaly.repeat):
+                    today = cloud.clock.now().date()
+                    cloud.send_event(
+                        cost_anomaly.anomaly_event(
+                            anomaly, account=cloud.account, region=cloud.region, today=today
+                        )
+                    )
+
+            if anomaly.after is not None:
+                cloud.agenda.after(anomaly.after, f"cost_anomaly {anomaly.service}", deliver)
+                return True
+            deliver()
+            return False
+        if kind == "spend_alarm":
+            alarm = spend_alarms.spend_alarm(arg)
+            cloud.client("cloudwatch").put_metric_alarm(**alarm.put_metric_alarm_args())
+            return False
+        if kind == "token_usage":
+            usage = spend_alarms.token_usage(arg)
+        else:
+            usage = spend_alarms.endpoint_invocations(arg)
+    except ClientError as error:
+        raise ScenarioError(f"{where}: {kind}: {error}") from None
+    except ValueError as error:
+        raise ScenarioError(f"{where}: {error}") from None
+    assert isinstance(simulator, spend_alarms.SpendAlarmSimulator)  # checked above
+    simulator.start_usage(usage)
+    return usage.after is not None
 
 
 def _each(arg: Any) -> list[Any]:

@@ -54,7 +54,7 @@ def test_rules_in_moto_are_the_templates_patterns(project_cloud: LocalCloud) -> 
             "bedrock_customization_job_completed.json",
             "CustomizationStatusFunctionCustomizationJobEnded",
         ),
-        ("cost_anomaly_detected.json", None),
+        ("cost_anomaly_detected.json", "CostSignalFunctionAnomaly"),
     ],
 )
 def test_sample_events_route_by_the_templates_rules(

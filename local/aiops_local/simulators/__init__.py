@@ -16,6 +16,7 @@ from aiops_local.simulators import (
     sagemaker_endpoint,
     sagemaker_pipeline,
     sagemaker_shadow,
+    spend_alarms,
 )
 from aiops_local.simulators.base import REGISTRY, Simulator, SimulatorHost, register
 
@@ -35,4 +36,5 @@ __all__ = [
     "sagemaker_endpoint",
     "sagemaker_pipeline",
     "sagemaker_shadow",
+    "spend_alarms",
 ]

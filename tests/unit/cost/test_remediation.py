@@ -111,9 +111,14 @@ class World:
         return on_anomaly(event, self.policy, self.deps, now, HERE)
 
     def alarm(self, state: str = "ALARM", stamp: str = "2026-11-21T14:05:33.210+0000"):
+        previous = "ALARM" if state == "OK" else "OK"
         raw = load_event(
             "cloudwatch_alarm_token_spend",
-            **{"detail.state.value": state, "detail.state.timestamp": stamp},
+            **{
+                "detail.state.value": state,
+                "detail.state.timestamp": stamp,
+                "detail.previousState.value": previous,
+            },
         )
         return on_alarm(parse_event(AlarmStateChange, raw), self.policy, self.deps, NOW, HERE)
 
@@ -394,3 +399,16 @@ def test_given_rollback_in_the_budget_then_only_a_deployment_that_started_the_sp
     assert (
         world.rollbacks.rolled == [("churn", "cost anomaly e41b8d06-9c5a-4f2e-b713-6a0d2c9f85e4")]
     ) is rolled
+
+
+def test_given_a_new_spend_alarm_settling_to_ok_then_nothing_is_resumed_or_claimed():
+    world = World()
+    raw = load_event(
+        "cloudwatch_alarm_token_spend",
+        **{"detail.state.value": "OK", "detail.previousState.value": "INSUFFICIENT_DATA"},
+    )
+
+    decision = on_alarm(parse_event(AlarmStateChange, raw), POLICY, world.deps, NOW, HERE)
+
+    assert decision.action == "ignored" and "coming from INSUFFICIENT_DATA" in decision.reason
+    assert world.claims.claims == {}

@@ -64,6 +64,7 @@ def alarm_signal(event: AlarmStateChange) -> CostSignal:
         started_at=event.time,
         alarm_name=d.alarm_name,
         alarm_state=d.state.value,
+        alarm_previous=d.previous_state.value if d.previous_state else None,
         alarm_reason=d.state.reason,
     )
 

@@ -41,6 +41,7 @@ class CostSignal(BaseModel):
     # Spend alarms.
     alarm_name: str | None = None
     alarm_state: Literal["ALARM", "OK", "INSUFFICIENT_DATA"] | None = None
+    alarm_previous: Literal["ALARM", "OK", "INSUFFICIENT_DATA"] | None = None
     alarm_reason: str = ""
 
     @property

@@ -106,6 +106,15 @@ def on_alarm(
         return CostDecision(
             action="ignored", key=signal.key, reason=f"{signal.origin} is no model's spend alarm"
         )
+    if signal.alarm_state == "OK" and signal.alarm_previous != "ALARM":
+        # A new alarm settles INSUFFICIENT_DATA → OK: no spend was ever alarmed on.
+        return CostDecision(
+            action="ignored",
+            key=signal.key,
+            models=[found[0]],
+            reason=f"{signal.origin} is OK, coming from {signal.alarm_previous or 'nothing'}: "
+            "nothing to undo",
+        )
     if signal.alarm_state == "OK":
         return _once(deps, signal, now, lambda: _alarm_ok(signal, found[0], policy, deps, now))
     if signal.alarm_state != "ALARM":
@@ -279,7 +288,7 @@ class _Actions:
         pause = Pause(
             model=self.name,
             owner=self.signal.origin,
-            reason=f"{self._what()} ({self.attribution.how})",
+            reason=f"{self._spend()} ({self.attribution.how})",
             since=self.now,
             until=until,
             cause={k: v for k, v in self.cause.items() if isinstance(v, str | int | float)},
@@ -365,13 +374,15 @@ class _Actions:
         return outcome
 
     def _what(self) -> str:
+        return f"{self.signal.origin}: {self._spend()}"
+
+    def _spend(self) -> str:
         if self.signal.source == "anomaly":
             impact = self.attribution.impact_usd
             money = f"${impact:,.2f}" if impact is not None else "unknown impact"
-            since = self.signal.started_at.date()
-            return f"{self.signal.origin}: {money} above expected since {since}"
+            return f"{money} above expected since {self.signal.started_at.date()}"
         reason = f": {self.signal.alarm_reason}" if self.signal.alarm_reason else ""
-        return f"{self.signal.origin} in ALARM{reason}"
+        return f"in ALARM{reason}"
 
 
 def _above_minimum(variant: VariantCapacity) -> bool:
