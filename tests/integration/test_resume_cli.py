@@ -28,7 +28,7 @@ RESUMED_ON_OK = str(ROOT / "tests" / "fixtures" / "cost_resumed_on_ok.yaml")
 MODEL = "support-assistant"
 ALARM_OWNER = "spend alarm support-assistant-token-spend"
 ALARM_REASON = (
-    "spend alarm support-assistant-token-spend in ALARM: Threshold Crossed: 1 datapoint "
+    "in ALARM: Threshold Crossed: 1 datapoint "
     "[2.4E7] was greater than the threshold (2.0E7). (its budget's spend alarm "
     "support-assistant-token-spend)"
 )
