@@ -58,6 +58,8 @@ LAMBDA_ENV = {
     "LABELED_BUCKET": "aiops-dev-labeled-123456789012-us-east-1",
     "SERVING_PARAMETER_PREFIX": "/aiops/",
     "DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/aiops-dev-dlq",
+    "ACCOUNT_ID": "123456789012",
+    "STACK_REGION": "us-east-1",
 }
 
 
