@@ -23,7 +23,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             STACK.policy.load(),
             STACK.cost,
             now(),
-            STACK.cost_scope,
         )
     else:
         decision = on_alarm(
@@ -31,7 +30,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             STACK.policy.load(),
             STACK.cost,
             now(),
-            STACK.cost_scope,
         )
     logger.info("cost signal", extra=decision.model_dump())
     metrics.add_metric(name=f"Cost_{decision.action}", unit="Count", value=1)

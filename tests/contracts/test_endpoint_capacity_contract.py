@@ -155,7 +155,7 @@ def test_a_variant_with_a_scalable_target_has_its_bounds(capacity, create_endpoi
 def test_setting_the_capacity_of_a_variant_without_scalable_target(capacity, create_endpoint):
     create_endpoint(ENDPOINT, {"AllTraffic": 3, "Canary": 2}, tag="churn")
 
-    capacity.set_capacity(variant(1))
+    capacity.set_capacity([variant(1)])
 
     assert capacity.state(ENDPOINT).variants == [variant(1), variant(2, name="Canary")]
 
@@ -165,7 +165,7 @@ def test_setting_the_capacity_with_bounds_moves_the_scalable_target_too(capacity
     create_endpoint(ENDPOINT, {"AllTraffic": 4}, tag="churn", bounds={"AllTraffic": (2, 8)})
 
     # When it is scaled to its minimum, its bounds pinned there
-    capacity.set_capacity(variant(2, bounds=(2, 2)))
+    capacity.set_capacity([variant(2, bounds=(2, 2))])
 
     # Then the instances and the scalable target's bounds both changed
     assert capacity.state(ENDPOINT).variants == [variant(2, bounds=(2, 2))]
@@ -174,7 +174,7 @@ def test_setting_the_capacity_with_bounds_moves_the_scalable_target_too(capacity
 def test_setting_the_capacity_without_bounds_keeps_the_scalable_targets(capacity, create_endpoint):
     create_endpoint(ENDPOINT, {"AllTraffic": 4}, bounds={"AllTraffic": (2, 8)})
 
-    capacity.set_capacity(variant(3))
+    capacity.set_capacity([variant(3)])
 
     assert capacity.state(ENDPOINT).variants == [variant(3, bounds=(2, 8))]
 
@@ -185,16 +185,16 @@ def test_a_capacity_outside_its_own_bounds_is_refused_and_nothing_changes(
     create_endpoint(ENDPOINT, {"AllTraffic": 4}, bounds={"AllTraffic": (2, 8)})
 
     with pytest.raises(ValueError, match=r"instances 1 is outside the scaling bounds 2-3"):
-        capacity.set_capacity(variant(1, bounds=(2, 3)))
+        capacity.set_capacity([variant(1, bounds=(2, 3))])
     with pytest.raises(ValueError, match=r"scaling_min 3 is above scaling_max 2"):
-        capacity.set_capacity(variant(2, bounds=(3, 2)))
+        capacity.set_capacity([variant(2, bounds=(3, 2))])
 
     assert capacity.state(ENDPOINT).variants == [variant(4, bounds=(2, 8))]
 
 
 def test_setting_the_capacity_of_an_endpoint_that_does_not_exist_is_a_lookup_error(capacity):
     with pytest.raises(LookupError, match=f"endpoint {ENDPOINT} does not exist"):
-        capacity.set_capacity(variant(1))
+        capacity.set_capacity([variant(1)])
 
 
 def test_setting_the_capacity_of_a_variant_the_endpoint_lacks_is_a_lookup_error(
@@ -203,6 +203,6 @@ def test_setting_the_capacity_of_a_variant_the_endpoint_lacks_is_a_lookup_error(
     create_endpoint(ENDPOINT, {"AllTraffic": 2})
 
     with pytest.raises(LookupError, match=f"endpoint {ENDPOINT} has no variant Shadow"):
-        capacity.set_capacity(variant(1, name="Shadow"))
+        capacity.set_capacity([variant(1, name="Shadow")])
 
     assert capacity.state(ENDPOINT).variants == [variant(2)]

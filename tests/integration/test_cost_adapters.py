@@ -97,9 +97,11 @@ def test_a_scaled_variant_gets_its_bounds_before_its_capacity(moto_endpoint):
     calls = _record_calls(moto_endpoint)
 
     moto_endpoint.set_capacity(
-        VariantCapacity(
-            endpoint=ENDPOINT, variant="AllTraffic", instances=2, scaling_min=2, scaling_max=2
-        )
+        [
+            VariantCapacity(
+                endpoint=ENDPOINT, variant="AllTraffic", instances=2, scaling_min=2, scaling_max=2
+            )
+        ]
     )
 
     assert calls == [
@@ -129,7 +131,7 @@ def test_a_variant_given_no_bounds_leaves_its_scalable_target_alone(moto_endpoin
     calls = _record_calls(moto_endpoint)
 
     moto_endpoint.set_capacity(
-        VariantCapacity(endpoint=ENDPOINT, variant="AllTraffic", instances=3)
+        [VariantCapacity(endpoint=ENDPOINT, variant="AllTraffic", instances=3)]
     )
 
     assert [name for name, _ in calls] == ["UpdateEndpointWeightsAndCapacities"]
@@ -193,7 +195,7 @@ def test_an_update_refused_while_auto_scaling_applies_the_same_capacity_is_done(
     sm.add_response("describe_endpoint", _described(desired=1), {"EndpointName": ENDPOINT})
 
     # When the capacity is set to what auto scaling is moving it to
-    adapter.set_capacity(_pinned(1))
+    adapter.set_capacity([_pinned(1)])
 
     # Then it is done, without an error (the stubs were all used)
 
@@ -205,7 +207,7 @@ def test_an_update_refused_for_another_capacity_is_an_error(stubbed_capacity):
     sm.add_response("describe_endpoint", _described(desired=4), {"EndpointName": ENDPOINT})
 
     with pytest.raises(ClientError, match="ValidationException"):
-        adapter.set_capacity(_pinned(1))
+        adapter.set_capacity([_pinned(1)])
 
 
 def test_a_throttled_update_is_not_mistaken_for_success(stubbed_capacity):
@@ -214,7 +216,7 @@ def test_a_throttled_update_is_not_mistaken_for_success(stubbed_capacity):
     _error(sm, "update_endpoint_weights_and_capacities", "ThrottlingException")
 
     with pytest.raises(ClientError, match="ThrottlingException"):
-        adapter.set_capacity(_pinned(1))
+        adapter.set_capacity([_pinned(1)])
 
 
 # ------------------------------------------------------------------ running jobs

@@ -400,33 +400,43 @@ class MemoryEndpointCapacity:
     def state(self, endpoint: str) -> EndpointState | None:
         return self.endpoints.get(endpoint)
 
-    def set_capacity(self, variant: VariantCapacity) -> None:
-        low, high = variant.scaling_min, variant.scaling_max
-        name = f"{variant.endpoint}/{variant.variant}"
-        if low is not None and high is not None:
-            if low > high:
-                raise ValueError(f"{name}: scaling_min {low} is above scaling_max {high}")
-            if not low <= variant.instances <= high:
-                raise ValueError(
-                    f"{name}: instances {variant.instances} is outside the scaling bounds "
-                    f"{low}-{high}"
-                )
-        state = self.endpoints.get(variant.endpoint)
-        if state is None:
-            raise LookupError(f"endpoint {variant.endpoint} does not exist")
-        if variant.variant not in {v.variant for v in state.variants}:
-            raise LookupError(f"endpoint {variant.endpoint} has no variant {variant.variant}")
-        self.calls.append(variant)
-        changes: dict[str, int | None] = {"instances": variant.instances}
-        if variant.scaled:
-            changes.update(scaling_min=low, scaling_max=high)
-        self.endpoints[variant.endpoint] = state.model_copy(
-            update={
-                "variants": [
-                    v.model_copy(update=changes) if v.variant == variant.variant else v
-                    for v in state.variants
-                ]
-            }
+    def set_capacity(self, variants: list[VariantCapacity]) -> None:
+        if not variants:
+            return
+        endpoint = variants[0].endpoint
+        if any(v.endpoint != endpoint for v in variants):
+            raise ValueError("set_capacity: the variants of one endpoint at a time")
+        state = self.endpoints.get(endpoint)
+        for variant in variants:
+            low, high = variant.scaling_min, variant.scaling_max
+            name = f"{variant.endpoint}/{variant.variant}"
+            if low is not None and high is not None:
+                if low > high:
+                    raise ValueError(f"{name}: scaling_min {low} is above scaling_max {high}")
+                if not low <= variant.instances <= high:
+                    raise ValueError(
+                        f"{name}: instances {variant.instances} is outside the scaling bounds "
+                        f"{low}-{high}"
+                    )
+            if state is None:
+                raise LookupError(f"endpoint {variant.endpoint} does not exist")
+            if variant.variant not in {v.variant for v in state.variants}:
+                raise LookupError(f"endpoint {variant.endpoint} has no variant {variant.variant}")
+        assert state is not None
+        self.calls.extend(variants)
+        by_name = {v.variant: v for v in variants}
+
+        def changed(current: VariantCapacity) -> VariantCapacity:
+            asked = by_name.get(current.variant)
+            if asked is None:
+                return current
+            changes: dict[str, int | None] = {"instances": asked.instances}
+            if asked.scaled:
+                changes.update(scaling_min=asked.scaling_min, scaling_max=asked.scaling_max)
+            return current.model_copy(update=changes)
+
+        self.endpoints[endpoint] = state.model_copy(
+            update={"variants": [changed(v) for v in state.variants]}
         )
 
 

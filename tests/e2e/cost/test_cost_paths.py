@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,10 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[3]
 FINETUNE = ROOT / "scenarios" / "policies" / "support_assistant_finetune.yaml"
 SPEND_ALARM = "support-assistant-token-spend"
+
+
+def retrains(cloud: Any) -> list[Any]:
+    return [e for e in cloud.executions() if e.state_machine.endswith("-retrain")]
 
 
 def budget_policy(tmp_path: Path) -> Path:
@@ -91,3 +96,61 @@ def test_a_malformed_anomaly_is_kept_once_in_the_dead_letter_queue_with_the_fiel
         assert "detail.impact.totalImpact" in attributes["ErrorMessage"]
         assert json.loads(message["Body"])["detail"]["anomalyId"] == event["detail"]["anomalyId"]
         assert not [a for a in actions(cloud) if a.startswith("cost_")]
+
+
+def test_a_follow_up_run_held_by_a_pause_frees_the_lock_and_its_data_goes_to_the_next_run():
+    from aiops_local import LocalCloud
+
+    policy = ROOT / "scenarios" / "policies" / "cost.yaml"
+    with LocalCloud(
+        ROOT / "template.yaml",
+        policy=policy,
+        start=None,
+        simulators={"sagemaker_pipeline": {"duration": "1h", "metrics": {"auc": 0.81}}},
+    ) as cloud:
+
+        def upload(prefix: str) -> None:
+            for n in range(5):
+                cloud.put_object("TrainingDataBucket", f"raw/churn/{prefix}-{n}.csv", size=1024)
+
+        # Given a retrain running for an hour, a second window closing while it runs (its
+        # trigger waits on the lock), and an anomaly on churn's usage pausing churn meanwhile
+        anomaly = load_event(
+            "cost_anomaly_detected",
+            **{
+                "detail.rootCauses": [
+                    {
+                        "service": "Amazon SageMaker",
+                        "usageType": "USE1-Host:ml.m5.large",
+                        "region": "us-east-1",
+                        "linkedAccount": cloud.account,
+                        "impact": {"contribution": 180.0},
+                    }
+                ]
+            },
+        )
+        cloud.agenda.after(10 * 60, "second window", lambda: upload("second"))
+        cloud.agenda.after(20 * 60, "anomaly", lambda: cloud.send_event(anomaly))
+        upload("first")
+        cloud.run_until_quiet()
+
+        # Then the first run ended, its follow-up was held, not started, and the lock is free
+        ledger = cloud.ledger("churn")
+        held = [e for e in ledger if e["action"] == "run_held"]
+        assert any("a follow-up retrain run would start" in e["reason"] for e in held)
+        # (the second window's run found the lock taken and left its trigger on it)
+        assert sorted(e.name for e in retrains(cloud)) == ["churn-w000001", "churn-w000002"]
+
+        # When the pause is lifted and a third window fills
+        operator_steps.resume(cloud, {"model": "churn", "as": "ml-lead@example.com"})
+        upload("third")
+        cloud.run_until_quiet()
+
+        # Then a run starts at once (no lock left behind) and trains on the held window too
+        assert sorted(e.name for e in retrains(cloud)) == [
+            "churn-w000001",
+            "churn-w000002",
+            "churn-w000003",
+        ]
+        carried = [e for e in cloud.ledger("churn") if e["action"] == "windows_carried_in"]
+        assert [e["cause"]["windows"] for e in carried] == [[2]]

@@ -50,7 +50,7 @@ def test_given_an_anomaly_on_the_endpoint_hosting_usage_then_the_sagemaker_model
 
 def test_given_an_anomaly_whose_dimension_is_a_model_tag_then_that_model_gets_all_of_it():
     # A monitor on the aiops:model cost-allocation tag names the tag's value as its dimension.
-    event = anomaly(**{"detail.dimensionValue": "churn", "detail.rootCauses": []})
+    event = anomaly(**{"detail.dimensionValue": "aiops:model$churn", "detail.rootCauses": []})
 
     found, _ = attribute(anomaly_signal(event), POLICY, HERE)
 

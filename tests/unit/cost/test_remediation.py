@@ -103,12 +103,13 @@ class World:
             notices=self.notices,
             alerts=self.alerts,
             ledger=self.ledger,
+            scope=HERE,
         )
 
     def anomaly(self, now: datetime = NOW, **overrides: Any):
         fields = {"detail.rootCauses": ENDPOINT_SPEND, **overrides}
         event = parse_event(AnomalyDetected, load_event("cost_anomaly_detected", **fields))
-        return on_anomaly(event, self.policy, self.deps, now, HERE)
+        return on_anomaly(event, self.policy, self.deps, now)
 
     def alarm(self, state: str = "ALARM", stamp: str = "2026-11-21T14:05:33.210+0000"):
         previous = "ALARM" if state == "OK" else "OK"
@@ -120,7 +121,7 @@ class World:
                 "detail.previousState.value": previous,
             },
         )
-        return on_alarm(parse_event(AlarmStateChange, raw), self.policy, self.deps, NOW, HERE)
+        return on_alarm(parse_event(AlarmStateChange, raw), self.policy, self.deps, NOW)
 
     def variant(self) -> VariantCapacity:
         state = self.endpoints.state("churn-prod")
@@ -191,9 +192,13 @@ def test_given_a_failure_midway_when_redelivered_then_what_was_done_is_not_redon
     assert [(o.action, o.outcome) for o in decision.outcomes] == [
         ("pause_triggers", "already_done"),
         ("scale_to_min", "done"),
-        ("notify", "done"),
+        ("notify", "already_done"),
     ]
     assert world.variant().instances == 2
+    # The failure was recorded and told before the retry, not left silent.
+    assert ("cost_action_failed", "scale_to_min") in world.actions()
+    ((_, message),) = world.alerts.sent
+    assert "scale_to_min: failed — failed: ConnectionError: SageMaker unreachable" in message
 
 
 def test_given_an_impact_below_anomaly_min_usd_then_it_is_recorded_and_nothing_is_done():
@@ -355,6 +360,7 @@ def test_given_a_pause_set_by_an_anomaly_then_a_spend_alarm_ok_leaves_it():
     ok = world.alarm("OK", stamp="2026-11-21T16:05:33.210+0000")
 
     assert ok.action == "ignored" and "the pause is cost anomaly" in ok.reason
+    assert "nothing of its own to undo" in ok.reason
     assert world.pauses.get("support-assistant") is not None
 
 
@@ -362,7 +368,7 @@ def test_given_an_alarm_no_budget_names_then_it_is_ignored_without_a_record():
     world = World()
     raw = load_event("cloudwatch_alarm_endpoint_5xx")
 
-    decision = on_alarm(parse_event(AlarmStateChange, raw), POLICY, world.deps, NOW, HERE)
+    decision = on_alarm(parse_event(AlarmStateChange, raw), POLICY, world.deps, NOW)
 
     assert decision.action == "ignored" and world.ledger.entries == []
 
@@ -408,7 +414,117 @@ def test_given_a_new_spend_alarm_settling_to_ok_then_nothing_is_resumed_or_claim
         **{"detail.state.value": "OK", "detail.previousState.value": "INSUFFICIENT_DATA"},
     )
 
-    decision = on_alarm(parse_event(AlarmStateChange, raw), POLICY, world.deps, NOW, HERE)
+    decision = on_alarm(parse_event(AlarmStateChange, raw), POLICY, world.deps, NOW)
 
     assert decision.action == "ignored" and "coming from INSUFFICIENT_DATA" in decision.reason
     assert world.claims.claims == {}
+
+
+def test_given_an_anomaly_first_below_the_minimum_when_it_grows_then_the_budget_acts():
+    world = World()
+    small = [{**ENDPOINT_SPEND[0], "impact": {"contribution": 12.5}}]
+
+    first = world.anomaly(**{"detail.rootCauses": small, "detail.impact.totalImpact": 12.5})
+    grown = world.anomaly(**{"detail.impact.totalImpact": 180.0})
+    again = world.anomaly(**{"detail.impact.totalImpact": 180.0})
+
+    assert first.action == "below_threshold"
+    assert grown.action == "remediated" and world.variant().instances == 2
+    assert again.action == "duplicate"
+
+
+def test_given_a_scale_down_by_an_anomaly_then_a_spend_alarm_ok_does_not_restore_it():
+    policy = policy_with(
+        '      usage_types: ["USE1-Host:ml.m5*"]   # Cost Explorer usage types of its endpoint\n',
+        '      usage_types: ["USE1-Host:ml.m5*"]\n'
+        "      spend_alarms: [churn-spend]\n"
+        "      resume_on_ok: true\n",
+    )
+    world = World(policy)
+    world.anomaly()
+    world.pauses.lift("churn")
+    raw = load_event(
+        "cloudwatch_alarm_token_spend",
+        **{
+            "detail.alarmName": "churn-spend",
+            "detail.state.value": "OK",
+            "detail.previousState.value": "ALARM",
+        },
+    )
+
+    decision = on_alarm(parse_event(AlarmStateChange, raw), policy, world.deps, NOW)
+
+    assert decision.action == "ignored" and "scaled down by cost anomaly" in decision.reason
+    assert world.variant().instances == 2
+
+
+def test_given_a_deployment_after_the_spend_started_then_rollback_leaves_it():
+    world = World(
+        policy_with(
+            "actions: [notify, pause_triggers, scale_to_min]", "actions: [notify, rollback]"
+        )
+    )
+    # The anomaly started on 2026-11-21 (its day); a fix went out on the 22nd.
+    world.rollbacks.deployed["churn"] = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+
+    decision = world.anomaly()
+
+    outcome = next(o for o in decision.outcomes if o.action == "rollback")
+    assert outcome.outcome == "skipped" and "after the spend started" in outcome.detail
+    assert world.rollbacks.rolled == []
+
+
+def test_given_two_models_claiming_the_usage_type_then_neither_is_acted_on():
+    second = (
+        "  churn-b:\n"
+        "    kind: sagemaker\n"
+        "    data: {prefix: raw/churn-b/}\n"
+        "    pipeline: churn-b-train\n"
+        "    package_group: churn-b\n"
+        "    gate: {metric: auc, human: false}\n"
+        "    deploy: {endpoint: churn-b-prod, strategy: all_at_once}\n"
+        '    budget: {actions: [notify, scale_to_min], usage_types: ["USE1-Host:ml.m5.*"]}\n'
+    )
+    policy = parse_policy(TEXT.replace("  support-assistant:\n", second + "  support-assistant:\n"))
+    world = World(policy)
+
+    decision = world.anomaly()
+
+    assert {(o.model, o.action, o.outcome) for o in decision.outcomes} >= {
+        ("churn", "scale_to_min", "skipped"),
+        ("churn-b", "scale_to_min", "skipped"),
+        ("churn", "notify", "done"),
+    }
+    assert world.endpoints.calls == []
+
+
+def test_given_a_dimension_that_only_looks_like_a_model_name_then_it_is_no_tag_match():
+    world = World()
+    # A cost-category monitor whose value happens to be "churn", not the aiops:model tag.
+    redshift = [{**ENDPOINT_SPEND[0], "service": "Amazon Redshift", "usageType": "USE1-Node:dc2"}]
+
+    decision = world.anomaly(**{"detail.dimensionValue": "churn", "detail.rootCauses": redshift})
+    tagged = world.anomaly(
+        **{"detail.dimensionValue": "aiops:model$churn", "detail.anomalyId": "tagged"}
+    )
+
+    assert decision.action == "unattributed"
+    assert tagged.action == "remediated" and tagged.models == ["churn"]
+
+
+def test_given_two_variants_then_both_are_scaled_in_one_call_and_restored_together():
+    world = World()
+    state = world.endpoints.state("churn-prod")
+    assert state is not None
+    shadow = VariantCapacity(endpoint="churn-prod", variant="Shadow", instances=3)
+    world.endpoints.endpoints["churn-prod"] = state.model_copy(
+        update={"variants": [*state.variants, shadow]}
+    )
+
+    world.anomaly()
+    scaled = {v.variant: v.instances for v in world.endpoints.endpoints["churn-prod"].variants}
+    resume("churn", POLICY, world.deps.resuming, NOW, by="ana", cause={})
+    restored = {v.variant: v.instances for v in world.endpoints.endpoints["churn-prod"].variants}
+
+    assert scaled == {"AllTraffic": 2, "Shadow": 1}
+    assert restored == {"AllTraffic": 4, "Shadow": 3}

@@ -87,7 +87,6 @@ class LedgerAction(StrEnum):
     COST_ACTION_DONE = "cost_action_done"
     COST_ACTION_SKIPPED = "cost_action_skipped"
     COST_ACTION_FAILED = "cost_action_failed"
-    TRIGGERS_PAUSED = "triggers_paused"
     TRIGGERS_RESUMED = "triggers_resumed"
     CAPACITY_RESTORED = "capacity_restored"
 

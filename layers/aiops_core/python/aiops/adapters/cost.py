@@ -125,9 +125,17 @@ class SageMakerEndpointCapacity:
             if t.get("ResourceId") in ids
         }
 
-    def set_capacity(self, variant: VariantCapacity) -> None:
-        _check_bounds(variant)
-        if variant.scaled:
+    def set_capacity(self, variants: list[VariantCapacity]) -> None:
+        if not variants:
+            return
+        endpoint = variants[0].endpoint
+        if any(v.endpoint != endpoint for v in variants):
+            raise ValueError("set_capacity: the variants of one endpoint at a time")
+        for variant in variants:
+            _check_bounds(variant)
+        for variant in variants:
+            if not variant.scaled:
+                continue
             # Bounds first: with the old ones, auto scaling would undo the new capacity.
             try:
                 self.autoscaling.register_scalable_target(
@@ -142,10 +150,13 @@ class SageMakerEndpointCapacity:
                     self._desired(variant)  # LookupError when the variant is gone
                 raise
         try:
+            # One call for every variant: the call puts the endpoint in `Updating`, which
+            # refuses a second call until it is done.
             self.sagemaker.update_endpoint_weights_and_capacities(
-                EndpointName=variant.endpoint,
+                EndpointName=endpoint,
                 DesiredWeightsAndCapacities=[
-                    {"VariantName": variant.variant, "DesiredInstanceCount": variant.instances}
+                    {"VariantName": v.variant, "DesiredInstanceCount": v.instances}
+                    for v in variants
                 ],
             )
         except Exception as exc:
@@ -153,7 +164,9 @@ class SageMakerEndpointCapacity:
                 raise
             # New bounds make auto scaling move the capacity into them itself, and the endpoint
             # is then updating (our call refused): done when that is the capacity asked for.
-            if self._desired(variant) == variant.instances:
+            # Every variant read (a list, not a short-cut): one that is gone is a LookupError.
+            desired = [self._desired(v) for v in variants]
+            if desired == [v.instances for v in variants]:
                 return
             raise
 
@@ -193,6 +206,7 @@ class DynamoSavedCapacities:
                             "instances": variant.instances,
                             "scaling_min": variant.scaling_min,
                             "scaling_max": variant.scaling_max,
+                            "saved_by": variant.saved_by,
                             "cause": stored_cause,
                         }
                     ),
@@ -216,6 +230,7 @@ class DynamoSavedCapacities:
                 instances=item["instances"],
                 scaling_min=item.get("scaling_min"),
                 scaling_max=item.get("scaling_max"),
+                saved_by=item.get("saved_by"),
             )
             for item in items
         ]

@@ -191,6 +191,7 @@ class Stack:
             notices=undo.notices,
             alerts=undo.alerts,
             ledger=self.ledger,
+            scope=self.cost_scope,
         )
 
     @cached_property

@@ -87,12 +87,11 @@ def _in_scope(cause: RootCause, scope: Scope) -> str | None:
 
 
 def _tag_value(dimension: str | None) -> str | None:
-    """The model a tag monitor's dimension names: `aiops:model$churn` or `churn`."""
-    if not dimension:
+    """The model a tag monitor's dimension names (`aiops:model$churn`): only the tag's own
+    form — a cost category or account named like a model is not the model."""
+    if not dimension or not dimension.startswith(f"{TAG_KEY}$"):
         return None
-    if dimension.startswith(f"{TAG_KEY}$"):
-        return dimension[len(TAG_KEY) + 1 :]
-    return dimension
+    return dimension[len(TAG_KEY) + 1 :]
 
 
 def attribute(signal: CostSignal, policy: Policy, scope: Scope) -> tuple[list[Attribution], str]:
@@ -141,11 +140,18 @@ def attribute(signal: CostSignal, policy: Policy, scope: Scope) -> tuple[list[At
     specific: dict[str, list[RootCause]] = {}
     by_service: dict[str, list[RootCause]] = {}
     for cause in ours:
+        usage = cause.usage_type or ""
+        claimed = [
+            name
+            for name, model in policy.models.items()
+            if usage and any(fnmatch.fnmatchcase(usage, p) for p in model.budget.usage_types)
+        ]
         for name, model in policy.models.items():
-            patterns = model.budget.usage_types
-            if cause.usage_type and any(fnmatch.fnmatchcase(cause.usage_type, p) for p in patterns):
+            # A usage type two models claim (the same instance type, the same base model) says
+            # the spend is one of theirs, not whose: told, never acted on.
+            if claimed == [name]:
                 specific.setdefault(name, []).append(cause)
-            elif cause.service and _serves_on(model, cause.service):
+            elif name in claimed or (cause.service and _serves_on(model, cause.service)):
                 by_service.setdefault(name, []).append(cause)
     if specific:
         return [

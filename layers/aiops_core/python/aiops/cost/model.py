@@ -45,6 +45,15 @@ class CostSignal(BaseModel):
     alarm_reason: str = ""
 
     @property
+    def delivery_key(self) -> str:
+        """What one decision covers: an anomaly is decided again when its impact grows (Cost
+        Anomaly Detection alerts again as it does: one below `anomaly_min_usd` at first may
+        not be later); its actions still run once per anomaly."""
+        if self.source == "anomaly" and self.impact_usd is not None:
+            return f"{self.key}@{self.impact_usd:.2f}"
+        return self.key
+
+    @property
     def origin(self) -> str:
         if self.source == "anomaly":
             return f"cost anomaly {self.anomaly_id}"
@@ -73,6 +82,9 @@ class VariantCapacity(BaseModel):
     instances: int = Field(ge=0, le=MAX_INSTANCES)
     scaling_min: int | None = Field(default=None, ge=0, le=MAX_INSTANCES)
     scaling_max: int | None = Field(default=None, ge=0, le=MAX_INSTANCES)
+    # A saved capacity: the signal whose scale-down saved it (a spend alarm back to OK restores
+    # only what it scaled down).
+    saved_by: str | None = None
 
     @property
     def scaled(self) -> bool:

@@ -14,16 +14,19 @@ class EndpointCapacity(Protocol):
         """The endpoint's status, `aiops:model` tag and variants' capacity; None when absent."""
         ...
 
-    def set_capacity(self, variant: VariantCapacity) -> None:
-        """Run the variant on `variant.instances`; when `variant.scaled`, its scalable target
-        gets those bounds first (so auto scaling does not undo the change)."""
+    def set_capacity(self, variants: list[VariantCapacity]) -> None:
+        """Run each variant (of one endpoint, in one call) on its `instances`; a `scaled` one's
+        scalable target gets its bounds first (so auto scaling does not undo the change).
+        ValueError: bounds that do not hold the instances; LookupError: no such endpoint or
+        variant."""
         ...
 
 
 class SavedCapacities(Protocol):
     def save(self, model: str, variants: list[VariantCapacity], cause: dict[str, Any]) -> None:
-        """Keep the capacity before a scale-down; a variant already saved keeps its first
-        saved capacity (a second anomaly must not make the minimum the one to restore)."""
+        """Keep the capacity before a scale-down (with its `saved_by`); a variant already saved
+        keeps its first saved capacity (a second anomaly must not make the minimum the one to
+        restore)."""
         ...
 
     def saved(self, model: str) -> list[VariantCapacity]: ...

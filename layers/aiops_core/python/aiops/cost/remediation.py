@@ -40,6 +40,8 @@ from aiops.units import format_duration
 
 # Cost Anomaly Detection re-sends an anomaly as it grows; one anomaly acts once for this long.
 SIGNAL_MEMORY = timedelta(days=90)
+# Cost Anomaly Detection dates an anomaly by the day its spend began.
+ANOMALY_DAY = timedelta(days=1)
 # The ledger's model for a signal no model's budget matches (not a valid model name).
 UNATTRIBUTED = "(unattributed)"
 # Destructive actions first, then the alert that says what was done.
@@ -77,6 +79,8 @@ class CostDependencies:
     notices: ResumeNotices
     alerts: Alerts
     ledger: Ledger
+    # Where the control plane runs: root causes elsewhere are not its models'.
+    scope: Scope
 
     @property
     def resuming(self) -> ResumeDependencies:
@@ -91,13 +95,13 @@ class CostDependencies:
 
 
 def on_anomaly(
-    event: AnomalyDetected, policy: Policy, deps: CostDependencies, now: datetime, scope: Scope
+    event: AnomalyDetected, policy: Policy, deps: CostDependencies, now: datetime
 ) -> CostDecision:
-    return _on_signal(anomaly_signal(event), policy, deps, now, scope)
+    return _on_signal(anomaly_signal(event), policy, deps, now)
 
 
 def on_alarm(
-    event: AlarmStateChange, policy: Policy, deps: CostDependencies, now: datetime, scope: Scope
+    event: AlarmStateChange, policy: Policy, deps: CostDependencies, now: datetime
 ) -> CostDecision:
     """Every alarm state change reaches this: only the spend alarms a budget names count."""
     signal = alarm_signal(event)
@@ -124,13 +128,13 @@ def on_alarm(
             models=[found[0]],
             reason=f"{signal.origin} is {signal.alarm_state}: no spend evidence either way",
         )
-    return _on_signal(signal, policy, deps, now, scope)
+    return _on_signal(signal, policy, deps, now)
 
 
 def _once(
     deps: CostDependencies, signal: CostSignal, now: datetime, act: Callable[[], CostDecision]
 ) -> CostDecision:
-    ran, decision = once(deps.signals, f"cost:{signal.key}", now, SIGNAL_MEMORY, act)
+    ran, decision = once(deps.signals, f"cost:{signal.delivery_key}", now, SIGNAL_MEMORY, act)
     if not ran or decision is None:
         return CostDecision(
             action="duplicate", key=signal.key, reason=f"{signal.origin} was already acted on"
@@ -139,9 +143,9 @@ def _once(
 
 
 def _on_signal(
-    signal: CostSignal, policy: Policy, deps: CostDependencies, now: datetime, scope: Scope
+    signal: CostSignal, policy: Policy, deps: CostDependencies, now: datetime
 ) -> CostDecision:
-    return _once(deps, signal, now, lambda: _remediate(signal, policy, deps, now, scope))
+    return _once(deps, signal, now, lambda: _remediate(signal, policy, deps, now))
 
 
 def _cause(signal: CostSignal, **extra: Any) -> dict[str, Any]:
@@ -161,9 +165,9 @@ def _cause(signal: CostSignal, **extra: Any) -> dict[str, Any]:
 
 
 def _remediate(
-    signal: CostSignal, policy: Policy, deps: CostDependencies, now: datetime, scope: Scope
+    signal: CostSignal, policy: Policy, deps: CostDependencies, now: datetime
 ) -> CostDecision:
-    found, why = attribute(signal, policy, scope)
+    found, why = attribute(signal, policy, deps.scope)
     if not found:
         reason = f"{signal.origin}: attributed to no model: {why}"
         record(
@@ -215,12 +219,21 @@ def _for_model(
         return []
     act = _Actions(signal, name, model, attribution, deps, now, cause)
     outcomes: list[ActionOutcome] = []
+    failure: Exception | None = None
     for action in ACTION_ORDER:
         if action not in budget.actions and not (
             action == "notify" and attribution.strength == "service"
         ):
             continue
-        outcomes.append(act.run(action, outcomes))
+        try:
+            outcomes.append(act.run(action, outcomes))
+        except Exception as error:  # noqa: BLE001 - recorded, told, then raised for a retry
+            outcomes.append(act.failed(action, error))
+            failure = failure or error
+    if failure is not None:
+        # The people were told (notify runs last, with the failure); the delivery is retried,
+        # and what was done is not redone (each action is claimed on its own).
+        raise failure
     return outcomes
 
 
@@ -243,7 +256,7 @@ class _Actions:
         def act() -> ActionOutcome:
             if action == "notify":
                 return self._notify(before)
-            outcome, detail = getattr(self, f"_{action}")()
+            outcome, detail = self._acts[action]()
             return self._record(action, outcome, detail)
 
         ran, outcome = once(self.deps.signals, key, self.now, SIGNAL_MEMORY, act)
@@ -253,6 +266,27 @@ class _Actions:
                 model=self.name, action=action, outcome="already_done", detail="done earlier"
             )
         return outcome
+
+    @property
+    def _acts(self) -> dict[CostActionName, Callable[[], tuple[str, str]]]:
+        return {
+            "pause_triggers": self._pause_triggers,
+            "stop_jobs": self._stop_jobs,
+            "scale_to_min": self._scale_to_min,
+            "rollback": self._rollback,
+        }
+
+    def failed(self, action: CostActionName, error: Exception) -> ActionOutcome:
+        detail = f"failed: {type(error).__name__}: {str(error)[:300]}"
+        record(
+            self.deps.ledger,
+            self.name,
+            self.now,
+            LedgerAction.COST_ACTION_FAILED,
+            f"{action}: {detail}",
+            {**self.cause, "action": action},
+        )
+        return ActionOutcome(model=self.name, action=action, outcome="failed", detail=detail)
 
     def _why_not(self, action: CostActionName) -> str | None:
         if self.attribution.strength == "service" and action != "notify":
@@ -334,20 +368,24 @@ class _Actions:
         to_scale = [v for v in state.variants if _above_minimum(v)]
         if not to_scale:
             return "skipped", f"endpoint {endpoint} already runs at its minimum"
-        self.deps.saved.save(self.name, to_scale, {**self.cause, "at": self.now.isoformat()})
-        done = []
-        for variant in to_scale:
-            low = variant.minimum
-            self.deps.endpoints.set_capacity(
-                variant.model_copy(
-                    update={
-                        "instances": low,
-                        "scaling_min": low if variant.scaled else None,
-                        "scaling_max": low if variant.scaled else None,
-                    }
-                )
+        origin = self.signal.origin
+        self.deps.saved.save(
+            self.name,
+            [v.model_copy(update={"saved_by": origin}) for v in to_scale],
+            {**self.cause, "at": self.now.isoformat()},
+        )
+        targets = [
+            v.model_copy(
+                update={
+                    "instances": v.minimum,
+                    "scaling_min": v.minimum if v.scaled else None,
+                    "scaling_max": v.minimum if v.scaled else None,
+                }
             )
-            done.append(f"{variant.describe()} → {low}")
+            for v in to_scale
+        ]
+        self.deps.endpoints.set_capacity(targets)
+        done = [f"{v.describe()} → {t.instances}" for v, t in zip(to_scale, targets, strict=True)]
         return "done", "; ".join(done) + " (previous capacity kept for resume)"
 
     def _rollback(self) -> tuple[str, str]:
@@ -355,11 +393,19 @@ class _Actions:
         if deployed is None:
             return "skipped", "nothing the control plane deployed serves it"
         within = self.model.budget.rollback_within
-        if deployed < self.signal.started_at - within:
+        started = self.signal.started_at
+        if deployed < started - within:
             return "skipped", (
                 f"serving since {deployed.isoformat()}, more than {format_duration(within)} "
-                f"before the spend started ({self.signal.started_at.isoformat()}): "
-                "not the deployment's doing"
+                f"before the spend started ({started.isoformat()}): not the deployment's doing"
+            )
+        # An anomaly's start is a day (its spend is daily): a deployment later that day may
+        # have started it; one after that came during the anomaly — perhaps its fix.
+        latest = started + ANOMALY_DAY if self.signal.source == "anomaly" else started
+        if deployed > latest:
+            return "skipped", (
+                f"serving since {deployed.isoformat()}, after the spend started "
+                f"({started.isoformat()}): not what started it"
             )
         rolled, why = self.deps.rollbacks.roll_back(self.name, self.signal.origin, self.cause)
         return ("done" if rolled else "skipped"), why
@@ -422,12 +468,20 @@ def _alarm_ok(
             reason=f"{signal.origin} back to OK; the budget does not resume on OK "
             "(resume_on_ok: false): `aiops resume` lifts what it did",
         )
-    pause = deps.pauses.get(name)
-    if pause is not None and pause.owner != signal.origin:
-        reason = f"{signal.origin} back to OK, but the pause is {pause.owner}'s: left in place"
+    # Only what this alarm did: a pause or a scale-down of another signal stays.
+    result = resume(
+        name,
+        policy,
+        deps.resuming,
+        now,
+        by=signal.origin,
+        cause=_cause(signal),
+        only_of=signal.origin,
+    )
+    if not result.lifted and not result.restored:
+        reason = f"{signal.origin} back to OK: nothing of its own to undo ({result.reason})"
         record(deps.ledger, name, now, LedgerAction.COST_ACTION_SKIPPED, reason, _cause(signal))
         return CostDecision(action="ignored", key=signal.key, models=[name], reason=reason)
-    result = resume(name, policy, deps.resuming, now, by=signal.origin, cause=_cause(signal))
     return CostDecision(action="resumed", key=signal.key, models=[name], reason=result.reason)
 
 
@@ -439,11 +493,19 @@ def resume(
     *,
     by: str,
     cause: dict[str, Any],
+    only_of: str | None = None,
 ) -> ResumeResult:
-    """Lift the model's pause and restore the capacity a scale-down saved; tell the sweeps,
-    which start what the pause held. Running it again does nothing more."""
+    """Lift the model's pause and restore the capacity a scale-down saved (with `only_of`:
+    only the pause and capacity that signal set); tell the sweeps, which start what the pause
+    held. Running it again does nothing more."""
     policy.model(name)  # an unknown model is an error, not "nothing to resume"
-    lifted = deps.pauses.lift(name)
+    left: list[str] = []
+    held = deps.pauses.get(name)
+    lifted: Pause | None = None
+    if held is not None and only_of is not None and held.owner != only_of:
+        left.append(f"the pause is {held.owner}'s: left in place")
+    elif held is not None:
+        lifted = deps.pauses.lift(name)
     if lifted is not None:
         # Recorded and announced at once: a restore that fails below must not leave a lifted
         # pause unrecorded (running resume again would find nothing to lift).
@@ -457,27 +519,35 @@ def resume(
         )
         deps.notices.resumed(name, by)
     restored: list[VariantCapacity] = []
-    left: list[str] = []
+    by_endpoint: dict[str, list[VariantCapacity]] = {}
     for saved in deps.saved.saved(name):
-        state = deps.endpoints.state(saved.endpoint)
+        if only_of is not None and saved.saved_by != only_of:
+            left.append(f"{saved.endpoint}/{saved.variant} was scaled down by {saved.saved_by}")
+            continue
+        by_endpoint.setdefault(saved.endpoint, []).append(saved)
+    for endpoint, saved_variants in by_endpoint.items():
+        state = deps.endpoints.state(endpoint)
         if state is None:
-            deps.saved.forget(name, [saved])
-            left.append(f"{saved.endpoint} is gone: nothing to restore")
+            deps.saved.forget(name, saved_variants)
+            left.append(f"{endpoint} is gone: nothing to restore")
             continue
         if state.status != "InService":
-            left.append(f"{saved.endpoint} is {state.status}: restore it by resuming again")
+            left.append(f"{endpoint} is {state.status}: restore it by resuming again")
             continue
-        deps.endpoints.set_capacity(saved)
-        deps.saved.forget(name, [saved])
-        restored.append(saved)
-        record(
-            deps.ledger,
-            name,
-            now,
-            LedgerAction.CAPACITY_RESTORED,
-            f"{saved.describe()} restored by {by}",
-            {**cause, "endpoint": saved.endpoint, "variant": saved.variant},
+        deps.endpoints.set_capacity(
+            [v.model_copy(update={"saved_by": None}) for v in saved_variants]
         )
+        deps.saved.forget(name, saved_variants)
+        restored.extend(saved_variants)
+        for saved in saved_variants:
+            record(
+                deps.ledger,
+                name,
+                now,
+                LedgerAction.CAPACITY_RESTORED,
+                f"{saved.describe()} restored by {by}",
+                {**cause, "endpoint": saved.endpoint, "variant": saved.variant},
+            )
     parts: list[str] = []
     if lifted is not None:
         parts.append(f"lifted the pause ({lifted.describe()})")

@@ -96,8 +96,12 @@ def close_run(
         {"run_id": follow_up.run_id, "after": request.run_id, "carried": follow_up.trigger.windows},
     )
     if held is not None:
-        # Its windows are closed and taken: carried, they go into the model's next run.
-        ending.windows.carry(request.model, list(follow_up.trigger.windows))
+        # The lock was handed to the follow-up: give it back (a lock held for a run that never
+        # starts would queue every later run behind it), and carry its windows, closed and
+        # taken, into the model's next run — after the pause, the first trigger's.
+        while follow_up is not None:
+            ending.windows.carry(request.model, list(follow_up.trigger.windows))
+            follow_up = ending.locks.release(request.model, follow_up.run_id, now, lease)
         return None
     execution = ending.runs.start(follow_up)
     record(
