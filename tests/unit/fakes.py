@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
+from aiops.cost.model import EndpointState, VariantCapacity
 from aiops.drift.decisions import CooldownClaim
 from aiops.ledger import LedgerEntry
+from aiops.pauses import Pause
 from aiops.runs.requests import RunRequest
 from aiops.runs.window import AddOutcome, ClosedWindow, ObjectRef, WindowLimits, close_reason
 from aiops.storage import ObjectGone, ObjectUnreadable
@@ -310,10 +312,6 @@ class _MemorySink:
 
 # ------------------------------------------------------------------ cost capability, pauses
 
-from datetime import UTC  # noqa: E402 (imports of the appended section)
-
-from aiops.cost.model import EndpointState, VariantCapacity  # noqa: E402
-from aiops.pauses import Pause  # noqa: E402
 
 # As the adapters (aiops.adapters.pause_store) store them.
 MAX_CAUSE_BYTES = 32 * 1024
