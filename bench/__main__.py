@@ -11,7 +11,7 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 # Each module exposes run() -> dict and table(dict) -> str. Later issues add theirs here.
-SECTIONS = ["cold_start", "runtime", "retrain", "approval", "deploy", "validation"]
+SECTIONS = ["cold_start", "runtime", "retrain", "approval", "deploy", "validation", "costs"]
 
 
 def main() -> None:

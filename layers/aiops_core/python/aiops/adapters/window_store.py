@@ -1,8 +1,9 @@
 """Data windows in the control table.
 
 Items: the open window's head `MODEL#m / WINDOW` (atomic counters), one `PENDING#m / <object>`
-per object waiting in it, a `SEEN#m#<object>` marker per object version ever counted, and one
-`MODEL#m / WINDOW#<seq>` snapshot per closed window.
+per object waiting in it, a `SEEN#m#<object>` marker per object version ever counted, one
+`MODEL#m / WINDOW#<seq>` snapshot per closed window, and `MODEL#m / WINDOWS_STARTED`: every
+window up to its `through` has had its run started.
 
 Adding a below-threshold object is one TransactWriteItems call: the SEEN marker makes it
 idempotent per object version, and the head's condition proves the window is still below its
@@ -344,15 +345,62 @@ class DynamoWindowStore:
         items = [from_item(i) for i in response.get("Items", [])]
         return ClosedWindow.model_validate(items[0]) if items else None
 
+    @staticmethod
+    def _started_through(model: str) -> dict[str, str]:
+        return {"pk": f"MODEL#{model}", "sk": "WINDOWS_STARTED"}
+
     def unstarted(self, model: str) -> list[ClosedWindow]:
-        records = self.table.query_all(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :w)",
-            FilterExpression="settled = :yes AND run_started = :no",
+        # Every sweep asks, every few minutes: reading every snapshot ever closed would cost read
+        # units in proportion to the model's whole history (a filter reduces what a query
+        # returns, not what it reads). Windows up to the `through` watermark are settled and
+        # started, and neither ever reverts, so the query starts after it.
+        t = self.table
+        through = int(t.get(self._started_through(model)).get("through", 0))
+        records = t.query_all(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
             ExpressionAttributeValues=to_values(
-                {":pk": f"MODEL#{model}", ":w": "WINDOW#", ":yes": True, ":no": False}
+                # "~" sorts after every digit: the range ends after the last window.
+                {
+                    ":pk": f"MODEL#{model}",
+                    ":first": self._closed(model, through + 1)["sk"],
+                    ":last": "WINDOW#~",
+                }
             ),
         )
-        return [ClosedWindow.model_validate(r) for r in records]
+        # Past 999,999 windows the key's digits outgrow its padding and the range reads more.
+        records = sorted(
+            (r for r in records if int(r["seq"]) > through), key=lambda r: int(r["seq"])
+        )
+        done = through
+        for record in records:
+            # Only an unbroken run of settled, started windows moves the watermark: a gap is a
+            # window still being closed.
+            if int(record["seq"]) != done + 1 or not (
+                record.get("settled") and record.get("run_started")
+            ):
+                break
+            done += 1
+        if done > through:
+            self._advance_started(model, done)
+        return [
+            ClosedWindow.model_validate(r)
+            for r in records
+            if r.get("settled") and not r.get("run_started")
+        ]
+
+    def _advance_started(self, model: str, through: int) -> None:
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=to_item(self._started_through(model)),
+                UpdateExpression="SET through = :through",
+                # Monotonic: a concurrent sweep that saw less never moves it back.
+                ConditionExpression="attribute_not_exists(through) OR through < :through",
+                ExpressionAttributeValues=to_values({":through": through}),
+            )
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
     # ---------------------------------------------------------------- carried windows
     @staticmethod
