@@ -34,7 +34,7 @@ demo: $(VENV)/.installed
 
 # Every core: the suite's workers are separate processes, each with its own offline cloud.
 test: $(VENV)/.installed browser
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --durations=15
 
 # Headless Chromium and its driver for the browser tests (tests/e2e/browser), from Debian's
 # packages: installed once, quick when already there. Where they cannot be installed (no apt-get,

@@ -43,6 +43,7 @@ from aiops_local.patches import (
     bedrock_jobs,
     bedrock_runtime,
     botocore_calls,
+    dynamodb_transactions,
     events_bus,
     events_pattern,
     lambda_invoke,
@@ -192,6 +193,7 @@ class LocalCloud:
         sfn_history.install(self._patcher, self._on_history)
         sfn_task_failure.install(self._patcher)
         sfn_start_execution.install(self._patcher)
+        dynamodb_transactions.install(self._patcher)
         events_bus.install(self._patcher, self.events)
         events_pattern.install(self._patcher)
         s3_eventbridge.install(self._patcher, self.events)

@@ -19,6 +19,7 @@ from moto.events.models import EventPattern, Rule, events_backends
 from aiops_local.async_invoke import AsyncInvoker, send_to_queue
 from aiops_local.bus import BusEvent
 from aiops_local.functions import Invoker
+from aiops_local.patches import events_pattern
 from aiops_local.timeline import Timeline
 
 
@@ -123,11 +124,12 @@ class Router:
             event=event,
         )
         matched = 0
+        matches = events_pattern.matcher(event)
         for rule in self.rules(item.bus):
             if rule.state != "ENABLED" or rule.scheduled_expression:
                 continue
             pattern: EventPattern = rule.event_pattern
-            if not pattern.matches_event(event):  # type: ignore[arg-type]
+            if not matches(pattern):
                 continue
             matched += 1
             for target in rule.targets:

@@ -496,3 +496,59 @@ def test_a_stopped_cloud_leaves_moto_and_botocore_as_they_were(
     assert not hasattr(SageMakerResponse, "update_endpoint")
     for name in sfn_clock.THREADING_MODULES:
         assert importlib.import_module(name).threading is threading
+
+
+# ---------------------------------------------------------------------- events_pattern.matcher
+def test_matches_event_copies_and_flattens_the_event_then_matches_the_pattern() -> None:
+    from moto.events.models import EventPattern
+
+    # What `events_pattern.matcher` does once per event for all the rules, moto does per rule.
+    steps = source(EventPattern.matches_event)
+    assert "if not self._pattern:" in steps
+    assert "event = json.loads(json.dumps(event))" in steps
+    assert "event_flat = self._flatten_dict(event)" in steps
+    assert "return self._does_event_match(event_flat, self._pattern)" in steps
+    assert parameters(EventPattern._does_event_match)[:3] == ["self", "event_flat", "pattern_node"]
+
+
+def test_one_matcher_per_event_decides_as_matches_event_for_every_pattern() -> None:
+    from moto.events.models import EventPattern
+
+    from aiops_local.patches import events_pattern
+
+    # Given patterns of every kind the template's rules use, and events some of them match
+    patterns = [
+        EventPattern(None, {}),
+        *(
+            EventPattern.load(json.dumps(raw))
+            for raw in (
+                {"source": ["aws.s3"], "detail": {"object": {"key": [{"prefix": "raw/"}]}}},
+                {"detail": {"object": {"size": [{"numeric": [">", 0]}]}}},
+                {"detail": {"reason": [{"anything-but": "PutObject"}]}},
+                {"detail": {"object": {"version-id": [{"exists": True}]}}},
+                {"$or": [{"source": ["aws.ce"]}, {"detail": {"reason": ["PutObject"]}}]},
+                {"detail": {"metrics": {"metric": {"namespace": ["ns/drift"]}}}},
+            )
+        ),
+    ]
+    events: list[dict[str, Any]] = [
+        {
+            "source": "aws.s3",
+            "detail": {"object": {"key": "raw/a.csv", "size": 3}, "reason": "PutObject"},
+        },
+        {
+            "source": "aws.s3",
+            "detail": {"object": {"key": "x/a.csv", "size": 0, "version-id": "1"}},
+        },
+        {
+            "source": "aws.cloudwatch",
+            "detail": {"metrics": [{"metric": {"namespace": "ns/drift"}}]},
+        },
+    ]
+    with installed(events_pattern):
+        # When each event is matched once for all patterns
+        decided = [[events_pattern.matcher(e)(p) for p in patterns] for e in events]
+        # Then every decision is moto's own
+        expected = [[p.matches_event(e) for p in patterns] for e in events]  # type: ignore[arg-type]
+    assert decided == expected
+    assert any(map(any, decided)) and not all(map(all, decided))

@@ -28,7 +28,7 @@ class RecordFormat(StrEnum):
 
 
 class HyperParameterRange(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     min: float
     max: float
     integer: bool = False
@@ -38,7 +38,7 @@ class HyperParameterRange(BaseModel):
 class BaseModelSpec(BaseModel):
     """One base model's fine-tuning contract, as its documentation states it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     model_id: str
     format: RecordFormat
     # Tokens of one record (prompt and answer together); estimated without the model's

@@ -99,7 +99,8 @@ class InvalidEvent(ValueError):
 
 class _AwsShape(BaseModel):
     # AWS adds fields over time: tolerate them, require only what we use.
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # Built on first use: a handler builds the schema of the one event it reads.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, defer_build=True)
 
 
 class _Envelope(_AwsShape):
@@ -233,7 +234,8 @@ class AlarmDetail(_AwsShape):
     alarm_name: str = Field(alias="alarmName", min_length=1, max_length=MAX_ALARM_NAME)
     state: AlarmState
     previous_state: AlarmState | None = Field(default=None, alias="previousState")
-    configuration: AlarmConfiguration = AlarmConfiguration()
+    # A factory: a default instance would build the model's schema at import.
+    configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
 
     @property
     def metrics(self) -> list[AlarmMetric]:

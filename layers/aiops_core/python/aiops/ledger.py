@@ -102,7 +102,7 @@ class LedgerEntry(BaseModel):
     `cause` links the chain: event id → decision → execution → model package → approver.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     at: datetime
     # Written as a LedgerAction; an entry a newer control plane wrote still reads (as its text).

@@ -1,16 +1,24 @@
-"""One place for logs, traces and metrics (Powertools): JSON logs with correlation ids."""
+"""One place for logs and metrics (Powertools): JSON logs with correlation ids, EMF metrics.
+
+Traces are Lambda's own (`Tracing: Active`): Lambda records each invocation's segment, and botocore
+sends the invocation's trace header (`_X_AMZN_TRACE_ID`) with every AWS call, so the state
+machines it starts (traced too) join the same trace. No X-Ray SDK: Powertools Tracer imported it
+and patched botocore at cold start, which cost more than the rest of a handler. What its
+annotations said (cold start, service) is in every log line, with the trace id (`xray_trace_id`);
+the AWS calls are no longer subsegments of their own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.metrics import Metrics
 
 from aiops.events import InvalidEvent
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -45,21 +53,20 @@ def lambda_entry(
     emits_metrics: bool = False,
     dead_letters: DeadLetterSink | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Every handler's instrumentation: Lambda context and correlation id in each log line, an
-    X-Ray segment, and (for handlers that emit metrics) one EMF flush per invocation. Handlers of
-    asynchronous events pass `dead_letters`: an invalid event is kept there once, never
-    retried."""
+    """Every handler's instrumentation: Lambda context (cold start, request and trace ids) and
+    correlation id in each log line, and (for handlers that emit metrics) one EMF flush per
+    invocation. Handlers of asynchronous events pass `dead_letters`: an invalid event is kept
+    there once, never retried."""
 
     def instrument(handler: Handler) -> Handler:
         if dead_letters is not None:
             handler = _rejecting_invalid(handler, dead_letters)
         wrapped = metrics.log_metrics(handler) if emits_metrics else handler
-        # Never the response in a trace: a page carries its link's id and CSRF token, and
-        # traces are readable by far more people than the approvers.
-        wrapped = tracer.capture_lambda_handler(wrapped, capture_response=False)
+        # Never the event nor the response in a log line: a page carries its link's id and CSRF
+        # token, and logs are readable by far more people than the approvers.
         return logger.inject_lambda_context(correlation_id_path=correlation_id_path)(wrapped)
 
     return instrument
 
 
-__all__ = ["lambda_entry", "logger", "metrics", "tracer"]
+__all__ = ["lambda_entry", "logger", "metrics"]

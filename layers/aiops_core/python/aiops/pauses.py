@@ -17,7 +17,7 @@ from aiops.ledger import Ledger, LedgerAction, record
 
 
 class Pause(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str = Field(min_length=1)
     # What set it: "cost:anomaly:<id>", "cost:alarm:<name>", or an operator.
     owner: str = Field(min_length=1)

@@ -9,13 +9,16 @@ from __future__ import annotations
 import math
 import re
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aiops.base_models import BaseModelSpec, base_model, base_models
 from aiops.units import ByteSize, Duration, FiniteFloat, format_duration
+
+if TYPE_CHECKING:
+    import yaml
 
 # A window's objects are kept in one DynamoDB item while it is open; 2,000 references fit well
 # under the 400 KB item limit. Larger batches should close on bytes or max_age instead.
@@ -76,7 +79,8 @@ def _between(
 class _Strict(BaseModel):
     # strict: a value of the wrong YAML type is an error, not coerced ("yes" is no bool, 5.0 no
     # int, "0.5" no float); ints are still accepted where a float is expected.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # Built on first use (the first policy read), not at every function's cold start.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 def _is_key_prefix(value: str) -> bool:
@@ -114,7 +118,8 @@ class WindowPolicy(_Strict):
 
 class DataPolicy(_Strict):
     prefix: str
-    window: WindowPolicy = WindowPolicy()
+    # Defaults by factory here and below: a default instance would build its schema at import.
+    window: WindowPolicy = Field(default_factory=WindowPolicy)
 
     @field_validator("prefix")
     @classmethod
@@ -530,7 +535,7 @@ class FineTunePolicy(_Strict):
     # Numbers as written: an integer stays one (epochCount: 2), so `2.0` for an integer
     # parameter is an error, like `2.5`; the bounds are the base model's (checked below).
     hyper_parameters: dict[str, int | float] = Field(default_factory=dict, max_length=20)
-    evaluation: EvaluationPolicy = EvaluationPolicy()
+    evaluation: EvaluationPolicy = Field(default_factory=EvaluationPolicy)
 
     @field_validator("hyper_parameters", mode="before")
     @classmethod
@@ -564,7 +569,7 @@ MIN_RUN_TIMEOUT = timedelta(hours=1)
 
 class _ModelBase(_Strict):
     dry_run: bool = False
-    budget: BudgetPolicy = BudgetPolicy()
+    budget: BudgetPolicy = Field(default_factory=BudgetPolicy)
     run_timeout: Duration = Field(
         default=timedelta(hours=24),
         description="Longest a run may hold the model's lock; an expired lock can be taken over. "
@@ -584,7 +589,7 @@ class SageMakerModelPolicy(_ModelBase):
     data: DataPolicy
     pipeline: str = Field(pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$")
     package_group: str = Field(pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
-    drift: DriftPolicy = DriftPolicy()
+    drift: DriftPolicy = Field(default_factory=DriftPolicy)
     gate: GatePolicy
     deploy: SageMakerDeployPolicy
 
@@ -594,7 +599,7 @@ class BedrockModelPolicy(_ModelBase):
     labels: LabelsPolicy
     base_model: str
     package_group: str = Field(pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
-    fine_tune: FineTunePolicy = FineTunePolicy()
+    fine_tune: FineTunePolicy = Field(default_factory=FineTunePolicy)
     gate: GatePolicy
     deploy: BedrockDeployPolicy
 
@@ -822,7 +827,7 @@ class UnknownModel(LookupError):
 
 
 class FieldProblem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     field: str
     reason: str
 
@@ -870,122 +875,131 @@ _TRUE, _FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
 _TAG = "tag:yaml.org,2002:"
 
 
-class _PolicyLoader(yaml.SafeLoader):
-    # Own tables, never the inherited ones (add_* would mutate SafeLoader's lists in place).
-    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML reads it off the class
-    yaml_constructors: ClassVar[dict[str | None, Any]] = {}
+@cache
+def _policy_loader() -> type[Any]:
+    """The policy's YAML loader, built on the first policy read: PyYAML is imported there, not
+    at every function's cold start."""
+    import yaml
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._values: dict[int, int] = {}  # node id -> values once aliases are expanded
+    class _PolicyLoader(yaml.SafeLoader):
+        # Own tables, never the inherited ones (add_* would mutate SafeLoader's lists in place).
+        yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML reads it off the class
+        yaml_constructors: ClassVar[dict[str | None, Any]] = {}
 
-    def _error(self, problem: str, mark: Any) -> yaml.composer.ComposerError:
-        return yaml.composer.ComposerError(None, None, problem, mark)
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._depth = 0
+            self._values: dict[int, int] = {}  # node id -> values once aliases are expanded
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            node = super().compose_node(parent, index)
-            if id(node) not in self._values:  # `&a [*a]`: the alias is inside its own anchor
-                raise self._error("an alias refers to a value that contains it", event.start_mark)
-            return node
-        self._depth += 1
-        try:
-            if self._depth > MAX_YAML_DEPTH:
-                raise self._error(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
-            node = super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-        if isinstance(node, yaml.MappingNode):
-            children = [child for pair in node.value for child in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            children = node.value
-        else:
-            children = []
-        values = 1 + sum(self._values[id(child)] for child in children)
-        if node is not None and values > MAX_YAML_VALUES:
-            raise self._error(
-                f"more than {MAX_YAML_VALUES} values once aliases are expanded", node.start_mark
-            )
-        self._values[id(node)] = values
-        return node
+        def _error(self, problem: str, mark: Any) -> yaml.composer.ComposerError:
+            return yaml.composer.ComposerError(None, None, problem, mark)
 
-    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
-        # PyYAML keeps the last of two equal keys silently; a policy names each field once.
-        node = super().compose_mapping_node(anchor)
-        seen: set[tuple[str, str]] = set()
-        for key, _ in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.tag == _TAG + "merge":
-                continue
-            if (key.tag, key.value) in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping",
-                    node.start_mark,
-                    f"found the key {key.value!r} twice",
-                    key.start_mark,
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent):
+                node = super().compose_node(parent, index)
+                if id(node) not in self._values:  # `&a [*a]`: the alias is inside its own anchor
+                    raise self._error(
+                        "an alias refers to a value that contains it", event.start_mark
+                    )
+                return node
+            self._depth += 1
+            try:
+                if self._depth > MAX_YAML_DEPTH:
+                    raise self._error(
+                        f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark
+                    )
+                node = super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+            if isinstance(node, yaml.MappingNode):
+                children = [child for pair in node.value for child in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = node.value
+            else:
+                children = []
+            values = 1 + sum(self._values[id(child)] for child in children)
+            if node is not None and values > MAX_YAML_VALUES:
+                raise self._error(
+                    f"more than {MAX_YAML_VALUES} values once aliases are expanded", node.start_mark
                 )
-            seen.add((key.tag, key.value))
-        return node
+            self._values[id(node)] = values
+            return node
 
-    def construct_core_bool(self, node: yaml.ScalarNode) -> bool:
-        value = self.construct_scalar(node)
-        if value not in _TRUE + _FALSE:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{value!r} is not true or false", node.start_mark
-            )
-        return value in _TRUE
+        def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+            # PyYAML keeps the last of two equal keys silently; a policy names each field once.
+            node = super().compose_mapping_node(anchor)
+            seen: set[tuple[str, str]] = set()
+            for key, _ in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == _TAG + "merge":
+                    continue
+                if (key.tag, key.value) in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while reading a mapping",
+                        node.start_mark,
+                        f"found the key {key.value!r} twice",
+                        key.start_mark,
+                    )
+                seen.add((key.tag, key.value))
+            return node
 
-    def construct_core_int(self, node: yaml.ScalarNode) -> int:
-        value = self.construct_scalar(node)
-        try:
-            if not _INT.fullmatch(value):
-                raise ValueError(value)
-            if value.startswith(("0o", "0x")):
-                return int(value[2:], 8 if value[1] == "o" else 16)
-            return int(value, 10)
-        except ValueError:  # not an integer, or too many digits to convert
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{value[:40]!r} is not an integer", node.start_mark
-            ) from None
+        def construct_core_bool(self, node: yaml.ScalarNode) -> bool:
+            value = self.construct_scalar(node)
+            if value not in _TRUE + _FALSE:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{value!r} is not true or false", node.start_mark
+                )
+            return value in _TRUE
 
-    def construct_core_float(self, node: yaml.ScalarNode) -> float:
-        value = self.construct_scalar(node)
-        if not (_FLOAT.fullmatch(value) or _INT.fullmatch(value)):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{value[:40]!r} is not a number", node.start_mark
-            )
-        return float(self.construct_yaml_float(node))
+        def construct_core_int(self, node: yaml.ScalarNode) -> int:
+            value = self.construct_scalar(node)
+            try:
+                if not _INT.fullmatch(value):
+                    raise ValueError(value)
+                if value.startswith(("0o", "0x")):
+                    return int(value[2:], 8 if value[1] == "o" else 16)
+                return int(value, 10)
+            except ValueError:  # not an integer, or too many digits to convert
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{value[:40]!r} is not an integer", node.start_mark
+                ) from None
 
+        def construct_core_float(self, node: yaml.ScalarNode) -> float:
+            value = self.construct_scalar(node)
+            if not (_FLOAT.fullmatch(value) or _INT.fullmatch(value)):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{value[:40]!r} is not a number", node.start_mark
+                )
+            return float(self.construct_yaml_float(node))
 
-for _tag, _pattern, _first in (
-    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("bool", "^(?:" + "|".join(_TRUE + _FALSE) + ")$", list("tTfF")),
-    ("int", _INT.pattern, list("-+0123456789")),
-    ("float", _FLOAT.pattern, list("-+.0123456789")),
-    ("merge", r"^(?:<<)$", ["<"]),
-):
-    _PolicyLoader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), _first)
-for _tag, _construct in (
-    ("null", yaml.SafeLoader.construct_yaml_null),
-    ("bool", _PolicyLoader.construct_core_bool),
-    ("int", _PolicyLoader.construct_core_int),
-    ("float", _PolicyLoader.construct_core_float),
-    ("str", yaml.SafeLoader.construct_yaml_str),
-    ("seq", yaml.SafeLoader.construct_yaml_seq),
-    ("map", yaml.SafeLoader.construct_yaml_map),
-):
-    _PolicyLoader.add_constructor(_TAG + _tag, _construct)
+    for _tag, _pattern, _first in (
+        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+        ("bool", "^(?:" + "|".join(_TRUE + _FALSE) + ")$", list("tTfF")),
+        ("int", _INT.pattern, list("-+0123456789")),
+        ("float", _FLOAT.pattern, list("-+.0123456789")),
+        ("merge", r"^(?:<<)$", ["<"]),
+    ):
+        _PolicyLoader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), _first)
+    for _tag, _construct in (
+        ("null", yaml.SafeLoader.construct_yaml_null),
+        ("bool", _PolicyLoader.construct_core_bool),
+        ("int", _PolicyLoader.construct_core_int),
+        ("float", _PolicyLoader.construct_core_float),
+        ("str", yaml.SafeLoader.construct_yaml_str),
+        ("seq", yaml.SafeLoader.construct_yaml_seq),
+        ("map", yaml.SafeLoader.construct_yaml_map),
+    ):
+        _PolicyLoader.add_constructor(_TAG + _tag, _construct)
 
+    def _unsupported_tag(loader: _PolicyLoader, node: yaml.Node) -> None:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the tag {node.tag!r} has no place in a policy", node.start_mark
+        )
 
-def _unsupported_tag(loader: _PolicyLoader, node: yaml.Node) -> None:
-    raise yaml.constructor.ConstructorError(
-        None, None, f"the tag {node.tag!r} has no place in a policy", node.start_mark
-    )
+    # Any other tag (!!binary, !!timestamp, !!set, !!python/…, !custom) is an error.
+    _PolicyLoader.add_constructor(None, _unsupported_tag)
 
-
-# Any other tag (!!binary, !!timestamp, !!set, !!python/…, !custom) is an error.
-_PolicyLoader.add_constructor(None, _unsupported_tag)
+    return _PolicyLoader
 
 
 def _line(text: str | bytes, position: int) -> int:
@@ -995,6 +1009,8 @@ def _line(text: str | bytes, position: int) -> int:
 
 
 def _not_yaml(text: str, exc: yaml.YAMLError) -> FieldProblem:
+    import yaml
+
     if isinstance(exc, yaml.reader.ReaderError):
         return FieldProblem(
             field=f"line {_line(text, exc.position)}",
@@ -1044,8 +1060,10 @@ def load_yaml(text: str | bytes, source: str = "<policy>") -> object:
         )
     if isinstance(text, bytes):
         text = _decode(text, source)
+    import yaml  # here, not at import: only a policy read needs it
+
     try:
-        loader = _PolicyLoader(text)  # checks every character first
+        loader = _policy_loader()(text)  # checks every character first
         try:
             return loader.get_single_data()
         finally:

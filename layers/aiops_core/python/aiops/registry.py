@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 class Candidate(BaseModel):
     # A NaN or infinite metric must reach the gate (which rejects it), but JSON has no such
     # numbers: between workflow steps they travel as the strings "NaN" / "Infinity".
-    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings")
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings", defer_build=True)
     package_arn: str
     package_group: str
     version: int
@@ -42,7 +42,7 @@ class ModelRegistry(Protocol):
 class PackageState(BaseModel):
     """A model package's approval as the registry holds it now, and who last changed it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     package_arn: str
     package_group: str
     version: int

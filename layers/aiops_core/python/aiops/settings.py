@@ -3,26 +3,47 @@
 `Settings` is every variable any function may be given; each capability's model requires what
 its functions read, so a function missing one fails at cold start naming it, and the template
 gives each function only the variables it reads.
+
+A plain pydantic model filled from `os.environ`, as pydantic-settings did (whose import alone
+added about 11 ms to every cold start): a field is read from the variable of its name in any case,
+an empty variable is an unset one, and arguments given to the constructor win over the
+environment. Schemas are built on first use: a function builds only the model it reads.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: pydantic would evaluate each class's annotations again,
+# every subclass repeating its parents', and these classes are all created at cold start.
+import os
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 _SNS_ARN = r"^arn:aws[a-z-]*:sns:"
 _STATES_ARN = r"^arn:aws[a-z-]*:states:"
 _PARAMETER_PREFIX = r"^/([A-Za-z0-9_.-]+/)*$"
 
 
-class Settings(BaseSettings):
+def required_variable(**constraints: Any) -> Any:
+    """A variable the model requires: no default, so its absence fails validation naming it.
+    (Typed `Any`: the type checker then lets `XSettings()` be called without it, as the
+    environment gives it.)"""
+    return Field(**constraints)
+
+
+class Settings(BaseModel):
     """Names of the stack's resources, as template.yaml sets them per function."""
 
-    # An empty variable is an unset one (Lambda never sets one empty).
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", env_ignore_empty=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
+
+    def __init__(self, **values: Any) -> None:
+        # Lambda never sets a variable empty: offline, an empty one is one this function was
+        # not given (the runtime empties, never removes, another function's variables).
+        environment = {name.lower(): value for name, value in os.environ.items() if value != ""}
+        fields = type(self).model_fields
+        found = {name: environment[name] for name in fields if name in environment}
+        super().__init__(**{**found, **values})
 
     stage: str = Field(default="dev")
-    policy_parameter: str = Field(pattern=r"^/")
+    policy_parameter: str = required_variable(pattern=r"^/")
     policy_cache_seconds: int = Field(default=60, ge=0)
     control_table: str | None = Field(default=None, min_length=3)
     ledger_table: str | None = Field(default=None, min_length=3)
@@ -64,84 +85,84 @@ class Settings(BaseSettings):
 class RunLockSettings(Settings):
     """A run's lock step (retrain and fine-tune alike)."""
 
-    control_table: str = Field(min_length=3)
-    ledger_table: str = Field(min_length=3)
+    control_table: str = required_variable(min_length=3)
+    ledger_table: str = required_variable(min_length=3)
 
 
 class NewDataSettings(Settings):
     """The retrain triggers: new data and the window sweep."""
 
-    control_table: str = Field(min_length=3)
-    ledger_table: str = Field(min_length=3)
-    retrain_state_machine_arn: str = Field(pattern=_STATES_ARN)
+    control_table: str = required_variable(min_length=3)
+    ledger_table: str = required_variable(min_length=3)
+    retrain_state_machine_arn: str = required_variable(pattern=_STATES_ARN)
 
 
 class RetrainSettings(NewDataSettings):
     """The retrain workflow's steps and the pipeline-status callback (one dependencies object)."""
 
-    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
-    artifacts_bucket: str = Field(min_length=3)
+    alerts_topic_arn: str = required_variable(pattern=_SNS_ARN)
+    artifacts_bucket: str = required_variable(min_length=3)
 
 
 class GateSettings(Settings):
-    control_table: str = Field(min_length=3)
-    ledger_table: str = Field(min_length=3)
-    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
+    control_table: str = required_variable(min_length=3)
+    ledger_table: str = required_variable(min_length=3)
+    alerts_topic_arn: str = required_variable(pattern=_SNS_ARN)
 
 
 class DriftSettings(Settings):
-    control_table: str = Field(min_length=3)
-    ledger_table: str = Field(min_length=3)
-    idempotency_table: str = Field(min_length=3)
-    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
-    artifacts_bucket: str = Field(min_length=3)
-    retrain_state_machine_arn: str = Field(pattern=_STATES_ARN)
-    dead_letter_queue_url: str = Field(pattern=r"^https://")
+    control_table: str = required_variable(min_length=3)
+    ledger_table: str = required_variable(min_length=3)
+    idempotency_table: str = required_variable(min_length=3)
+    alerts_topic_arn: str = required_variable(pattern=_SNS_ARN)
+    artifacts_bucket: str = required_variable(min_length=3)
+    retrain_state_machine_arn: str = required_variable(pattern=_STATES_ARN)
+    dead_letter_queue_url: str = required_variable(pattern=r"^https://")
 
 
 class DriftCheckSettings(Settings):
-    control_table: str = Field(min_length=3)
-    artifacts_bucket: str = Field(min_length=3)
+    control_table: str = required_variable(min_length=3)
+    artifacts_bucket: str = required_variable(min_length=3)
 
 
 class ApprovalPageSettings(Settings):
     """The approval page: it reads approvals and decides them (no ledger, no registry)."""
 
-    control_table: str = Field(min_length=3)
+    control_table: str = required_variable(min_length=3)
 
 
 class ApprovalSettings(ApprovalPageSettings):
     """Closing approvals and following SageMaker Studio's decisions."""
 
-    ledger_table: str = Field(min_length=3)
-    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
+    ledger_table: str = required_variable(min_length=3)
+    alerts_topic_arn: str = required_variable(pattern=_SNS_ARN)
 
 
 class StudioDecisionSettings(ApprovalSettings):
-    idempotency_table: str = Field(min_length=3)
-    dead_letter_queue_url: str = Field(pattern=r"^https://")
+    idempotency_table: str = required_variable(min_length=3)
+    dead_letter_queue_url: str = required_variable(pattern=r"^https://")
 
 
 class OpenApprovalSettings(ApprovalSettings):
     """Opening approvals: the snapshot (registry, manifest) and the approvers' notices."""
 
-    approvals_topic_arn: str = Field(pattern=_SNS_ARN)
-    approval_page_url: str = Field(pattern=r"^https?://[^/?#\s]+/?$")
+    approvals_topic_arn: str = required_variable(pattern=_SNS_ARN)
+    approval_page_url: str = required_variable(pattern=r"^https?://[^/?#\s]+/?$")
 
 
 class DeployWaitSettings(Settings):
     """Parking the deploy workflow's task token (the control table only)."""
 
-    control_table: str = Field(min_length=3)
+    control_table: str = required_variable(min_length=3)
 
 
 class DeploySettings(DeployWaitSettings):
     """The deploy workflow's steps: endpoint state, ledger, alerts, and the workflow itself
     (a released endpoint starts the deployment that waited)."""
 
-    ledger_table: str = Field(min_length=3)
-    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
-    deploy_state_machine_arn: str = Field(pattern=_STATES_ARN)
+    ledger_table: str = required_variable(min_length=3)
+    alerts_topic_arn: str = required_variable(pattern=_SNS_ARN)
+    deploy_state_machine_arn: str = required_variable(pattern=_STATES_ARN)
 
 
 class StartDeploymentSettings(DeploySettings):
@@ -155,63 +176,63 @@ class StartDeploymentSettings(DeploySettings):
 class DeployEventSettings(DeploySettings):
     """Functions on EventBridge events (endpoint changes, alarms)."""
 
-    dead_letter_queue_url: str = Field(pattern=r"^https://")
+    dead_letter_queue_url: str = required_variable(pattern=r"^https://")
 
 
 class DeployApprovedSettings(DeployEventSettings):
     """Approvals: a refusal is alerted once per package (an idempotency claim)."""
 
-    idempotency_table: str = Field(min_length=3)
+    idempotency_table: str = required_variable(min_length=3)
 
 
 class StartServingSettings(DeploySettings):
     """The deploy workflow's Bedrock swap: it writes serving parameters under the prefix."""
 
-    serving_parameter_prefix: str = Field(pattern=_PARAMETER_PREFIX)
+    serving_parameter_prefix: str = required_variable(pattern=_PARAMETER_PREFIX)
 
 
 class LabelsSettings(Settings):
     """The labeled-data trigger and its age sweep: validate, quarantine, tell the labelers once
     (an idempotency claim), count, start fine-tune runs."""
 
-    control_table: str = Field(min_length=3)
-    ledger_table: str = Field(min_length=3)
-    idempotency_table: str = Field(min_length=3)
-    labelers_topic_arn: str = Field(pattern=_SNS_ARN)
-    finetune_state_machine_arn: str = Field(pattern=_STATES_ARN)
-    dead_letter_queue_url: str = Field(pattern=r"^https://")
+    control_table: str = required_variable(min_length=3)
+    ledger_table: str = required_variable(min_length=3)
+    idempotency_table: str = required_variable(min_length=3)
+    labelers_topic_arn: str = required_variable(pattern=_SNS_ARN)
+    finetune_state_machine_arn: str = required_variable(pattern=_STATES_ARN)
+    dead_letter_queue_url: str = required_variable(pattern=r"^https://")
 
 
 class FineTuneSettings(Settings):
     """The fine-tune workflow's steps (one dependencies object)."""
 
-    control_table: str = Field(min_length=3)
-    ledger_table: str = Field(min_length=3)
-    alerts_topic_arn: str = Field(pattern=_SNS_ARN)
-    artifacts_bucket: str = Field(min_length=3)
-    finetune_state_machine_arn: str = Field(pattern=_STATES_ARN)
-    bedrock_job_role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+    control_table: str = required_variable(min_length=3)
+    ledger_table: str = required_variable(min_length=3)
+    alerts_topic_arn: str = required_variable(pattern=_SNS_ARN)
+    artifacts_bucket: str = required_variable(min_length=3)
+    finetune_state_machine_arn: str = required_variable(pattern=_STATES_ARN)
+    bedrock_job_role_arn: str = required_variable(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
 
 
 class FineTuneEventSettings(FineTuneSettings):
     """The customization jobs' state-change events."""
 
-    dead_letter_queue_url: str = Field(pattern=r"^https://")
+    dead_letter_queue_url: str = required_variable(pattern=r"^https://")
 
 
 class GroundTruthSettings(Settings):
     """Ground Truth labeling jobs: their output imported once into the labeled bucket."""
 
-    ledger_table: str = Field(min_length=3)
-    idempotency_table: str = Field(min_length=3)
-    labeled_bucket: str = Field(min_length=3)
-    dead_letter_queue_url: str = Field(pattern=r"^https://")
+    ledger_table: str = required_variable(min_length=3)
+    idempotency_table: str = required_variable(min_length=3)
+    labeled_bucket: str = required_variable(min_length=3)
+    dead_letter_queue_url: str = required_variable(pattern=r"^https://")
 
 
 class CostSettings(DeployApprovedSettings):
     """Cost signals: remediation may roll back (the deploy workflow's settings), and each signal
     and action is claimed once (idempotency table)."""
 
-    account_id: str = Field(pattern=r"^\d{12}$")
-    stack_region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    serving_parameter_prefix: str = Field(pattern=_PARAMETER_PREFIX)
+    account_id: str = required_variable(pattern=r"^\d{12}$")
+    stack_region: str = required_variable(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    serving_parameter_prefix: str = required_variable(pattern=_PARAMETER_PREFIX)

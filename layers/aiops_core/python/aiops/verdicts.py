@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class GateVerdict(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     package_arn: str
     model: str
     decision: Literal["approve", "await_human", "reject"]

@@ -6,25 +6,27 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from aiops.adapters.dead_letters import SqsDeadLetters
-from aiops.adapters.idempotency_store import DynamoIdempotencyStore
-from aiops.adapters.ledger_store import DynamoLedger
-from aiops.adapters.lock_store import DynamoLockStore
-from aiops.adapters.policy_source import SsmPolicySource
-from aiops.adapters.rendezvous_store import DynamoRendezvousStore
-from aiops.adapters.s3 import S3ManifestWriter, S3Objects
-from aiops.adapters.sagemaker import SageMakerPipelines, SageMakerRegistry
-from aiops.adapters.sns import SnsAlerts
-from aiops.adapters.stepfunctions import StepFunctionsResumer, StepFunctionsRunStarter
-from aiops.adapters.window_store import DynamoWindowStore
 from aiops.settings import Settings
 
+# Every adapter is imported where the stack builds it: a function imports only the adapters (and
+# the modules behind them) it uses, and at its first invocation, not at cold start.
 if TYPE_CHECKING:
     from aiops.adapters.approval_store import DynamoApprovalStore
     from aiops.adapters.bedrock import S3LabeledFiles
+    from aiops.adapters.dead_letters import SqsDeadLetters
     from aiops.adapters.drift_cooldown_store import DynamoDriftCooldowns
+    from aiops.adapters.idempotency_store import DynamoIdempotencyStore
+    from aiops.adapters.ledger_store import DynamoLedger
+    from aiops.adapters.lock_store import DynamoLockStore
     from aiops.adapters.pause_store import DynamoPauseStore
+    from aiops.adapters.policy_source import SsmPolicySource
+    from aiops.adapters.rendezvous_store import DynamoRendezvousStore
+    from aiops.adapters.s3 import S3ManifestWriter, S3Objects
+    from aiops.adapters.sagemaker import SageMakerPipelines, SageMakerRegistry
+    from aiops.adapters.sns import SnsAlerts
+    from aiops.adapters.stepfunctions import StepFunctionsResumer, StepFunctionsRunStarter
     from aiops.adapters.verdict_store import DynamoGateVerdicts
+    from aiops.adapters.window_store import DynamoWindowStore
     from aiops.approval.stage import ApprovalDependencies, DecisionDependencies
     from aiops.cost.attribution import Scope
     from aiops.cost.remediation import CostDependencies, ResumeDependencies
@@ -52,28 +54,40 @@ class Stack:
 
     @cached_property
     def policy(self) -> SsmPolicySource:
+        from aiops.adapters.policy_source import SsmPolicySource
+
         return SsmPolicySource(self.settings.policy_parameter, self.settings.policy_cache_seconds)
 
     @cached_property
     def windows(self) -> DynamoWindowStore:
+        from aiops.adapters.window_store import DynamoWindowStore
+
         return DynamoWindowStore(self.settings.required("control_table"))
 
     @cached_property
     def locks(self) -> DynamoLockStore:
+        from aiops.adapters.lock_store import DynamoLockStore
+
         return DynamoLockStore(self.settings.required("control_table"))
 
     @cached_property
     def rendezvous(self) -> DynamoRendezvousStore:
+        from aiops.adapters.rendezvous_store import DynamoRendezvousStore
+
         return DynamoRendezvousStore(
             self.settings.required("control_table"), self._client("dynamodb")
         )
 
     @cached_property
     def ledger(self) -> DynamoLedger:
+        from aiops.adapters.ledger_store import DynamoLedger
+
         return DynamoLedger(self.settings.required("ledger_table"), self._client("dynamodb"))
 
     @cached_property
     def idempotency(self) -> DynamoIdempotencyStore:
+        from aiops.adapters.idempotency_store import DynamoIdempotencyStore
+
         return DynamoIdempotencyStore(
             self.settings.required("idempotency_table"), self._client("dynamodb")
         )
@@ -87,6 +101,8 @@ class Stack:
 
     @cached_property
     def objects(self) -> S3Objects:
+        from aiops.adapters.s3 import S3Objects
+
         return S3Objects()
 
     @cached_property
@@ -157,6 +173,7 @@ class Stack:
             EventBridgeResumeNotices,
             SageMakerEndpointCapacity,
         )
+        from aiops.adapters.sns import SnsAlerts
         from aiops.cost.remediation import ResumeDependencies
 
         return ResumeDependencies(
@@ -244,12 +261,14 @@ class Stack:
     def deploy(self) -> DeployDependencies:
         # Imported here: only the deploy functions pay for the deploy modules.
         from aiops.adapters.deploy_store import DynamoDeployStore
+        from aiops.adapters.ledger_store import DynamoLedger
         from aiops.adapters.sagemaker_endpoints import (
             CloudWatchAlarmStates,
             SageMakerEndpoints,
             SageMakerPackages,
             SageMakerShadowTests,
         )
+        from aiops.adapters.sns import SnsAlerts
         from aiops.adapters.stepfunctions import StepFunctionsDeployStarter
         from aiops.deploy.dependencies import DeployDependencies
 
@@ -307,22 +326,32 @@ class Stack:
 
     @cached_property
     def runs(self) -> StepFunctionsRunStarter:
+        from aiops.adapters.stepfunctions import StepFunctionsRunStarter
+
         return StepFunctionsRunStarter(self.settings.required("retrain_state_machine_arn"))
 
     @cached_property
     def resumer(self) -> StepFunctionsResumer:
+        from aiops.adapters.stepfunctions import StepFunctionsResumer
+
         return StepFunctionsResumer(self._client("stepfunctions"))
 
     @cached_property
     def pipelines(self) -> SageMakerPipelines:
+        from aiops.adapters.sagemaker import SageMakerPipelines
+
         return SageMakerPipelines()
 
     @cached_property
     def registry(self) -> SageMakerRegistry:
+        from aiops.adapters.sagemaker import SageMakerRegistry
+
         return SageMakerRegistry(objects=self.objects)
 
     @cached_property
     def manifests(self) -> S3ManifestWriter:
+        from aiops.adapters.s3 import S3ManifestWriter
+
         return S3ManifestWriter(self.settings.required("artifacts_bucket"))
 
     @cached_property
@@ -345,6 +374,8 @@ class Stack:
 
     @cached_property
     def finetune_runs(self) -> StepFunctionsRunStarter:
+        from aiops.adapters.stepfunctions import StepFunctionsRunStarter
+
         return StepFunctionsRunStarter(
             self.settings.required("finetune_state_machine_arn"), self._client("stepfunctions")
         )
@@ -358,6 +389,7 @@ class Stack:
     @cached_property
     def labels(self) -> LabelsDependencies:
         # Imported here: only the labeled-data functions pay for the validator at cold start.
+        from aiops.adapters.sns import SnsAlerts
         from aiops.finetune.labels import LabelsDependencies
 
         return LabelsDependencies(
@@ -418,8 +450,12 @@ class Stack:
     def dead_letters(self) -> SqsDeadLetters:
         """The function's dead-letter queue: handlers name it at import, so a function without
         DEAD_LETTER_QUEUE_URL fails at cold start, not at its first invalid event."""
+        from aiops.adapters.dead_letters import SqsDeadLetters
+
         return SqsDeadLetters(self.settings.required("dead_letter_queue_url"))
 
     @cached_property
     def alerts(self) -> SnsAlerts:
+        from aiops.adapters.sns import SnsAlerts
+
         return SnsAlerts(self.settings.required("alerts_topic_arn"))

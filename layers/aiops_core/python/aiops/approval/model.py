@@ -28,7 +28,7 @@ MAX_COMMENT = 500
 class Decision(BaseModel):
     """The first decision on an approval; every later one is a no-op."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     status: ApprovalStatus
     by: str = Field(min_length=1, max_length=256)
     via: DecisionVia
@@ -39,7 +39,7 @@ class Decision(BaseModel):
 class MetricRow(BaseModel):
     """One metric, candidate against champion (None: that side has no such metric)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     name: str
     candidate: float | None = None
     champion: float | None = None
@@ -49,7 +49,7 @@ class MetricRow(BaseModel):
 class VersionPoint(BaseModel):
     """A recent version of the model in the registry, with the gate metric's value."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     version: int
     status: str
     value: float | None = None
@@ -58,7 +58,7 @@ class VersionPoint(BaseModel):
 class FeatureDistribution(BaseModel):
     """A drifted feature: baseline and current shares per bin (each list sums to about 1)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     feature: str
     bins: list[str] = Field(max_length=40)
     baseline: list[float] = Field(max_length=40)
@@ -70,7 +70,7 @@ class ApprovalSummary(BaseModel):
     """Everything a person needs to decide, captured when the approval opens (the page reads only
     the control table, and what the approver judged is what was true then)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     version: int
     package_arn: str
@@ -102,7 +102,7 @@ PageState = Literal[
 class PageView(BaseModel):
     """What the approval page shows for one request."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     state: PageState
     message: str = ""
     summary: ApprovalSummary | None = None

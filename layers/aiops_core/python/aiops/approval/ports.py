@@ -15,7 +15,7 @@ class Approval(BaseModel):
     """One pending (or closed) approval of one candidate. The task token is kept beside it in
     the store and never part of this model, so no page, CLI or log can show it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     version: int
     package_arn: str
@@ -36,7 +36,7 @@ class Approval(BaseModel):
 class ApprovalLink(BaseModel):
     """A link's server-side half: which approval, which approver, until when."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     link_hash: str
     model: str
     version: int

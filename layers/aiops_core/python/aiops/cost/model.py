@@ -14,7 +14,7 @@ MAX_INSTANCES = 10_000
 class RootCause(BaseModel):
     """Where Cost Anomaly Detection saw the extra spend (any field may be missing)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     service: str | None = None
     usage_type: str | None = None
     region: str | None = None
@@ -25,7 +25,7 @@ class RootCause(BaseModel):
 class CostSignal(BaseModel):
     """One anomaly (`anomaly:<id>`) or one spend alarm's state change (`alarm:<name>@<time>`)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     key: str
     source: Literal["anomaly", "alarm"]
     event_id: str
@@ -63,7 +63,7 @@ class CostSignal(BaseModel):
 class Attribution(BaseModel):
     """A model the signal belongs to, how we know, and the spend that is its."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     # specific: a tag, a monitor, a usage type or an alarm the policy names — enough to act on.
     # service: only the service matched — told, never acted on beyond notify.
@@ -76,7 +76,7 @@ class VariantCapacity(BaseModel):
     """An endpoint variant's instances, and its Application Auto Scaling bounds when it has a
     scalable target."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     endpoint: str
     variant: str
     instances: int = Field(ge=0, le=MAX_INSTANCES)
@@ -102,7 +102,7 @@ class VariantCapacity(BaseModel):
 
 
 class EndpointState(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     endpoint: str
     status: str
     # The endpoint's `aiops:model` tag ("" when untagged): only a policy model's is ours.
@@ -115,7 +115,7 @@ CostActionName = Literal["notify", "pause_triggers", "stop_jobs", "scale_to_min"
 
 
 class ActionOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     action: CostActionName
     outcome: Literal["done", "skipped", "failed", "already_done"]
@@ -123,7 +123,7 @@ class ActionOutcome(BaseModel):
 
 
 class CostDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal[
         "ignored", "duplicate", "unattributed", "below_threshold", "remediated", "resumed"
     ]
@@ -134,7 +134,7 @@ class CostDecision(BaseModel):
 
 
 class ResumeResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     lifted: bool
     restored: list[VariantCapacity] = Field(default_factory=list)

@@ -73,14 +73,14 @@ class ServingBusy(RuntimeError):
 
 
 class ServingStart(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["started", "served", "queued", "skipped", "failed"]
     reason: str
     wait_seconds: int = 0
 
 
 class ServingCheck(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     outcome: Literal["waiting", "promoted", "failed", "timed_out", "done"]
     reason: str
     polls: int = 0

@@ -16,7 +16,7 @@ How = Literal["created", "canary", "linear", "all_at_once", "rollback", "manual_
 class DeploymentRequest(BaseModel):
     """The deploy workflow's input: one approved package for one endpoint."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     endpoint: str
     version: int = Field(ge=1)
@@ -54,7 +54,7 @@ class DeploymentRequest(BaseModel):
 class Deployment(BaseModel):
     """A deployment in flight on an endpoint (at most one: the endpoint's lock)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     request: DeploymentRequest
     how: How
     model_name: str
@@ -75,7 +75,7 @@ class Deployment(BaseModel):
 class Deployed(BaseModel):
     """What serves an endpoint now, since when and how it got there."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     endpoint: str
     version: int
@@ -93,7 +93,7 @@ class Deployed(BaseModel):
 class KnownGood(BaseModel):
     """A version that was promoted on the endpoint: a rollback target while not revoked."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     version: int
     package_arn: str
     endpoint_config: str
@@ -105,7 +105,7 @@ class KnownGood(BaseModel):
 class EndpointView(BaseModel):
     """DescribeEndpoint, as the deploy workflow reads it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     status: str
     endpoint_config: str
     pending_config: str | None = None
@@ -120,7 +120,7 @@ class EndpointView(BaseModel):
 class PackageSpec(BaseModel):
     """A model package as deploying it needs it, read again from the registry."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     package_arn: str
     package_group: str
     version: int
@@ -147,7 +147,7 @@ MARK_DEPLOYED = "aiops:deployed"
 class ShadowVariants(BaseModel):
     """Production and the candidate, side by side in a shadow test."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     production_model: str
     production_variant: str
     shadow_model: str
@@ -160,7 +160,7 @@ class ShadowVariants(BaseModel):
 class VariantStats(BaseModel):
     """A variant's requests over a shadow test (CloudWatch, AWS/SageMaker)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     invocations: float
     error_rate: float | None
     latency_ms: float | None
@@ -170,7 +170,7 @@ class ClaimOutcome(BaseModel):
     """The endpoint's lock asked for one request: taken, queued behind the holder, or refused
     because a newer version already waits (that request is `superseded`)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     acquired: bool
     holder: str | None = None
     queued: bool = False
@@ -179,7 +179,7 @@ class ClaimOutcome(BaseModel):
 
 
 class StartDeploymentInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     request: DeploymentRequest
     # The shadow test passed: now shift traffic (the policy's `shadow.then`).
     after_shadow: bool = False
@@ -207,7 +207,7 @@ ServingHow = Literal["created", "updated", "parameter", "rollback", "manual_roll
 class CustomModelDeploymentView(BaseModel):
     """GetCustomModelDeployment, as the Bedrock branch reads it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     arn: str
     name: str
     # The custom model serving requests now.
@@ -244,7 +244,7 @@ class CustomModelDeploymentView(BaseModel):
 class Served(BaseModel):
     """What serves a Bedrock model now, since when and how."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     version: int
     package_arn: str
@@ -263,7 +263,7 @@ class Served(BaseModel):
 class ServedGood(BaseModel):
     """A version that was promoted for a Bedrock model: a rollback target while not revoked."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     version: int
     package_arn: str
     custom_model_arn: str
@@ -274,7 +274,7 @@ class ServedGood(BaseModel):
 class ServingChange(BaseModel):
     """A Bedrock serving change in flight (at most one per model: the model's lock)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     request: DeploymentRequest
     serving: Serving
     target: str
@@ -289,7 +289,7 @@ class ServingChange(BaseModel):
 
 
 class CheckServingInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     request: DeploymentRequest
     # How many times the workflow has read the deployment (its loop's bound).
     polls: int = Field(default=0, ge=0, le=10_000)

@@ -23,7 +23,7 @@ _Good = TypeVar("_Good", KnownGood, ServedGood)
 
 
 class RollbackDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     action: Literal["rolled_back", "skipped", "dry_run", "failed", "ignored"]
     reason: str

@@ -22,7 +22,7 @@ _HUMAN_NO = ("rejected", "superseded", "expired", "failed")
 
 
 class DeployDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["deploy_requested", "refused", "dry_run", "ignored"]
     reason: str
     model: str | None = None

@@ -49,14 +49,14 @@ class EndpointBusy(RuntimeError):
 
 
 class StartResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["started", "serving", "queued", "skipped", "shadow"]
     reason: str
     wait_seconds: int = 0
 
 
 class FinishResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     outcome: Literal["promoted", "rolled_back", "failed", "timed_out", "done"]
     reason: str
     next_execution: str | None = None
@@ -342,7 +342,7 @@ def _start_shadow(
 
 
 class ShadowVerdict(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     promote: bool
     reason: str
     next_execution: str | None = None
@@ -471,7 +471,7 @@ def await_deployment(
 
 
 class EndpointEventDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["resumed", "recorded", "settled_late", "ignored"]
     reason: str
 

@@ -57,7 +57,7 @@ class CheckObjects(DataObjects, Protocol):
 
 
 class DriftCheckResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     outcome: Literal["reported", "skipped"]
     reason: str

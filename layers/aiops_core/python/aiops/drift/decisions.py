@@ -156,11 +156,13 @@ class DriftEvent(
 ):
     """Any of the three events the drift handler consumes, told apart by `detail-type`."""
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class DriftSignal(BaseModel):
     """What a drift event says, whatever its source."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     source: Literal["model_monitor", "cloudwatch_alarm", "drift_check"]
     key: str
     event_id: str
@@ -285,7 +287,7 @@ def _check_signal(event: DriftCheckCompleted) -> DriftSignal:
 
 
 class CooldownClaim(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     granted: bool
     last_run_at: datetime | None = None
 
@@ -304,7 +306,7 @@ class DriftCooldowns(Protocol):
 
 
 class DriftDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["retrain", "alert_only", "ignored", "duplicate", "dry_run", "held"]
     reason: str
     key: str

@@ -307,7 +307,7 @@ def _positional_json(values: list[Any], columns: list[str]) -> Record:
 class FeatureBaseline(BaseModel):
     """One feature of the training data, as the comparison needs it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     name: str
     kind: Kind
     rows: int = Field(ge=0, description="Rows of the training data.")
@@ -331,7 +331,7 @@ class FeatureBaseline(BaseModel):
 class Baseline(BaseModel):
     """The champion's training data, per feature; cached as JSON (`model_dump(mode="json")`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     format: Literal[1] = BASELINE_FORMAT
     source: str
     label: str | None
@@ -534,7 +534,7 @@ def build_baseline(
 class FeatureDrift(BaseModel):
     """One feature of the current data against its baseline."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     name: str
     kind: Kind
     rows: int = Field(ge=0, description="Current rows.")
@@ -569,7 +569,7 @@ class FeatureDrift(BaseModel):
 
 
 class DriftComparison(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     rows: int = Field(ge=0)
     min_rows: int = Field(ge=1)
     enough_data: bool = Field(description="False: fewer rows than min_rows, no verdict.")

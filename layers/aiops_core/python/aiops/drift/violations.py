@@ -23,14 +23,14 @@ CHECK_TYPES = (
 
 
 class Violation(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     feature_name: str = Field(min_length=1)
     constraint_check_type: str = Field(min_length=1)
     description: str = ""
 
 
 class _Report(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     violations: list[Violation]
 
 

@@ -44,7 +44,7 @@ class GroundTruthDependencies:
 
 
 class GroundTruthDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["ignored", "duplicate", "imported"]
     job: str
     reason: str

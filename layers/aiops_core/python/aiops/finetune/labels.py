@@ -54,7 +54,7 @@ class LabelsDependencies:
 
 
 class LabelsDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal[
         "ignored",
         "duplicate",
@@ -352,7 +352,7 @@ def start_labels_run(
 
 
 class LabelsSweep(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     started: list[LabelsDecision] = Field(default_factory=list)
 
 

@@ -22,7 +22,7 @@ EVALUATION_KEY = "aiops:evaluation-job-arn"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Dataset(_Frozen):

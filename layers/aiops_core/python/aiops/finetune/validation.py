@@ -69,7 +69,7 @@ KINDS = (
 class Problem(BaseModel):
     """One rule a record breaks."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     line: int = Field(ge=0)
     # A JSON path (`messages[2].role`, `prompt`), or `(record)` for the record as a whole.
     field: str
@@ -726,7 +726,7 @@ def _too_long_problem(line: Line, max_line_bytes: int) -> Problem:
 
 
 class ProblemCount(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     # The field with its indices dropped: `messages[].role` counts every message's role.
     field: str
     kind: str
@@ -736,7 +736,7 @@ class ProblemCount(BaseModel):
 
 
 class Example(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     line: int
     field: str
     kind: str
@@ -748,13 +748,13 @@ class Example(BaseModel):
 
 
 class FileProblem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     kind: str
     reason: str
 
 
 class ValidationReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model_id: str
     format: RecordFormat
     records: int

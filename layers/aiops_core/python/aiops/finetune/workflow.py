@@ -279,7 +279,7 @@ def _hyper_parameters(model: BedrockModelPolicy) -> dict[str, str]:
 
 
 class FineTuneStarted(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     job_arn: str
     already_finished: bool
 
@@ -327,7 +327,7 @@ def start_fine_tune(
 
 
 class CustomizationDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["resumed", "recorded", "duplicate", "ignored", "late"]
     job_arn: str
     status: str
@@ -401,7 +401,7 @@ def settle_late_job(key: str, resumption: Resumption, flow: FineTuneWorkflow, no
 class Reconciled(BaseModel):
     """What the job says when its event never came: the run goes on, or ends with `error`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     status: Literal["Completed", "Failed", "Stopped", "TimedOut"]
     job_arn: str | None = None
     custom_model_arn: str | None = None
@@ -771,7 +771,7 @@ def register_candidate(
 
 
 class FineTuneEnded(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     run_id: str
     outcome: Literal["succeeded", "failed"]
     follow_up_run_id: str | None = None

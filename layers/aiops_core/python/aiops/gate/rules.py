@@ -19,7 +19,7 @@ FAIRNESS_METRIC = "fairness_gap"
 
 
 class GateResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     decision: Literal["approve", "await_human", "reject"]
     reasons: list[str] = Field(default_factory=list)
     metric: str

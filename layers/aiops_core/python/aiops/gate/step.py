@@ -31,7 +31,7 @@ class GateDependencies:
 
 class GateOutcome(BaseModel):
     # Metrics travel to Step Functions as JSON: a non-finite one as a string (see Candidate).
-    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings")
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings", defer_build=True)
     decision: Literal["approve", "await_human", "reject"]
     reason: str
     package_arn: str

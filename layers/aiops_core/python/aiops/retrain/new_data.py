@@ -32,7 +32,7 @@ class NewDataDependencies:
 
 
 class NewDataDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["ignored", "duplicate", "added", "held", "retrain_started", "retrain_dry_run"]
     reason: str
     key: str
@@ -135,7 +135,7 @@ def start_window_run(
 
 
 class SweepResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     started: list[NewDataDecision] = Field(default_factory=list)
 
 

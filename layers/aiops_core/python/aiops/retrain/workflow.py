@@ -90,7 +90,7 @@ def take_run_lock(
 
 
 class TrainingStarted(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     pipeline_execution_arn: str
     manifest_uri: str
     objects: int
@@ -144,7 +144,7 @@ def start_training(
 
 
 class PipelineStatusDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     action: Literal["resumed", "recorded", "duplicate", "ignored", "late"]
     pipeline_execution_arn: str
     status: str
@@ -267,7 +267,7 @@ def read_candidate(
 
 
 class RunEnded(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     run_id: str
     outcome: Literal["succeeded", "failed"]
     follow_up_run_id: str | None = None

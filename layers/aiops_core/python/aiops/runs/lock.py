@@ -23,7 +23,7 @@ from aiops.runs.requests import RunRequest, RunTrigger
 
 
 class LockOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     acquired: bool
     holder: str | None
     coalesced: bool = False
@@ -58,7 +58,7 @@ def job_wait_budget(model: SageMakerModelPolicy | BedrockModelPolicy) -> timedel
 
 
 class RunLock(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     acquired: bool
     holder: str | None
     # The longest the run may wait for its job (whole seconds, for the state's timeout).

@@ -14,7 +14,7 @@ from aiops.runs.window import ObjectRef, WindowStore
 class DataManifest(BaseModel):
     """The exact data a run trains on: every object version of its windows."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     run_id: str
     windows: list[int]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     status: Literal["Succeeded", "Failed", "Stopped"]
     detail: dict[str, Any] = Field(default_factory=dict)
 
@@ -27,7 +27,7 @@ class Resumption(BaseModel):
     """A waiting task to resume with an outcome; or, when its run gave up waiting
     (`abandoned` says why), an outcome that arrived too late for anyone to resume."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     task_token: str | None
     outcome: JobOutcome
     context: dict[str, Any] = Field(default_factory=dict)
@@ -38,7 +38,7 @@ class AbandonedWait(BaseModel):
     """A run that stopped waiting for its job: the job's key, what the run parked with it,
     and the job's outcome when it had already arrived."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     key: str
     context: dict[str, Any] = Field(default_factory=dict)
     outcome: JobOutcome | None = None

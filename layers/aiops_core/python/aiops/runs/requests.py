@@ -16,7 +16,7 @@ TriggerKind = Literal[
 class RunTrigger(BaseModel):
     """One cause of a run: `trigger_id` is its natural key (window, event id…)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     kind: TriggerKind
     trigger_id: str = Field(min_length=1)
     reason: str
@@ -30,7 +30,7 @@ class RunTrigger(BaseModel):
 class RunRequest(BaseModel):
     """What a retrain execution is started with; `run_id` is also the execution name."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     run_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")
     trigger: RunTrigger

@@ -12,7 +12,7 @@ from aiops.runs.requests import RunRequest
 
 
 class StepInput(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     request: RunRequest
 
 
@@ -32,7 +32,7 @@ class CaughtError(BaseModel):
     """What a Catch puts at its ResultPath; `Cause` may be absent (e.g. SendTaskFailure
     without one), which is why the state passes the whole object rather than its fields."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     Error: str | None = None
     Cause: str | None = None
 
@@ -80,7 +80,7 @@ class ApprovalRequest(BaseModel):
     """What the gate hands to the approval workflow when the policy asks for a human: the
     approval's execution input (`execution_name` is idempotent per candidate)."""
 
-    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings")
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="strings", defer_build=True)
     request: RunRequest
     candidate: Candidate
     champion: Candidate | None = None
@@ -92,7 +92,7 @@ class ApprovalRequest(BaseModel):
 
 
 class OpenApprovalInput(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     approval: ApprovalRequest
     task_token: str = Field(min_length=1)
 
@@ -100,7 +100,7 @@ class OpenApprovalInput(BaseModel):
 class ApprovalEnd(BaseModel):
     """The approval workflow's last step: how its wait ended (the approval item says the rest)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     model: str
     version: int
     package_arn: str

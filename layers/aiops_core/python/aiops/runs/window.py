@@ -21,7 +21,7 @@ from aiops.units import format_duration
 class ObjectRef(BaseModel):
     """One S3 object version, as a run's manifest names it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     bucket: str
     key: str
     version_id: str | None = None
@@ -39,7 +39,7 @@ class ObjectRef(BaseModel):
 
 
 class WindowLimits(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     objects: int = Field(ge=1)
     bytes: int = Field(ge=1)
     max_age: timedelta
@@ -58,7 +58,7 @@ class AddOutcome(StrEnum):
 
 
 class ClosedWindow(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
     seq: int = Field(ge=1)
     objects: list[ObjectRef]
