@@ -17,8 +17,10 @@ from tests.support.template import ROOT
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
+    # One cloud for the module: the refused steps change nothing, and the two that act touch
+    # different things (a scalable target, a model never paused).
     with LocalCloud(
         ROOT / "template.yaml", policy=ROOT / "scenarios" / "policies" / "cost.yaml", start=START
     ) as running:
