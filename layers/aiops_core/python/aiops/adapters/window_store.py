@@ -367,7 +367,8 @@ class DynamoWindowStore:
                 }
             ),
         )
-        # Past 999,999 windows the key's digits outgrow its padding and the range reads more.
+        # Keys are padded to six digits: past 999,999 windows a key sorts before the range's
+        # start and would be missed (`latest` has the same bound; no model closes that many).
         records = sorted(
             (r for r in records if int(r["seq"]) > through), key=lambda r: int(r["seq"])
         )
