@@ -64,6 +64,8 @@ def test_a_spend_alarm_stops_the_running_job_and_the_run_carries_its_records(tmp
         assert "model-customization-job/" in stopped["reason"]
         (failed,) = entries(cloud, "run_failed")
         assert failed["cause"]["carried_windows"] == [1]
+        # A run the pause's own stop_jobs ended does not count toward setting its data aside.
+        assert "paused" in failed["cause"]["failure_not_counted"]
         assert finetune_executions(cloud)[0].status == "FAILED"
         assert any("pause_triggers" in e["reason"] for e in entries(cloud, "cost_action_done"))
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from aiops.ledger import Ledger, LedgerAction, record
-from aiops.pauses import PauseStore, hold_if_paused
+from aiops.pauses import PauseStore, active_pause, hold_if_paused
 from aiops.runs.lock import LockStore
 from aiops.runs.ports import Alerts, RunStarter
 from aiops.runs.requests import RunRequest
@@ -55,8 +55,16 @@ def close_run(
             set(request.trigger.windows)
             | set(ending.windows.claimed(request.model, request.run_id))
         )
-        failures = {seq: ending.windows.record_failure(request.model, seq) for seq in windows}
-        dropped = [seq for seq in windows if failures[seq] >= MAX_RUN_FAILURES]
+        # A run that fails while its model is paused was most likely stopped by the pause's
+        # own remediation (stop_jobs): not the data's fault, so it does not count toward
+        # setting the data aside.
+        paused = active_pause(ending.pauses, request.model, now)
+        if paused is not None:
+            cause["failure_not_counted"] = f"the model is paused ({paused.owner})"
+            dropped = []
+        else:
+            failures = {seq: ending.windows.record_failure(request.model, seq) for seq in windows}
+            dropped = [seq for seq in windows if failures[seq] >= MAX_RUN_FAILURES]
         carry = [seq for seq in windows if seq not in dropped]
         ending.windows.carry(request.model, carry)
         cause["carried_windows"] = carry
