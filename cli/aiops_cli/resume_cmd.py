@@ -28,12 +28,11 @@ import argparse
 import json
 import sys
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiops import clock
-from aiops.cost.model import ResumeResult, VariantCapacity
-from aiops.pauses import Pause, PauseStore
+from aiops.cost.model import ResumeResult
 from aiops.policy import Policy
 from aiops_cli.approvals_cmd import LOCAL_OPERATOR, CommandError, _when
 from aiops_cli.status_cmd import (
@@ -43,6 +42,8 @@ from aiops_cli.status_cmd import (
     add_deploy_source,
     deploy_source,
     pause_view,
+    render_timeline,
+    settle_locally,
 )
 
 if TYPE_CHECKING:
@@ -85,37 +86,11 @@ def resume_dependencies(source: DeploySource, stack: str | None) -> ResumeDepend
     return Stack(settings, clients=source.client).resume
 
 
-@dataclass
-class _Lifting:
-    """The pause store, keeping the pause that `lift` removed: what was lifted is shown as it
-    was, with no second read racing the lift."""
-
-    store: PauseStore
-    lifted: Pause | None = None
-
-    def get(self, model: str) -> Pause | None:
-        return self.store.get(model)
-
-    def pause(self, pause: Pause) -> bool:
-        return self.store.pause(pause)
-
-    def lift(self, model: str) -> Pause | None:
-        self.lifted = self.store.lift(model)
-        return self.lifted
-
-    def all(self) -> list[Pause]:
-        return self.store.all()
-
-
 @dataclass(frozen=True)
 class Resumed:
     result: ResumeResult
     by: str
     pause: PauseView | None
-    # Saved capacity left in place (its endpoint not in service): resuming again restores it.
-    still_scaled_down: list[VariantCapacity]
-    # Saved capacity of endpoints that are gone: dropped, nothing to restore.
-    dropped: list[VariantCapacity]
 
     @property
     def nothing(self) -> bool:
@@ -128,8 +103,8 @@ class Resumed:
             "lifted": self.result.lifted,
             "pause": self.pause.model_dump(mode="json") if self.pause else None,
             "restored": [v.model_dump(mode="json") for v in self.result.restored],
-            "still_scaled_down": [v.model_dump(mode="json") for v in self.still_scaled_down],
-            "dropped": [v.model_dump(mode="json") for v in self.dropped],
+            "still_scaled_down": [v.model_dump(mode="json") for v in self.result.still_scaled_down],
+            "dropped": [v.model_dump(mode="json") for v in self.result.dropped],
             "reason": self.result.reason,
         }
 
@@ -145,53 +120,27 @@ def _acting(source: DeploySource) -> Any:
 
 
 def _resume(args: argparse.Namespace, source: DeploySource) -> Resumed:
-    from aiops.cost.remediation import resume
+    from aiops.cost.remediation import ResumeIncomplete, resume
 
     deps = resume_dependencies(source, args.stack)
     who = source.identity()
     now = clock.now()
-    lifting = _Lifting(deps.pauses)
     try:
         with _acting(source):
-            saved_before = deps.saved.saved(args.model)
             result = resume(
                 args.model,
                 source.policy,
-                replace(deps, pauses=lifting),
+                deps,
                 now,
                 by=who,
                 cause={"via": "cli", "operator": who},
             )
-            still = deps.saved.saved(args.model)
-    except Exception as error:
-        if lifting.lifted is None:
-            raise
+    except ResumeIncomplete as error:
         raise ResumeFailed(
-            f"{args.model}: failed after lifting the pause ({lifting.lifted.describe()}): "
-            f"{error}. `aiops status {args.model}` shows what is left; `aiops resume "
-            f"{args.model}` again restores it"
+            f"{args.model}: {error}. `aiops status {args.model}` shows what is left; "
+            f"`aiops resume {args.model}` again restores it"
         ) from error
-    kept = {(v.endpoint, v.variant) for v in [*result.restored, *still]}
-    return Resumed(
-        result=result,
-        by=who,
-        pause=pause_view(lifting.lifted, now),
-        still_scaled_down=still,
-        dropped=[v for v in saved_before if (v.endpoint, v.variant) not in kept],
-    )
-
-
-def _after_locally(source: DeploySource, since: int) -> list[dict[str, Any]]:
-    """Let the offline cloud run until quiet (the sweeps start what the pause held); the
-    timeline entries that followed, AWS calls left out."""
-    cloud = source.cloud
-    assert cloud is not None
-    cloud.run_until_quiet()
-    return [
-        {k: v for k, v in e.items() if not k.startswith("_")}
-        for e in cloud.timeline.entries(since)
-        if e["kind"] != "api"
-    ]
+    return Resumed(result=result, by=who, pause=pause_view(result.pause, now))
 
 
 def _pause_text(pause: PauseView) -> str:
@@ -207,8 +156,9 @@ def render(resumed: Resumed) -> str:
     rows: list[tuple[str, str]] = [
         ("lifted", _pause_text(resumed.pause) if resumed.pause else "no pause"),
     ]
-    rows += [("restored", v.describe()) for v in resumed.result.restored]
-    if not (resumed.result.restored or resumed.still_scaled_down or resumed.dropped):
+    result = resumed.result
+    rows += [("restored", v.describe()) for v in result.restored]
+    if not (result.restored or result.still_scaled_down or result.dropped):
         rows.append(("restored", "no capacity was saved: nothing to restore"))
     rows += [
         (
@@ -216,16 +166,10 @@ def render(resumed: Resumed) -> str:
             f"{v.describe()}: its endpoint is not in service; `aiops resume {model}` again "
             "restores it",
         )
-        for v in resumed.still_scaled_down
+        for v in result.still_scaled_down
     ]
-    rows += [("dropped", f"{v.describe()}: its endpoint is gone") for v in resumed.dropped]
+    rows += [("dropped", f"{v.describe()}: its endpoint is gone") for v in result.dropped]
     return f"{model}: resumed by {resumed.by}\n" + "".join(f"  {k + ':':<10}{v}\n" for k, v in rows)
-
-
-def _render_timeline(entries: list[dict[str, Any]]) -> str:
-    from aiops_local.timeline import to_human_line
-
-    return "".join(to_human_line(e) + "\n" for e in entries)
 
 
 def resume_command(args: argparse.Namespace) -> int:
@@ -237,7 +181,7 @@ def resume_command(args: argparse.Namespace) -> int:
             document = resumed.document()
             timeline: list[dict[str, Any]] | None = None
             if source.cloud is not None:
-                timeline = _after_locally(source, since)
+                timeline = settle_locally(source, since)
                 document["timeline"] = timeline
     except (CommandError, FileNotFoundError) as error:
         print(f"aiops {command}: {error}", file=sys.stderr)
@@ -255,7 +199,7 @@ def resume_command(args: argparse.Namespace) -> int:
     if resumed.nothing:
         print(f"aiops {command}: {resumed.result.reason}", file=sys.stderr)
     if timeline is not None and not args.json:
-        sys.stdout.write(_render_timeline(timeline))
+        sys.stdout.write(render_timeline(timeline))
     return EXIT_NOTHING if resumed.nothing else EXIT_OK
 
 

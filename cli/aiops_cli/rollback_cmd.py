@@ -47,7 +47,9 @@ from aiops_cli.status_cmd import (
     add_deploy_source,
     deploy_models,
     deploy_source,
+    render_timeline,
     serving_state,
+    settle_locally,
 )
 
 if TYPE_CHECKING:
@@ -178,14 +180,7 @@ def _roll_back_by_hand(
 def _after_locally(source: DeploySource, model: str, since: int) -> dict[str, Any]:
     """Let the offline cloud run until quiet; the timeline entries that followed (AWS calls
     left out) and the endpoint as SageMaker describes it then."""
-    cloud = source.cloud
-    assert cloud is not None
-    cloud.run_until_quiet()
-    entries = [
-        {k: v for k, v in e.items() if not k.startswith("_")}
-        for e in cloud.timeline.entries(since)
-        if e["kind"] != "api"
-    ]
+    entries = settle_locally(source, since)
     served = source.serving_store.served(model)
     if isinstance(source.policy.models.get(model), BedrockModelPolicy) and served is not None:
         serving = serving_state(source, served.serving, served.target)
@@ -206,12 +201,6 @@ def _render(decision: RollbackDecision, args: argparse.Namespace, policy: Policy
         elif policy.model(decision.model).dry_run:
             text += "the policy's dry_run is set for this model: nothing changed\n"
     return text
-
-
-def _render_timeline(entries: list[dict[str, Any]]) -> str:
-    from aiops_local.timeline import to_human_line
-
-    return "".join(to_human_line(e) + "\n" for e in entries)
 
 
 def rollback(args: argparse.Namespace) -> int:
@@ -244,7 +233,7 @@ def rollback(args: argparse.Namespace) -> int:
         print(f"aiops {command}: {decision.model}: {decision.reason}", file=sys.stderr)
     if after is not None and not args.json:
         # What followed (a refusal may have recorded a skip); the endpoint when it was acted on.
-        sys.stdout.write(_render_timeline(after["timeline"]))
+        sys.stdout.write(render_timeline(after["timeline"]))
     if after is not None and not args.json and not refused and "serving" in after:
         serving = after["serving"]
         sys.stdout.write(f"now: {serving['name']} serves {serving.get('model_arn')}\n")

@@ -338,6 +338,25 @@ def deploy_source(
             yield source
 
 
+def settle_locally(source: DeploySource, since: int) -> list[dict[str, Any]]:
+    """Offline, let the cloud run until quiet after a command acted; the timeline entries that
+    followed, AWS calls left out (shared by `aiops rollback` and `aiops resume`)."""
+    cloud = source.cloud
+    assert cloud is not None
+    cloud.run_until_quiet()
+    return [
+        {k: v for k, v in e.items() if not k.startswith("_")}
+        for e in cloud.timeline.entries(since)
+        if e["kind"] != "api"
+    ]
+
+
+def render_timeline(entries: list[dict[str, Any]]) -> str:
+    from aiops_local.timeline import to_human_line
+
+    return "".join(to_human_line(e) + "\n" for e in entries)
+
+
 def add_deploy_source(parser: argparse.ArgumentParser, local_help: str) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--local", type=Path, metavar="SCENARIO.yaml", help=local_help)

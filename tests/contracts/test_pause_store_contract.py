@@ -6,7 +6,6 @@ import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
-import boto3
 import pytest
 
 from aiops.adapters.pause_store import DynamoPauseStore
@@ -41,7 +40,6 @@ def a_pause(
 
 def test_a_model_never_paused_has_no_pause(pauses):
     assert pauses.get(MODEL) is None
-    assert pauses.all() == []
 
 
 def test_a_first_pause_is_set_and_read_back(pauses):
@@ -119,7 +117,7 @@ def test_a_lifted_model_can_be_paused_again(pauses):
     assert pauses.pause(a_pause(owner="cost:alarm:spend")) is True
 
 
-def test_all_lists_every_models_pause_expired_ones_included(pauses):
+def test_each_models_pause_reads_back_expired_ones_included(pauses):
     # Given two models paused, one of them with a pause already expired, and a third lifted
     fraud = a_pause(model="fraud", since=NOW - timedelta(days=2), until=NOW - timedelta(days=1))
     churn = a_pause()
@@ -128,12 +126,12 @@ def test_all_lists_every_models_pause_expired_ones_included(pauses):
     pauses.pause(a_pause(model="support"))
     pauses.lift("support")
 
-    # When every pause is listed
-    listed = pauses.all()
+    # When each model's pause is read
+    read = [pauses.get(m) for m in (MODEL, "fraud", "support")]
 
-    # Then both paused models are there (by model name), the lifted one is not
-    assert listed == [churn, fraud]
-    assert [p.holds(NOW) for p in listed] == [True, False]
+    # Then both paused models' pauses are there, the lifted one is not; only one still holds
+    assert read == [churn, fraud, None]
+    assert [p.holds(NOW) for p in (churn, fraud)] == [True, False]
     assert active_pause(pauses, "fraud", NOW) is None
 
 
@@ -172,21 +170,3 @@ def test_an_oversized_cause_is_refused_naming_the_field(pauses):
     with pytest.raises(ValueError, match=r"pause\.cause: \d+ bytes of JSON, at most 32768"):
         pauses.pause(a_pause(blob="x" * 40_000))
     assert pauses.get(MODEL) is None
-
-
-# ------------------------------------------------------------------ the adapter alone
-
-
-def test_an_index_entry_left_without_a_pause_lists_nothing(moto_tables):
-    # Given the index entry a pause writes first, and no pause (a crash between the two writes)
-    table = moto_tables["ControlTable"]
-    boto3.client("dynamodb", region_name="us-east-1").put_item(
-        TableName=table,
-        Item={"pk": {"S": "PAUSES"}, "sk": {"S": MODEL}, "model": {"S": MODEL}},
-    )
-
-    # Then no pause is listed, and the model can be paused
-    store = DynamoPauseStore(table)
-    assert store.all() == []
-    assert store.pause(a_pause()) is True
-    assert store.all() == [a_pause()]

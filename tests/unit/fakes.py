@@ -361,9 +361,6 @@ class MemoryPauses:
     def lift(self, model: str) -> Pause | None:
         return self.pauses.pop(model, None)
 
-    def all(self) -> list[Pause]:
-        return [self.pauses[m] for m in sorted(self.pauses)]
-
 
 class MemorySavedCapacities:
     """SavedCapacities (aiops.cost.ports): the first saved capacity of a variant is kept."""

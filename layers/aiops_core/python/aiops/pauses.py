@@ -50,10 +50,6 @@ class PauseStore(Protocol):
         """Remove the model's pause: the one removed, or None when there was none."""
         ...
 
-    def all(self) -> list[Pause]:
-        """Every model's pause (expired ones included: `holds` says which still do)."""
-        ...
-
 
 def active_pause(pauses: PauseStore, model: str, now: datetime) -> Pause | None:
     """The pause that holds the model's triggers at `now`, if any."""

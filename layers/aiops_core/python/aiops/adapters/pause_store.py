@@ -1,12 +1,5 @@
-"""Models' trigger pauses in the control table: `MODEL#m / PAUSE`, plus one `PAUSES / m` index
-item per model ever paused.
-
-Why an index rather than a Scan for `all()`: the control table also holds one `SEEN#…` marker
-per object version ever counted, so it grows without bound and a Scan would read all of it to
-find a handful of pauses. The index holds one item per model that was ever paused (at most the
-policy's models); it is written before the pause and never deleted, so a pause is never missing
-from it and a lifted one simply reads as absent.
-"""
+"""Models' trigger pauses in the control table: `MODEL#m / PAUSE` (read per model: the
+policy names the models)."""
 
 from __future__ import annotations
 
@@ -20,7 +13,6 @@ from aiops.pauses import Pause
 
 # A cause is an audit trail, not a payload: far below DynamoDB's 400 KB item limit.
 MAX_CAUSE_BYTES = 32 * 1024
-INDEX_PK = "PAUSES"
 
 
 def jsonable_map(value: dict[str, Any], field: str) -> dict[str, Any]:
@@ -59,12 +51,6 @@ class DynamoPauseStore:
         since = utc_text(pause.since, "pause.since")
         until = utc_text(pause.until, "pause.until") if pause.until else None
         cause = jsonable_map(pause.cause, "pause.cause")
-        # The index first: a crash between the two writes leaves an index entry without a
-        # pause (read as none), never a pause that `all()` cannot see.
-        self.table.client.put_item(
-            TableName=self.table.name,
-            Item=to_item({"pk": INDEX_PK, "sk": pause.model, "model": pause.model}),
-        )
         try:
             self.table.client.put_item(
                 TableName=self.table.name,
@@ -97,17 +83,6 @@ class DynamoPauseStore:
             TableName=self.table.name, Key=to_item(self._key(model)), ReturnValues="ALL_OLD"
         )
         return _pause(from_item(response.get("Attributes")))
-
-    def all(self) -> list[Pause]:
-        models = [
-            str(item["model"])
-            for item in self.table.query_all(
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues=to_values({":pk": INDEX_PK}),
-            )
-        ]
-        pauses = (self.get(model) for model in models)
-        return [p for p in pauses if p is not None]
 
 
 def _pause(item: dict[str, Any]) -> Pause | None:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiops.pauses import Pause
+
 # One endpoint variant's capacity: SageMaker allows up to a few hundred instances a variant.
 MAX_INSTANCES = 10_000
 
@@ -136,6 +138,15 @@ class CostDecision(BaseModel):
 class ResumeResult(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
     model: str
-    lifted: bool
+    # The pause lifted, as it was.
+    pause: Pause | None = None
     restored: list[VariantCapacity] = Field(default_factory=list)
+    # Saved capacity left for a later resume (its endpoint not in service).
+    still_scaled_down: list[VariantCapacity] = Field(default_factory=list)
+    # Saved capacity of endpoints that are gone: forgotten, nothing to restore.
+    dropped: list[VariantCapacity] = Field(default_factory=list)
     reason: str
+
+    @property
+    def lifted(self) -> bool:
+        return self.pause is not None

@@ -518,7 +518,54 @@ def resume(
             {**cause, "paused_by": lifted.owner},
         )
         deps.notices.resumed(name, by)
+    try:
+        restored, still, dropped = _restore(name, deps, now, by, cause, only_of, left)
+    except Exception as error:
+        if lifted is None:
+            raise
+        raise ResumeIncomplete(lifted, error) from error
+    parts: list[str] = []
+    if lifted is not None:
+        parts.append(f"lifted the pause ({lifted.describe()})")
+    if restored:
+        parts.append("restored " + "; ".join(v.describe() for v in restored))
+    parts.extend(left)
+    reason = f"{name}: " + ("; ".join(parts) if parts else "nothing paused or scaled down")
+    if lifted is not None or restored:
+        deps.alerts.publish(f"[aiops] {name}: resumed by {by}", reason)
+    return ResumeResult(
+        model=name,
+        pause=lifted,
+        restored=restored,
+        still_scaled_down=still,
+        dropped=dropped,
+        reason=reason,
+    )
+
+
+class ResumeIncomplete(RuntimeError):
+    """The pause was lifted (recorded, announced), then restoring capacity failed: resuming
+    again restores what is left."""
+
+    def __init__(self, lifted: Pause, error: Exception) -> None:
+        self.lifted = lifted
+        super().__init__(f"failed after lifting the pause ({lifted.describe()}): {error}")
+
+
+def _restore(
+    name: str,
+    deps: ResumeDependencies,
+    now: datetime,
+    by: str,
+    cause: dict[str, Any],
+    only_of: str | None,
+    left: list[str],
+) -> tuple[list[VariantCapacity], list[VariantCapacity], list[VariantCapacity]]:
+    """The saved capacity (with `only_of`: that signal's) restored per endpoint in one call:
+    (restored, still scaled down, dropped); why anything stays is added to `left`."""
     restored: list[VariantCapacity] = []
+    still: list[VariantCapacity] = []
+    dropped: list[VariantCapacity] = []
     by_endpoint: dict[str, list[VariantCapacity]] = {}
     for saved in deps.saved.saved(name):
         if only_of is not None and saved.saved_by != only_of:
@@ -529,9 +576,11 @@ def resume(
         state = deps.endpoints.state(endpoint)
         if state is None:
             deps.saved.forget(name, saved_variants)
+            dropped.extend(saved_variants)
             left.append(f"{endpoint} is gone: nothing to restore")
             continue
         if state.status != "InService":
+            still.extend(saved_variants)
             left.append(f"{endpoint} is {state.status}: restore it by resuming again")
             continue
         deps.endpoints.set_capacity(
@@ -548,13 +597,4 @@ def resume(
                 f"{saved.describe()} restored by {by}",
                 {**cause, "endpoint": saved.endpoint, "variant": saved.variant},
             )
-    parts: list[str] = []
-    if lifted is not None:
-        parts.append(f"lifted the pause ({lifted.describe()})")
-    if restored:
-        parts.append("restored " + "; ".join(v.describe() for v in restored))
-    parts.extend(left)
-    reason = f"{name}: " + ("; ".join(parts) if parts else "nothing paused or scaled down")
-    if lifted is not None or restored:
-        deps.alerts.publish(f"[aiops] {name}: resumed by {by}", reason)
-    return ResumeResult(model=name, lifted=lifted is not None, restored=restored, reason=reason)
+    return restored, still, dropped
