@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
 # `sam build` needs an interpreter matching the template's runtime (python3.12) on PATH;
 # pyenv's 3.12 is used when present, else whatever python3.12 is on PATH.
 PY312_DIR := $(shell (pyenv prefix 3.12 2>/dev/null || pyenv prefix 3.12.1 2>/dev/null) | head -1)
@@ -16,18 +17,24 @@ export SAM_CLI_TELEMETRY := 0
 
 # requirements/constraints.txt pins every transitive dependency to what was tested
 # (refresh it with `make constraints` after changing pyproject.toml).
+# requirements/install.py creates the environment and runs pip, printing progress (pip's own
+# output goes to <venv>/pip-install.log).
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
-		-e '.[local,dev]'
-	touch $@
+	@$(PYTHON) requirements/install.py $(VENV) "the project's Python environment" \
+		-c requirements/constraints.txt -e '.[local,dev]'
+	@touch $@
 
 # SAM CLI pins its own boto3, so it lives in a virtual environment of its own.
 $(SAM_VENV)/.installed: requirements/sam.txt requirements/sam-constraints.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	@$(PYTHON) requirements/install.py $(SAM_VENV) "the SAM CLI" \
 		-c requirements/sam-constraints.txt -r requirements/sam.txt
-	touch $@
+	@touch $@
+
+# checkov pins dozens of libraries of its own (boto3, pydantic among them): a venv of its own too.
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt requirements/checkov-constraints.txt
+	@$(PYTHON) requirements/install.py $(CHECKOV_VENV) "checkov" \
+		-c requirements/checkov-constraints.txt -r requirements/checkov.txt
+	@touch $@
 
 demo: $(VENV)/.installed
 	$(BIN)/aiops local run --no-api scenarios/demo.yaml
@@ -54,13 +61,19 @@ browser:
 		chromium --version && chromedriver --version; \
 	fi
 
-lint: $(VENV)/.installed $(SAM_VENV)/.installed
+lint: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	for app in functions/*/app.py; do $(BIN)/mypy "$$app" || exit 1; done
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
+	@# checkov reads the template as CloudFormation gets it (SAM-expanded: the generated roles,
+	@# rules and permissions too; optional resources too, whatever their Condition); each skip is
+	@# justified in the resource's Metadata.
+	$(BIN)/python -m aiops_local.expand --every-resource template.yaml -o build/template.expanded.json
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		-f build/template.expanded.json
 	$(BIN)/aiops policy check policies/*.yaml policies/examples/*.yaml
 
 bench: $(VENV)/.installed
@@ -75,15 +88,21 @@ deploy: build
 policy-check: $(VENV)/.installed
 	$(BIN)/aiops policy check $(or $(FILE),policies/default.yaml)
 
-# Checks the policy, then writes it to the SSM parameter the stack reads (PolicyParameterName);
-# an invalid policy is never written. make publish-policy [FILE=...] [PARAMETER=...] [REGION=...]
+# Checks the policy, then publishes it where the stack reads it; an invalid policy is never
+# published. STACK=<stack>: wherever its PolicyStore says (SSM, or an AppConfig deployment it
+# waits for: NO_WAIT=1 does not). APPCONFIG=<app>/<env>/<profile> [STRATEGY=<id>]: that
+# AppConfig profile. Else the SSM parameter (PolicyParameterName, default /aiops/<stage>/policy).
+# make publish-policy [FILE=...] [STACK=... | APPCONFIG=... | PARAMETER=...] [REGION=...]
 publish-policy: $(VENV)/.installed
 	$(BIN)/aiops policy publish $(or $(FILE),policies/default.yaml) \
-		--parameter $(or $(PARAMETER),/aiops/$(STAGE)/policy) $(if $(REGION),--region $(REGION))
+		$(if $(STACK),--stack $(STACK),$(if $(APPCONFIG),--appconfig $(APPCONFIG) \
+		$(if $(STRATEGY),--strategy $(STRATEGY)),--parameter $(or $(PARAMETER),/aiops/$(STAGE)/policy))) \
+		$(if $(NO_WAIT),--no-wait) $(if $(REGION),--region $(REGION))
 
-constraints: $(VENV)/.installed $(SAM_VENV)/.installed
+constraints: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/pip freeze --exclude-editable | grep -v '^aiops' > requirements/constraints.txt
 	$(SAM_VENV)/bin/pip freeze > requirements/sam-constraints.txt
+	$(CHECKOV_VENV)/bin/pip freeze > requirements/checkov-constraints.txt
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam

@@ -11,7 +11,17 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 # Each module exposes run() -> dict and table(dict) -> str. Later issues add theirs here.
-SECTIONS = ["cold_start", "runtime", "retrain", "approval", "deploy", "validation", "costs"]
+SECTIONS = [
+    "cold_start",
+    "runtime",
+    "retrain",
+    "approval",
+    "deploy",
+    "validation",
+    "costs",
+    "replay",
+    "policy_delivery",
+]
 
 
 def main() -> None:

@@ -285,10 +285,30 @@ FIRST_INVOCATIONS: dict[str, FirstInvocation] = {
 
 # ------------------------------------------------------------------ the offline stack
 class MotoStack:
-    """A moto server in this process, reset and given the template's resources per sample."""
+    """A moto server in this process, reset and given the template's resources per sample
+    (`parameters`: the template's, e.g. PolicyStore; `policy`: the policy file it serves)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, parameters: dict[str, str] | None = None, policy: Path | None = None
+    ) -> None:
         from moto.server import ThreadedMotoServer
+
+        from aiops_local.patches.base import Patcher
+
+        # Read at each `provision`: a caller may change them between samples.
+        self.parameters = dict(parameters or {})
+        self.policy = policy
+        # What the template needs of moto beyond moto (the runtime's patches), installed before
+        # the server builds its routes; undone by `stop`. The control plane's composite alarm;
+        # with PolicyStore appconfig, AppConfig's deployments and data plane.
+        self._patcher = Patcher()
+        from aiops_local.patches import cloudwatch_composite
+
+        cloudwatch_composite.install(self._patcher)
+        if self.parameters.get("PolicyStore") == "appconfig":
+            from aiops_local.patches import appconfig
+
+            appconfig.install(self._patcher)
 
         # The server's request lines, and the SAM translator's note on its own metrics.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -325,23 +345,56 @@ class MotoStack:
         with urllib.request.urlopen(request) as response:
             response.read()
         template = CloudTemplate(
-            ROOT / "template.yaml", {"ModelExecutionRoleArn": LOCAL_MODEL_EXECUTION_ROLE}
+            ROOT / "template.yaml",
+            {"ModelExecutionRoleArn": LOCAL_MODEL_EXECUTION_ROLE, **self.parameters},
         )
         parameter = str(template.parameters.get("PolicyParameterName", "/aiops/policy"))
+        policy = read_policy(self.policy or ROOT / DEFAULT_POLICY)
         with _quiet():
-            provisioned = Provisioner(
-                template, self.client, read_policy(ROOT / DEFAULT_POLICY), parameter
-            ).run()
+            provisioner = Provisioner(template, self.client, policy, parameter)
+            provisioned = provisioner.run()
+            if provisioner.policy_in_appconfig:
+                self._publish(provisioner, provisioned.bindings)
         return {binding.code_dir.name: binding for binding in provisioned.bindings}
+
+    def _publish(self, provisioner: Any, bindings: list[Any]) -> None:
+        """The policy deployed to AppConfig, whose validator function runs here, in-process,
+        as the offline runtime runs it (moto would need Docker)."""
+        from aiops_local.clock import VirtualClock
+        from aiops_local.functions import Invoker
+        from aiops_local.patches import lambda_invoke
+        from aiops_local.patches.base import Patcher
+        from aiops_local.timeline import Timeline
+
+        saved = dict(os.environ)
+        invoker = Invoker(Timeline(VirtualClock()), REGION, ACCOUNT)
+        patcher = Patcher()
+        try:
+            for binding in bindings:
+                invoker.bind(binding)
+            lambda_invoke.install(patcher, invoker)
+            warnings = provisioner.publish_policy()
+        finally:
+            patcher.restore()
+            os.environ.clear()
+            os.environ.update(saved)
+        if warnings:
+            raise ProbeFailed("; ".join(warnings))
 
     def stop(self) -> None:
         self._server.stop()
+        self._patcher.restore()
+
+
+# Never closed: a handler run while provisioning (AppConfig's validator) keeps the stream its
+# Powertools Logger found at import, and logs to it again on later samples.
+_DEVNULL = open(os.devnull, "w")  # noqa: SIM115
 
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     # The provisioner's own imports (the handlers' package) may print Powertools warnings.
-    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+    with contextlib.redirect_stdout(_DEVNULL):
         yield
 
 

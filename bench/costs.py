@@ -115,7 +115,7 @@ ROOMY_WINDOW = {"objects": 2000, "bytes": "5GB", "max_age": "7d"}
 DEFAULT_WINDOW_OBJECTS = 5  # policies/default.yaml: churn's window
 ISSUE_WRU_PER_UPLOAD = 6
 ISSUE_USD_PER_MILLION_UPLOADS = 3.75
-SCHEDULED = ("WindowSweepFunction", "LabelsSweepFunction")
+SCHEDULED = ("WindowSweepFunction", "LabelsSweepFunction", "ControlPlaneWatchFunction")
 HISTORY_WINDOWS = 10
 HISTORY_OBJECTS = 100
 

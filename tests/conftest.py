@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # The layer's package, importable as the Lambda runtime would find it under /opt/python.
@@ -18,3 +21,14 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "AIOpsTest")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "aiops-test")
+
+from tests.support.shared_parsing import install as install_shared_parsing  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_parsing() -> Iterator[None]:
+    # Every offline cloud of the run reads botocore's models and checks its state machines once
+    # (tests/support/shared_parsing.py says why that changes nothing a test sees).
+    uninstall = install_shared_parsing()
+    yield
+    uninstall()

@@ -7,6 +7,9 @@
 Exit status: 0 when the runtime ran (a handler rejecting an event is a timeline entry, not a
 failure; `serve` stopped with Ctrl-C); 1 when a scenario's `expect` failed; 2 for a bad command
 line, event or scenario file (or a port `serve` cannot listen on); 3 when the runtime itself failed.
+
+What the runtime's own libraries log (moto, botocore, the SAM translator) goes to a file,
+`--runtime-log` (default .aiops-local/runtime.log), named at the end when something was written.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
+from aiops_cli.replay_cmd import add_replay_command
 from aiops_local.cloud import LocalCloud, RuntimeStuck
 from aiops_local.http_api import HttpApiError, HttpResponse, local_links
 from aiops_local.http_api import serve as serve_http_api
+from aiops_local.logcapture import RUNTIME_LOG, RuntimeLog
 from aiops_local.scenario import (
     Scenario,
     ScenarioError,
@@ -32,7 +37,7 @@ from aiops_local.scenario import (
     load_events,
     load_scenario,
 )
-from aiops_local.timeline import render, summary
+from aiops_local.timeline import Story, render, summary
 
 EXIT_OK = 0
 EXIT_EXPECTATION = 1
@@ -49,11 +54,12 @@ class _Printer:
         self.as_json = as_json
         self.show_api = show_api
         self._printed = 0
+        self._story = Story(show_api)
 
     def flush(self) -> None:
         entries = self.cloud.timeline.entries(self._printed)
         self._printed += len(entries)
-        render(entries, self.stream, self.as_json, self.show_api)
+        render(entries, self.stream, self.as_json, self.show_api, story=self._story)
 
     def close(self) -> None:
         self.flush()
@@ -70,11 +76,20 @@ def _warn(cloud: LocalCloud) -> None:
         print(f"aiops local: warning: {warning}", file=sys.stderr)
 
 
-def _runtime_failure(error: BaseException) -> int:
+def _runtime_failure(error: BaseException, log: RuntimeLog | None = None) -> int:
     print(f"aiops local: the offline runtime failed: {error}", file=sys.stderr)
     if not isinstance(error, RuntimeStuck):
         traceback.print_exc(file=sys.stderr)
+    if log is not None and log.records:
+        print(f"aiops local: {log.note()}", file=sys.stderr)
     return EXIT_RUNTIME
+
+
+def _note_runtime_log(log: RuntimeLog, as_json: bool) -> None:
+    """Name the runtime log once, at the end, when the libraries wrote to it (with --json, on
+    stderr: stdout holds only timeline entries)."""
+    if log.records:
+        print(log.note(), file=sys.stderr if as_json else sys.stdout)
 
 
 def send(args: argparse.Namespace) -> int:
@@ -84,8 +99,9 @@ def send(args: argparse.Namespace) -> int:
         print(f"aiops local send: {error}", file=sys.stderr)
         return EXIT_INPUT
     stdout = sys.stdout
+    log = RuntimeLog(args.runtime_log)
     try:
-        with LocalCloud(args.template, policy=args.policy) as cloud:
+        with log, LocalCloud(args.template, policy=args.policy) as cloud:
             _warn(cloud)
             printer = _Printer(cloud, stdout, args.json, not args.no_api)
             for path, events in batches:
@@ -99,7 +115,8 @@ def send(args: argparse.Namespace) -> int:
         print(f"aiops local send: {error}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as error:  # noqa: BLE001 - the runtime failing is reported, not a crash
-        return _runtime_failure(error)
+        return _runtime_failure(error, log)
+    _note_runtime_log(log, args.json)
     return EXIT_OK
 
 
@@ -110,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"aiops local run: {error}", file=sys.stderr)
         return EXIT_INPUT
     failed: StepResult | None = None
+    log = RuntimeLog(args.runtime_log)
     try:
-        with _cloud(args, scenario) as cloud:
+        with log, _cloud(args, scenario) as cloud:
             printer = _Printer(cloud, sys.stdout, args.json, not args.no_api)
             failed = _play(scenario, cloud, printer)
             printer.close()
@@ -122,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"aiops local run: {error}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as error:  # noqa: BLE001 - the runtime failing is reported, not a crash
-        return _runtime_failure(error)
+        return _runtime_failure(error, log)
+    _note_runtime_log(log, args.json)
     if failed is not None:
         return _expectation_failed(scenario.path, failed, "run")
     return EXIT_OK
@@ -140,8 +159,9 @@ def serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     stdout = sys.stdout
     # With --json stdout holds only timeline entries; what serve says goes to stderr.
     said = sys.stderr if args.json else stdout
+    log = RuntimeLog(args.runtime_log)
     try:
-        with _cloud(args, scenario) as cloud:
+        with log, _cloud(args, scenario) as cloud:
             printer = _Printer(cloud, stdout, args.json, not args.no_api)
             failed = _play(scenario, cloud, printer)
             if failed is not None:
@@ -197,7 +217,8 @@ def serve(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         print(f"aiops local serve: {error}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as error:  # noqa: BLE001 - the runtime failing is reported, not a crash
-        return _runtime_failure(error)
+        return _runtime_failure(error, log)
+    _note_runtime_log(log, args.json)
     return EXIT_OK
 
 
@@ -286,6 +307,17 @@ def _common(parser: argparse.ArgumentParser, default_template: Any) -> None:
     )
 
 
+def _runtime_log_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runtime-log",
+        type=Path,
+        default=RUNTIME_LOG,
+        metavar="FILE",
+        help="where the runtime's own libraries' log goes (moto, botocore; not the timeline), "
+        f"overwritten each run (default: {RUNTIME_LOG})",
+    )
+
+
 def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
     local = subparsers.add_parser(
         "local", help="run the control plane offline on an embedded AWS (moto)"
@@ -297,6 +329,7 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
         help="put events on a fresh offline cloud's bus, run until quiet, print the timeline",
     )
     _common(send_cmd, None)
+    _runtime_log_option(send_cmd)
     send_cmd.add_argument("events", nargs="+", type=Path, metavar="EVENT.json")
     send_cmd.set_defaults(run=lambda args: send(_with_template(args)))
 
@@ -304,6 +337,7 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
         "run", help="run a scenario (steps and expectations; see scenarios/README.md)"
     )
     _common(run_cmd, None)
+    _runtime_log_option(run_cmd)
     run_cmd.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     run_cmd.set_defaults(run=run)
 
@@ -312,6 +346,7 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
         help="run a scenario, then serve the template's HTTP API on localhost until Ctrl-C",
     )
     _common(serve_cmd, None)
+    _runtime_log_option(serve_cmd)
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve_cmd.add_argument(
         "--port", type=int, default=8080, help="port to listen on (0: any free port)"
@@ -327,6 +362,8 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     serve_cmd.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     serve_cmd.set_defaults(run=serve)
+
+    add_replay_command(commands)
 
 
 def _with_template(args: argparse.Namespace) -> argparse.Namespace:

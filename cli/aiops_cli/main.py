@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from aiops_cli.approvals_cmd import add_approval_commands
 from aiops_cli.audit_cmd import add_audit_commands
+from aiops_cli.events_cmd import add_events_commands
 from aiops_cli.policy_cmd import add_policy_commands
 from aiops_cli.resume_cmd import add_resume_commands
 from aiops_cli.rollback_cmd import add_rollback_commands
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_status_commands(subparsers)
     add_rollback_commands(subparsers)
     add_resume_commands(subparsers)
+    add_events_commands(subparsers)
     try:
         from aiops_cli.local_cmd import add_local_commands
     except ModuleNotFoundError as exc:

@@ -352,9 +352,9 @@ def settle_locally(source: DeploySource, since: int) -> list[dict[str, Any]]:
 
 
 def render_timeline(entries: list[dict[str, Any]]) -> str:
-    from aiops_local.timeline import to_human_line
+    from aiops_local.timeline import Story
 
-    return "".join(to_human_line(e) + "\n" for e in entries)
+    return "".join(line + "\n" for line in Story(show_api=False).lines(entries))
 
 
 def add_deploy_source(parser: argparse.ArgumentParser, local_help: str) -> None:

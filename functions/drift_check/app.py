@@ -19,4 +19,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for result in results:
         logger.info("drift check", extra=result.model_dump(exclude={"features"}))
         metrics.add_metric(name=f"DriftCheck_{result.outcome}", unit="Count", value=1)
-    return {"results": [r.model_dump(exclude={"features"}) for r in results]}
+    reported = [r for r in results if r.outcome == "reported"]
+    said = (
+        {"action": "reported", "reason": "; ".join(f"{r.model}: {r.reason}" for r in reported)}
+        if reported
+        else {}
+    )
+    return {"results": [r.model_dump(exclude={"features"}) for r in results], **said}

@@ -17,4 +17,10 @@ STACK = Stack(NewDataSettings())
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = sweep_windows(STACK.policy.load(), STACK.new_data, now(), owner=context.aws_request_id)
     metrics.add_metric(name="AgedWindowsClosed", unit="Count", value=len(result.started))
-    return result.model_dump()
+    # A sweep that started runs says so (the offline story shows only ticks that did something).
+    said = {"action": "runs_started", "reason": _started(result)} if result.started else {}
+    return {**result.model_dump(), **said}
+
+
+def _started(result: Any) -> str:
+    return "; ".join(f"{d.model}: {d.reason}" for d in result.started)

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from aiops_local.actors import caused_by_scenario, on_behalf_of_scenario
 from aiops_local.clock import VirtualClock
 
 
@@ -27,8 +28,16 @@ class Agenda:
         self._seq = itertools.count()
 
     def at(self, due: float, description: str, action: Callable[[], None]) -> None:
+        # Work a scenario step scheduled (an upload `after` 2h) is still the scenario's when it
+        # happens; work the control plane or a simulator scheduled is not.
+        by_scenario = caused_by_scenario()
+
+        def run() -> None:
+            with on_behalf_of_scenario(by_scenario):
+                action()
+
         with self._lock:
-            heapq.heappush(self._heap, _Item(due, next(self._seq), description, action))
+            heapq.heappush(self._heap, _Item(due, next(self._seq), description, run))
         self._clock.notify()
 
     def after(self, seconds: float, description: str, action: Callable[[], None]) -> None:

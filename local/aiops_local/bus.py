@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from aiops_local.actors import caused_by_scenario
 from aiops_local.clock import VirtualClock, iso
 
 
@@ -19,6 +20,7 @@ from aiops_local.clock import VirtualClock, iso
 class BusEvent:
     event: dict[str, Any]
     bus: str = "default"
+    by_scenario: bool = False  # put by a scenario step or `aiops local send`, not the control plane
 
 
 class EventQueue:
@@ -44,7 +46,7 @@ class EventQueue:
         }
         full.update(event)
         with self._lock:
-            self._items.append(BusEvent(full, bus))
+            self._items.append(BusEvent(full, bus, caused_by_scenario()))
         self._clock.notify()
         return str(full["id"])
 

@@ -31,18 +31,22 @@ from moto import mock_aws
 
 from aiops.units import duration_seconds
 from aiops_local import clock as clock_module
+from aiops_local.actors import on_behalf_of_scenario
 from aiops_local.agenda import Agenda
 from aiops_local.async_invoke import AsyncInvoker
 from aiops_local.bus import EventQueue
 from aiops_local.clock import TIMEOUT, TIMER, VirtualClock
-from aiops_local.functions import Invoker
+from aiops_local.functions import FunctionBinding, Invoker
 from aiops_local.http_api import HttpApis, HttpResponse
 from aiops_local.logcapture import LogCapture
+from aiops_local.metrics import MetricStore
 from aiops_local.patches import (
+    appconfig,
     bedrock_deployments,
     bedrock_jobs,
     bedrock_runtime,
     botocore_calls,
+    cloudwatch_composite,
     dynamodb_transactions,
     events_bus,
     events_pattern,
@@ -66,8 +70,11 @@ from aiops_local.provision import Provisioner
 from aiops_local.recorder import ApiRecorder, ledger_item
 from aiops_local.router import Router
 from aiops_local.schedules import Schedules
+from aiops_local.service_metrics import ServiceMetrics
 from aiops_local.simulators import REGISTRY, Simulator
 from aiops_local.simulators.bedrock_runtime import runtime_settings
+from aiops_local.simulators.cloudwatch_alarms import CloudWatchAlarmSimulator
+from aiops_local.simulators.lambda_faults import LambdaFaultSimulator
 from aiops_local.template import CloudTemplate
 from aiops_local.timeline import Timeline
 
@@ -75,6 +82,8 @@ DEFAULT_POLICY = Path("policies/default.yaml")
 # How far "run until quiet" may move time on its own before it calls the run stuck: a workflow
 # that polls forever would otherwise never be quiet.
 MAX_AUTO_ADVANCE_S = 30 * 86400
+# CloudWatch reads that should see per-minute samples published so far.
+_METRIC_READS = frozenset({"GetMetricData", "GetMetricStatistics", "ListMetrics"})
 
 
 class RuntimeStuck(RuntimeError):
@@ -130,6 +139,11 @@ class LocalCloud:
         self.events = EventQueue(self.clock, self.account, self.region)
         self.schedules = Schedules()
         self.invoker = Invoker(self.timeline, self.region, self.account)
+        # CloudWatch metric data (and what alarms read): the services' own metrics and the
+        # handlers' EMF, at virtual times.
+        self.metrics = MetricStore(self.account, self.region, self.clock.time)
+        self.service_metrics = ServiceMetrics(self.metrics, self.clock.time)
+        self.invoker.observers.append(self.service_metrics.invocation)
         self.warnings: list[str] = []
         self._simulator_settings = simulators or {}
         self.simulators: dict[str, Simulator] = {}
@@ -188,7 +202,8 @@ class LocalCloud:
         self._mock.start()
         self._logs.install()
         botocore_calls.install(self._patcher, self._on_api_call)
-        lambda_invoke.install(self._patcher, self.invoker)
+        lambda_invoke.install(self._patcher, self.invoker, self._refuses)
+        cloudwatch_composite.install(self._patcher)
         sfn_clock.install(self._patcher)
         sfn_history.install(self._patcher, self._on_history)
         sfn_task_failure.install(self._patcher)
@@ -205,6 +220,7 @@ class LocalCloud:
         bedrock_jobs.install(self._patcher)
         bedrock_deployments.install(self._patcher)
         bedrock_runtime.install(self._patcher, lambda: runtime_settings(self.simulators))
+        appconfig.install(self._patcher, self.agenda)
         self._set_control_plane_clock(self.clock.now)
         for name, cls in REGISTRY.items():
             simulator = cls(self)
@@ -218,9 +234,17 @@ class LocalCloud:
             self.template, self.invoker, self.timeline, self.clock.now, self.client
         )
         self.warnings += self.http_apis.provision()
-        provisioned = Provisioner(
+        provisioner = Provisioner(
             self.template, self.client, self.policy, self._policy_parameter_name()
-        ).run()
+        )
+        alarms = self.simulators.get("cloudwatch_alarms")
+        quiet = alarms.quiet() if isinstance(alarms, CloudWatchAlarmSimulator) else None
+        with quiet or contextlib.nullcontext():
+            provisioned = provisioner.run()
+            # The template's alarms as a deployed stack has them: evaluated, their first states
+            # announcing nothing (no event, no action).
+            for simulator in self.simulators.values():
+                simulator.settle()
         self.warnings += provisioned.warnings
         for binding in provisioned.bindings:
             self.invoker.bind(binding)
@@ -228,6 +252,8 @@ class LocalCloud:
                 if str(path) not in sys.path:
                     sys.path.insert(0, str(path))
                     self._sys_paths.append(str(path))
+        # Once the functions are bound: AppConfig runs the policy's validator function first.
+        self.warnings += provisioner.publish_policy()
         async_invoker = AsyncInvoker(
             self.invoker, self.agenda, self.clock, self.timeline, lambda: self.client("sqs")
         )
@@ -370,6 +396,8 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ observers
     def _on_api_call(self, call: ApiCall) -> Callable[[ApiCall], None]:
+        if call.service == "cloudwatch" and call.operation in _METRIC_READS:
+            self.metrics.materialize()  # per-minute samples, as CloudWatch has published them
         record = self._recorder.observe(call)
         watchers = [
             s for s in self.simulators.values() if (call.service, call.operation) in s.watches
@@ -383,7 +411,27 @@ class LocalCloud:
 
         return finished
 
+    def _refuses(self, binding: FunctionBinding, via: str) -> bool:
+        """Whether Lambda refuses (throttles) an invocation of this function now."""
+        faults = self.simulators.get("lambda_faults")
+        if not isinstance(faults, LambdaFaultSimulator):
+            return False
+        if not faults.throttled(binding.logical_id, binding.name):
+            return False
+        self.timeline.add(
+            "invoke",
+            f"{binding.logical_id} ← {via}: throttled (TooManyRequestsException: Rate Exceeded.)",
+            function=binding.logical_id,
+            status="throttled",
+            via=via,
+            error="Rate Exceeded.",
+            error_type="TooManyRequestsException",
+        )
+        self.service_metrics.throttle(binding.name)
+        return True
+
     def _on_history(self, note: HistoryNote) -> None:
+        self.service_metrics.execution(note)
         ex = note.execution
         label = f"{ex.state_machine}/{ex.name}"
         fields = {"state_machine": ex.state_machine, "execution": ex.name}
@@ -472,11 +520,15 @@ class LocalCloud:
         """Run until every execution ended or waits on something only a person or a scenario
         step resolves (a task token, a timeout): time moves only to machine deadlines (Wait
         states, retries, simulated jobs)."""
-        self._run(until=None)
+        # What happens in the loop is the control plane's doing (or a simulated service's),
+        # even when a scenario step runs it.
+        with on_behalf_of_scenario(False):
+            self._run(until=None)
 
     def advance(self, duration: str | float) -> None:
         """Let `duration` of virtual time pass, with everything due in it happening in order."""
-        self._run(until=self.clock.time() + duration_seconds(duration))
+        with on_behalf_of_scenario(False):
+            self._run(until=self.clock.time() + duration_seconds(duration))
 
     def _run(self, until: float | None) -> None:
         horizon = self.clock.time() + MAX_AUTO_ADVANCE_S
@@ -516,7 +568,9 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ scenario actions
     def send_event(self, event: dict[str, Any], bus: str = "default") -> str:
-        return self.events.put(event, bus)
+        """Put an event on the bus as the scenario (the user, or an AWS service it plays)."""
+        with on_behalf_of_scenario():
+            return self.events.put(event, bus)
 
     def put_object(
         self,

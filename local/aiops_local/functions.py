@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -103,6 +104,17 @@ class InvokeResult:
         return json.dumps(self.payload, default=str)
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """One finished invocation, for the runtime's observers (AWS/Lambda metrics, EMF)."""
+
+    binding: FunctionBinding
+    result: InvokeResult
+    real_start: float  # wall clock (time.time()) around the handler
+    real_end: float
+    duration_ms: float
+
+
 class HandlerLoadError(Exception):
     pass
 
@@ -121,6 +133,8 @@ class Invoker:
         self.bindings: dict[str, FunctionBinding] = {}
         # Every variable some function's template environment sets.
         self._function_keys: set[str] = set()
+        # Called after every invocation (on the invoking thread); must not raise.
+        self.observers: list[Callable[[Invocation], None]] = []
 
     def bind(self, binding: FunctionBinding) -> None:
         self.bindings[binding.logical_id] = binding
@@ -217,6 +231,7 @@ class Invoker:
                 request_id=request_id,
             )
             context = LambdaContext(binding, request_id)
+            real_start, started = time.time(), time.monotonic()
             try:
                 self._set_environment(binding, context)
                 module = self._module(binding)
@@ -239,8 +254,12 @@ class Invoker:
                     error_type=error_type,
                     request_id=request_id,
                 )
+        duration_ms = (time.monotonic() - started) * 1000.0
         result.logs = actor.logs.getvalue()
         result.api_calls = actor.api_calls
+        finished = Invocation(binding, result, real_start, time.time(), duration_ms)
+        for observe in self.observers:
+            observe(finished)
         calls = f"{actor.api_calls} AWS call{'s' if actor.api_calls != 1 else ''}"
         if result.ok:
             text = f"{binding.logical_id} ← {via}: ok ({calls})"

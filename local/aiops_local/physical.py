@@ -147,6 +147,18 @@ def _alarm(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Phy
     return Physical(name, {"Arn": env.arn("cloudwatch", f"alarm:{name}")})
 
 
+def _appconfig(attribute: str) -> Callable[[Environment, str, Callable[[str], Any]], Physical]:
+    """An AppConfig application, environment, profile or strategy: Ref and `Fn::GetAtt
+    <attribute>` are its id. A stand-in until the runtime creates it and records the id AppConfig
+    (moto) gave it (see provision.py)."""
+
+    def make(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:
+        stand_in = _stand_in_id(env, logical_id, 7)
+        return Physical(stand_in, {attribute: stand_in})
+
+    return make
+
+
 def _package_group(env: Environment, logical_id: str, prop: Callable[[str], Any]) -> Physical:
     name = prop("ModelPackageGroupName")
     arn = env.arn("sagemaker", f"model-package-group/{name}")
@@ -209,6 +221,11 @@ _MAKERS: dict[str, Callable[[Environment, str, Callable[[str], Any]], Physical]]
     "AWS::Lambda::LayerVersion": _layer,
     "AWS::SSM::Parameter": _parameter,
     "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::CloudWatch::CompositeAlarm": _alarm,
+    "AWS::AppConfig::Application": _appconfig("ApplicationId"),
+    "AWS::AppConfig::Environment": _appconfig("EnvironmentId"),
+    "AWS::AppConfig::ConfigurationProfile": _appconfig("ConfigurationProfileId"),
+    "AWS::AppConfig::DeploymentStrategy": _appconfig("Id"),
     "AWS::SageMaker::ModelPackageGroup": _package_group,
     "AWS::ApiGatewayV2::Api": _http_api,
     "AWS::ApiGatewayV2::Integration": _api_part("IntegrationId"),

@@ -85,6 +85,14 @@ class Provisioner:
             ("AWS::SNS::Subscription", self._subscription),
             ("AWS::SSM::Parameter", self._parameter),
             ("AWS::CloudWatch::Alarm", self._alarm),
+            # After the alarms its rule names (CloudWatch refuses a rule naming no alarm).
+            ("AWS::CloudWatch::CompositeAlarm", self._composite_alarm),
+            ("AWS::CloudWatch::Dashboard", self._dashboard),
+            # Before the functions: their environment names the ids AppConfig gives these.
+            ("AWS::AppConfig::Application", self._appconfig_application),
+            ("AWS::AppConfig::Environment", self._appconfig_environment),
+            ("AWS::AppConfig::ConfigurationProfile", self._appconfig_profile),
+            ("AWS::AppConfig::DeploymentStrategy", self._appconfig_strategy),
             ("AWS::SageMaker::ModelPackageGroup", self._template_package_group),
             ("AWS::Lambda::Function", self._function),
             ("AWS::Events::Rule", self._rule),
@@ -94,9 +102,59 @@ class Provisioner:
         for resource_type, create in order:
             for resource in self.t.of_type(resource_type):
                 create(resource.logical_id, self.t.properties(resource.logical_id))
-        self._policy_parameter()
+        if not self.policy_in_appconfig:
+            self._policy_parameter()
         self._sagemaker_from_policy()
         return self.result
+
+    @property
+    def policy_in_appconfig(self) -> bool:
+        """The template's PolicyStore is appconfig: the functions read the policy there."""
+        return bool(self.t.of_type("AWS::AppConfig::ConfigurationProfile")) and (
+            self.t.parameters.get("PolicyStore") == "appconfig"
+        )
+
+    def publish_policy(self) -> list[str]:
+        """With PolicyStore appconfig, the policy published as `aiops policy publish` does: a
+        hosted configuration version, deployed to the environment (validators first). Called once
+        the functions are bound, since AppConfig runs the validator function. It deploys with a
+        strategy of no duration and no bake: the stack starts with its policy in place, as
+        with the SSM store. Returns warnings (a policy the validator refuses is not deployed, and
+        the functions then say they cannot read one)."""
+        if not self.policy_in_appconfig:
+            return []
+        from botocore.exceptions import ClientError
+
+        appconfig = self.client("appconfig")
+        (profile,) = self.t.of_type("AWS::AppConfig::ConfigurationProfile")
+        (environment,) = self.t.of_type("AWS::AppConfig::Environment")
+        application = str(self.t.properties(profile.logical_id)["ApplicationId"])
+        version = appconfig.create_hosted_configuration_version(
+            ApplicationId=application,
+            ConfigurationProfileId=str(self.t.ref(profile.logical_id)),
+            Content=self.policy.text.encode("utf-8"),
+            ContentType="application/x-yaml",
+            Description="The scenario's policy, provisioned offline",
+        )
+        strategy = appconfig.create_deployment_strategy(
+            Name=f"{self.t.env.stack_name}-provisioning",
+            Description="Offline provisioning: the policy is in place when the stack starts",
+            DeploymentDurationInMinutes=0,
+            GrowthFactor=100,
+            FinalBakeTimeInMinutes=0,
+            ReplicateTo="NONE",
+        )
+        try:
+            appconfig.start_deployment(
+                ApplicationId=application,
+                EnvironmentId=str(self.t.ref(environment.logical_id)),
+                DeploymentStrategyId=strategy["Id"],
+                ConfigurationProfileId=str(self.t.ref(profile.logical_id)),
+                ConfigurationVersion=str(version["VersionNumber"]),
+            )
+        except ClientError as error:
+            return [f"the policy was not deployed to AppConfig: {error}"]
+        return []
 
     # ------------------------------------------------------------------ security and logs
     def _key(self, logical_id: str, props: dict[str, Any]) -> None:
@@ -210,6 +268,52 @@ class Provisioner:
             Name=self.policy_parameter, Value=self.policy.text, Type="String", Overwrite=True
         )
 
+    # ------------------------------------------------------------------ AppConfig
+    def _appconfig_application(self, logical_id: str, props: dict[str, Any]) -> None:
+        app = self.client("appconfig").create_application(
+            Name=props["Name"], Description=props.get("Description", "")
+        )
+        self.t.set_physical(logical_id, Physical(app["Id"], {"ApplicationId": app["Id"]}))
+
+    def _appconfig_environment(self, logical_id: str, props: dict[str, Any]) -> None:
+        environment = self.client("appconfig").create_environment(
+            ApplicationId=props["ApplicationId"],
+            Name=props["Name"],
+            Description=props.get("Description", ""),
+            Monitors=props.get("Monitors") or [],
+        )
+        self.t.set_physical(
+            logical_id, Physical(environment["Id"], {"EnvironmentId": environment["Id"]})
+        )
+
+    def _appconfig_profile(self, logical_id: str, props: dict[str, Any]) -> None:
+        args = {
+            key: props[key]
+            for key in ("Description", "Type", "Validators", "KmsKeyIdentifier")
+            if key in props
+        }
+        profile = self.client("appconfig").create_configuration_profile(
+            ApplicationId=props["ApplicationId"],
+            Name=props["Name"],
+            LocationUri=props["LocationUri"],
+            **args,
+        )
+        self.t.set_physical(
+            logical_id, Physical(profile["Id"], {"ConfigurationProfileId": profile["Id"]})
+        )
+
+    def _appconfig_strategy(self, logical_id: str, props: dict[str, Any]) -> None:
+        strategy = self.client("appconfig").create_deployment_strategy(
+            Name=props["Name"],
+            Description=props.get("Description", ""),
+            DeploymentDurationInMinutes=int(props["DeploymentDurationInMinutes"]),
+            GrowthFactor=float(props["GrowthFactor"]),
+            GrowthType=props.get("GrowthType", "LINEAR"),
+            FinalBakeTimeInMinutes=int(props.get("FinalBakeTimeInMinutes", 0)),
+            ReplicateTo=props.get("ReplicateTo", "NONE"),
+        )
+        self.t.set_physical(logical_id, Physical(strategy["Id"], {"Id": strategy["Id"]}))
+
     def _alarm(self, logical_id: str, props: dict[str, Any]) -> None:
         allowed = (
             "AlarmDescription",
@@ -232,6 +336,27 @@ class Provisioner:
         )
         args = {key: props[key] for key in allowed if key in props}
         self.client("cloudwatch").put_metric_alarm(AlarmName=self.t.ref(logical_id), **args)
+
+    def _composite_alarm(self, logical_id: str, props: dict[str, Any]) -> None:
+        # moto lacks PutCompositeAlarm: the runtime's patch (patches/cloudwatch_composite.py)
+        # adds it, and the composite_alarms simulator evaluates the rule.
+        allowed = (
+            "AlarmDescription",
+            "ActionsEnabled",
+            "OKActions",
+            "AlarmActions",
+            "InsufficientDataActions",
+            "AlarmRule",
+        )
+        args = {key: props[key] for key in allowed if key in props}
+        self.client("cloudwatch").put_composite_alarm(AlarmName=self.t.ref(logical_id), **args)
+
+    def _dashboard(self, logical_id: str, props: dict[str, Any]) -> None:
+        body = props["DashboardBody"]
+        self.client("cloudwatch").put_dashboard(
+            DashboardName=props.get("DashboardName") or self.t.ref(logical_id),
+            DashboardBody=body if isinstance(body, str) else json.dumps(body),
+        )
 
     # ------------------------------------------------------------------ SageMaker
     def _template_package_group(self, logical_id: str, props: dict[str, Any]) -> None:

@@ -14,8 +14,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import ClientError
 from moto.events.models import EventPattern, Rule, events_backends
 
+from aiops_local import logs_target
 from aiops_local.async_invoke import AsyncInvoker, send_to_queue
 from aiops_local.bus import BusEvent
 from aiops_local.functions import Invoker
@@ -121,6 +123,7 @@ class Router:
             detail_type=event.get("detail-type"),
             id=event.get("id"),
             bus=item.bus,
+            origin="scenario" if item.by_scenario else "control_plane",
             event=event,
         )
         matched = 0
@@ -181,6 +184,17 @@ class Router:
         elif service == "sns":
             self._timeline.add("rule", f"{label} → {arn.split(':')[-1]}", rule=label, target=arn)
             self._client("sns").publish(TopicArn=arn, Message=json.dumps(payload))
+        elif service == "logs":
+            group = logs_target.log_group_name(arn)
+            self._timeline.add("rule", f"{label} → {group}", rule=label, target=arn)
+            try:
+                logs_target.put_event(
+                    self._client("logs"), self._account, self._region, arn, event, payload
+                )
+            except ClientError as error:
+                self._timeline.add(
+                    "error", f"{label}: not logged to {group}: {error}", rule=label, error="Logs"
+                )
         else:
             self._timeline.add(
                 "error",

@@ -17,6 +17,7 @@ from aiops.base_models import RecordFormat
 from aiops.policy import PolicyError, parse_policy
 from aiops.units import duration_seconds
 from aiops_local import labels_data, operator_steps
+from aiops_local.actors import on_behalf_of_scenario
 from aiops_local.approver import Approver, NoSuchLink
 from aiops_local.cloud import LocalCloud
 from aiops_local.datasets import DatasetSpec
@@ -93,6 +94,8 @@ class Scenario:
     start: datetime | None
     simulators: dict[str, dict[str, Any]]
     steps: list[Step] = field(default_factory=list)
+    # The template's parameters (e.g. PolicyStore: appconfig); the others keep their defaults.
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -137,9 +140,18 @@ def load_scenario(path: Path) -> Scenario:
         "start",
         "simulators",
         "steps",
+        "parameters",
     }
     if unknown:
         raise ScenarioError(f"{path}: unknown keys {sorted(unknown)}")
+    parameters = document.get("parameters") or {}
+    if not isinstance(parameters, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float) and not isinstance(v, bool)
+        for k, v in parameters.items()
+    ):
+        raise ScenarioError(
+            f"{path}: parameters: a mapping of the template's parameter names to values"
+        )
     base = path.parent
     template = (
         _resolve(document["template"], base)
@@ -157,6 +169,7 @@ def load_scenario(path: Path) -> Scenario:
         policy=_resolve(document["policy"], base) if document.get("policy") else None,
         start=start,
         simulators=document.get("simulators") or {},
+        parameters={name: str(value) for name, value in parameters.items()},
     )
     for index, raw in enumerate(document.get("steps") or [], start=1):
         if not isinstance(raw, dict) or len(raw) != 1:
@@ -176,10 +189,12 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def cloud_for(scenario: Scenario) -> LocalCloud:
-    """A fresh offline cloud set up as the scenario says (template, policy, start, simulators)."""
+    """A fresh offline cloud set up as the scenario says (template and its parameters, policy,
+    start, simulators)."""
     return LocalCloud(
         scenario.template,
         policy=scenario.policy,
+        parameters=scenario.parameters or None,
         start=scenario.start,
         simulators=scenario.simulators,
     )
@@ -214,7 +229,10 @@ class ScenarioRunner:
         for step in self.scenario.steps:
             if self._on_step is not None:
                 self._on_step(step)
-            failures = self._run_step(step)
+            # The step's own actions (an upload, an event, an alarm) are the user's; the cloud
+            # running until quiet after them is not (see `LocalCloud.run_until_quiet`).
+            with on_behalf_of_scenario():
+                failures = self._run_step(step)
             result = StepResult(step, failures)
             results.append(result)
             if after_step is not None:

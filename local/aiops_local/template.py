@@ -7,6 +7,8 @@ rule and state machine it creates, and every pattern it routes with, comes from 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,25 @@ REGION = "us-east-1"
 # template, so the expanded `Code.S3Key` leads back to the directory on disk.
 SOURCE_BUCKET = "aiops-local-source"
 _LOCAL_URI_PROPERTIES = ("CodeUri", "DefinitionUri", "ContentUri")
+
+# Reading (pure-Python YAML) and expanding (the SAM translator) the template cost about a second,
+# and a test run builds hundreds of clouds from the same few files. Both are pure functions of the
+# file's bytes (and, for the expansion, of the parameter values), so a process keeps the last few,
+# keyed by content, and every CloudTemplate gets its own deep copy (a few ms) to change at will.
+_CACHE_ENTRIES = 16
+_sources: dict[str, dict[str, Any]] = {}
+_expansions: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _remember(cache: dict[Any, dict[str, Any]], key: Any, value: dict[str, Any]) -> None:
+    if len(cache) >= _CACHE_ENTRIES:
+        cache.pop(next(iter(cache)))
+    cache[key] = copy.deepcopy(value)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
 
 # Managed policies SAM may expand policy templates into. The translator only needs their ARNs,
 # and offline there is no IAM to list them from.
@@ -76,7 +97,16 @@ class CloudTemplate:
     ) -> None:
         self.path = path.resolve()
         self.root = self.path.parent
-        self.source = load_cfn_yaml(self.path)
+        digest = _digest(self.path)
+        self._digest: str | None = digest
+        if digest in _sources:
+            self.source = copy.deepcopy(_sources[digest])
+        else:
+            self.source = load_cfn_yaml(self.path)
+            if _digest(self.path) == digest:
+                _remember(_sources, digest, self.source)
+            else:  # changed while it was read: nothing about it is kept
+                self._digest = None
         overrides = dict(parameters or {})
         self.parameters = self._parameter_values(self.source.get("Parameters", {}), overrides)
         stack_name = f"aiops-{self.parameters.get('Stage', 'dev')}"
@@ -122,6 +152,14 @@ class CloudTemplate:
         return values
 
     def _expand(self, parameter_values: dict[str, Any]) -> dict[str, Any]:
+        if self._digest is None:
+            return self._translate(parameter_values)
+        key = (self._digest, json.dumps(parameter_values, sort_keys=True, default=str))
+        if key not in _expansions:
+            _remember(_expansions, key, self._translate(parameter_values))
+        return copy.deepcopy(_expansions[key])
+
+    def _translate(self, parameter_values: dict[str, Any]) -> dict[str, Any]:
         document = copy.deepcopy(self.source)
         for body in document.get("Resources", {}).values():
             properties = body.get("Properties") or {}
@@ -146,6 +184,10 @@ class CloudTemplate:
             )
         except Exception as error:  # the translator raises several unrelated types
             raise TemplateError(f"SAM expansion of {self.path.name} failed: {error}") from error
+        finally:
+            # The translator's usage metrics go nowhere (a dummy publisher); left unpublished,
+            # they make it log "There are unpublished metrics" on stderr when the process exits.
+            translator.metrics.publish()
 
     # ------------------------------------------------------------------ resolution
     def resolve(self, node: Any) -> Any:

@@ -25,6 +25,7 @@ from aiops_local.simulators.bedrock_customization import (
 )
 from tests.support.events import load_event
 from tests.support.runtime import run_steps_unchecked
+from tests.support.toy_project import write_toy_project
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::123456789012:role/aiops-dev-bedrock-customization"
@@ -35,6 +36,12 @@ TWO_HOURS = 7200
 @pytest.fixture
 def cloud(toy_project: Path) -> Iterator[LocalCloud]:
     with LocalCloud(toy_project, start=START) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
         yield running
 
 
@@ -330,32 +337,6 @@ def test_given_a_used_token_or_name_when_another_job_is_created_then_it_is_refus
     assert "support-assistant-ft-1-model" in same_model[1]
 
 
-@pytest.mark.parametrize(
-    ("override", "field"),
-    [
-        ({"jobName": "bad name!"}, "jobName"),
-        ({"customModelName": "-x"}, "customModelName"),
-        ({"customizationType": "SOMETHING"}, "customizationType"),
-        ({"roleArn": "not-a-role"}, "roleArn"),
-        ({"trainingDataConfig": {"s3Uri": "https://example.com/x"}}, "trainingDataConfig.s3Uri"),
-    ],
-)
-def test_given_a_field_breaking_the_apis_constraints_when_creating_then_it_is_named(
-    cloud: LocalCloud, override: dict[str, Any], field: str
-) -> None:
-    args = job_args(cloud)
-    args.update(override)
-
-    code, message = error_of(lambda: cloud.client("bedrock").create_model_customization_job(**args))
-
-    assert code == "ValidationException"
-    assert f"at '{field}'" in message
-    assert (
-        cloud.client("bedrock").list_model_customization_jobs()["modelCustomizationJobSummaries"]
-        == []
-    )
-
-
 def test_given_an_ended_or_unknown_job_when_it_is_stopped_then_it_is_refused(
     cloud: LocalCloud,
 ) -> None:
@@ -375,37 +356,73 @@ def test_given_an_ended_or_unknown_job_when_it_is_stopped_then_it_is_refused(
     assert get(cloud, arn)["status"] == "Completed"
 
 
-# ---------------------------------------------------------------------- settings
-@pytest.mark.parametrize(
-    ("settings", "says"),
-    [
-        ({"outcome": "maybe"}, "outcome must be one of completed, failed, never_reports"),
-        ({"duration": "soon"}, "duration"),
-        ({"duration": "-1h"}, "duration"),
-        ({"lose_event": "yes"}, "lose_event is true or false"),
-        ({"failure_message": ""}, "failure_message"),
-        ({"training_loss": float("nan")}, "training_loss"),
-        ({"colour": "red"}, "unknown settings ['colour']"),
-        ({"next": [{"outcome": "exploded"}]}, "outcome must be one of"),
-        ({"next": "failed"}, "next is a list of settings"),
-    ],
-)
-def test_given_bad_settings_then_the_simulator_refuses_them_naming_the_setting(
-    cloud: LocalCloud, settings: dict[str, Any], says: str
-) -> None:
-    with pytest.raises(ValueError, match="bedrock_customization") as caught:
-        configure(cloud, **settings)
+# ---------------------------------------------------------------------- refused requests, settings
+class TestRefusals:
+    """Refused requests and settings start nothing: one cloud serves them all."""
 
-    assert says in str(caught.value)
+    @pytest.mark.parametrize(
+        ("override", "field"),
+        [
+            ({"jobName": "bad name!"}, "jobName"),
+            ({"customModelName": "-x"}, "customModelName"),
+            ({"customizationType": "SOMETHING"}, "customizationType"),
+            ({"roleArn": "not-a-role"}, "roleArn"),
+            (
+                {"trainingDataConfig": {"s3Uri": "https://example.com/x"}},
+                "trainingDataConfig.s3Uri",
+            ),
+        ],
+    )
+    def test_given_a_field_breaking_the_apis_constraints_when_creating_then_it_is_named(
+        self, shared_cloud: LocalCloud, override: dict[str, Any], field: str
+    ) -> None:
+        args = job_args(shared_cloud)
+        args.update(override)
 
-
-def test_given_a_configure_step_with_a_bad_setting_then_the_scenario_is_wrong(
-    cloud: LocalCloud, tmp_path: Path
-) -> None:
-    with pytest.raises(ScenarioError, match="outcome must be one of"):
-        run_steps_unchecked(
-            cloud, tmp_path, [{"configure": {"bedrock_customization": {"outcome": "late"}}}]
+        code, message = error_of(
+            lambda: shared_cloud.client("bedrock").create_model_customization_job(**args)
         )
+
+        assert code == "ValidationException"
+        assert f"at '{field}'" in message
+        assert (
+            shared_cloud.client("bedrock").list_model_customization_jobs()[
+                "modelCustomizationJobSummaries"
+            ]
+            == []
+        )
+
+    @pytest.mark.parametrize(
+        ("settings", "says"),
+        [
+            ({"outcome": "maybe"}, "outcome must be one of completed, failed, never_reports"),
+            ({"duration": "soon"}, "duration"),
+            ({"duration": "-1h"}, "duration"),
+            ({"lose_event": "yes"}, "lose_event is true or false"),
+            ({"failure_message": ""}, "failure_message"),
+            ({"training_loss": float("nan")}, "training_loss"),
+            ({"colour": "red"}, "unknown settings ['colour']"),
+            ({"next": [{"outcome": "exploded"}]}, "outcome must be one of"),
+            ({"next": "failed"}, "next is a list of settings"),
+        ],
+    )
+    def test_given_bad_settings_then_the_simulator_refuses_them_naming_the_setting(
+        self, shared_cloud: LocalCloud, settings: dict[str, Any], says: str
+    ) -> None:
+        with pytest.raises(ValueError, match="bedrock_customization") as caught:
+            configure(shared_cloud, **settings)
+
+        assert says in str(caught.value)
+
+    def test_given_a_configure_step_with_a_bad_setting_then_the_scenario_is_wrong(
+        self, shared_cloud: LocalCloud, tmp_path: Path
+    ) -> None:
+        with pytest.raises(ScenarioError, match="outcome must be one of"):
+            run_steps_unchecked(
+                shared_cloud,
+                tmp_path,
+                [{"configure": {"bedrock_customization": {"outcome": "late"}}}],
+            )
 
 
 # ---------------------------------------------------------------------- the patch points

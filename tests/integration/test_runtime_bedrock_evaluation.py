@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from aiops_local import LocalCloud
 from aiops_local.patches.bedrock_runtime import TOXIC_PHRASES
 from aiops_local.simulators.bedrock_evaluation import paraphrase
+from tests.support.toy_project import write_toy_project
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::123456789012:role/aiops-dev-bedrock-evaluation"
@@ -32,6 +33,12 @@ PROMPTS = 40
 @pytest.fixture
 def cloud(toy_project: Path) -> Iterator[LocalCloud]:
     with LocalCloud(toy_project, start=START) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
         yield running
 
 
@@ -337,41 +344,68 @@ def test_given_a_dataset_line_that_is_not_json_then_the_job_fails_naming_the_lin
     assert "Line 2" in get(cloud, arn)["failureMessages"][0]
 
 
-# ---------------------------------------------------------------------- create's rules
-@pytest.mark.parametrize(
-    ("kwargs", "says"),
-    [
-        ({"name": "Upper-Case"}, "at 'jobName'"),
-        ({"task": "General"}, "taskType"),
-        ({"task": "Classification"}, "Builtin.Toxicity is not a metric of task type"),
-        ({"metrics": ("Builtin.Helpfulness",)}, "Builtin.Helpfulness is not a metric"),
-        ({"model": CUSTOM_MODEL}, "modelIdentifier"),
-        ({"applicationType": "RagEvaluation"}, "applicationType"),
-        ({"roleArn": "role"}, "at 'roleArn'"),
-    ],
-)
-def test_given_a_request_bedrock_would_refuse_when_creating_then_it_is_refused_naming_why(
-    cloud: LocalCloud, kwargs: dict[str, Any], says: str
-) -> None:
-    name = kwargs.pop("name", "support-assistant-eval-1")
-    args = job_args(cloud, name, **kwargs)
+# ---------------------------------------------------------------------- create's rules, settings
+class TestRefusals:
+    """Refused requests and settings start nothing: one cloud serves them all."""
 
-    code, message = error_of(lambda: cloud.client("bedrock").create_evaluation_job(**args))
+    @pytest.mark.parametrize(
+        ("kwargs", "says"),
+        [
+            ({"name": "Upper-Case"}, "at 'jobName'"),
+            ({"task": "General"}, "taskType"),
+            ({"task": "Classification"}, "Builtin.Toxicity is not a metric of task type"),
+            ({"metrics": ("Builtin.Helpfulness",)}, "Builtin.Helpfulness is not a metric"),
+            ({"model": CUSTOM_MODEL}, "modelIdentifier"),
+            ({"applicationType": "RagEvaluation"}, "applicationType"),
+            ({"roleArn": "role"}, "at 'roleArn'"),
+        ],
+    )
+    def test_given_a_request_bedrock_would_refuse_when_creating_then_it_is_refused_naming_why(
+        self, shared_cloud: LocalCloud, kwargs: dict[str, Any], says: str
+    ) -> None:
+        name = kwargs.pop("name", "support-assistant-eval-1")
+        args = job_args(shared_cloud, name, **kwargs)
 
-    assert code == "ValidationException"
-    assert says in message
+        code, message = error_of(
+            lambda: shared_cloud.client("bedrock").create_evaluation_job(**args)
+        )
 
+        assert code == "ValidationException"
+        assert says in message
 
-def test_given_a_custom_dataset_without_location_then_it_is_refused(cloud: LocalCloud) -> None:
-    args = job_args(cloud)
-    args["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"] = {
-        "name": "support-holdout"
-    }
+    def test_given_a_custom_dataset_without_location_then_it_is_refused(
+        self, shared_cloud: LocalCloud
+    ) -> None:
+        args = job_args(shared_cloud)
+        args["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"] = {
+            "name": "support-holdout"
+        }
 
-    code, message = error_of(lambda: cloud.client("bedrock").create_evaluation_job(**args))
+        code, message = error_of(
+            lambda: shared_cloud.client("bedrock").create_evaluation_job(**args)
+        )
 
-    assert code == "ValidationException"
-    assert "datasetLocation.s3Uri" in message
+        assert code == "ValidationException"
+        assert "datasetLocation.s3Uri" in message
+
+    @pytest.mark.parametrize(
+        ("settings", "says"),
+        [
+            ({"quality": 1.5}, "quality is a number from 0 to 1"),
+            ({"quality": float("inf")}, "quality"),
+            ({"toxic_share": -0.1}, "toxic_share"),
+            ({"outcome": "never_reports"}, "outcome must be one of completed, failed"),
+            ({"duration": "later"}, "duration"),
+            ({"grade": "A"}, "unknown settings ['grade']"),
+        ],
+    )
+    def test_given_bad_settings_then_the_simulator_refuses_them_naming_the_setting(
+        self, shared_cloud: LocalCloud, settings: dict[str, Any], says: str
+    ) -> None:
+        with pytest.raises(ValueError, match="bedrock_evaluation") as caught:
+            configure(shared_cloud, **settings)
+
+        assert says in str(caught.value)
 
 
 def test_given_a_retry_with_the_same_token_then_the_same_job_returns_and_a_new_name_is_needed(
@@ -407,27 +441,6 @@ def test_given_a_running_job_when_it_is_stopped_then_it_ends_stopped_and_cannot_
     assert code == "ValidationException"
     missing = error_of(lambda: bedrock.get_evaluation_job(jobIdentifier=arn[:-1] + "0"))
     assert missing[0] == "ResourceNotFoundException"
-
-
-# ---------------------------------------------------------------------- settings
-@pytest.mark.parametrize(
-    ("settings", "says"),
-    [
-        ({"quality": 1.5}, "quality is a number from 0 to 1"),
-        ({"quality": float("inf")}, "quality"),
-        ({"toxic_share": -0.1}, "toxic_share"),
-        ({"outcome": "never_reports"}, "outcome must be one of completed, failed"),
-        ({"duration": "later"}, "duration"),
-        ({"grade": "A"}, "unknown settings ['grade']"),
-    ],
-)
-def test_given_bad_settings_then_the_simulator_refuses_them_naming_the_setting(
-    cloud: LocalCloud, settings: dict[str, Any], says: str
-) -> None:
-    with pytest.raises(ValueError, match="bedrock_evaluation") as caught:
-        configure(cloud, **settings)
-
-    assert says in str(caught.value)
 
 
 # ---------------------------------------------------------------------- precomputed responses

@@ -27,6 +27,7 @@ from aiops_local.patches.bedrock_runtime import (
     is_toxic,
     paraphrase,
 )
+from tests.support.toy_project import write_toy_project
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::123456789012:role/aiops-dev-bedrock-customization"
@@ -39,6 +40,12 @@ RUN = "fine-tune/support-assistant/run-1"
 @pytest.fixture
 def cloud(toy_project: Path) -> Iterator[LocalCloud]:
     with LocalCloud(toy_project, start=START) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
         yield running
 
 
@@ -331,71 +338,73 @@ def test_given_a_failed_deployment_then_converse_is_a_validation_error(cloud: Lo
     assert "Failed" in message
 
 
-@pytest.mark.parametrize(
-    ("model_id", "expected"),
-    [
-        (
-            "arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/abcdefghijkl",
-            "ResourceNotFoundException",
-        ),
-        ("no-such-deployment", "ResourceNotFoundException"),
-        (
-            "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-lite-v1:0/"
-            "abcdefghijkl",
-            "ValidationException",
-        ),
-    ],
-)
-def test_given_a_model_id_that_cannot_answer_then_converse_gives_bedrocks_error(
-    cloud: LocalCloud, model_id: str, expected: str
-) -> None:
-    code, _ = error_of(lambda: converse(cloud, model_id, "hi"))
+# ---------------------------------------------------------------------- refused calls, settings
+class TestRefusals:
+    """Refused calls and settings change nothing (the settings check says so): one cloud for all."""
 
-    assert code == expected
-
-
-def test_given_a_conversation_ending_with_the_assistant_then_it_is_refused(
-    cloud: LocalCloud,
-) -> None:
-    runtime = cloud.client("bedrock-runtime")
-
-    code, message = error_of(
-        lambda: runtime.converse(
-            modelId=BASE,
-            messages=[
-                {"role": "user", "content": [{"text": "hi"}]},
-                {"role": "assistant", "content": [{"text": "hello"}]},
-            ],
-        )
+    @pytest.mark.parametrize(
+        ("model_id", "expected"),
+        [
+            (
+                "arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/abcdefghijkl",
+                "ResourceNotFoundException",
+            ),
+            ("no-such-deployment", "ResourceNotFoundException"),
+            (
+                "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-lite-v1:0/"
+                "abcdefghijkl",
+                "ValidationException",
+            ),
+        ],
     )
+    def test_given_a_model_id_that_cannot_answer_then_converse_gives_bedrocks_error(
+        self, shared_cloud: LocalCloud, model_id: str, expected: str
+    ) -> None:
+        code, _ = error_of(lambda: converse(shared_cloud, model_id, "hi"))
 
-    assert code == "ValidationException"
-    assert "end with a user message" in message
+        assert code == expected
 
+    def test_given_a_conversation_ending_with_the_assistant_then_it_is_refused(
+        self,
+        shared_cloud: LocalCloud,
+    ) -> None:
+        runtime = shared_cloud.client("bedrock-runtime")
 
-# ---------------------------------------------------------------------- settings
-@pytest.mark.parametrize(
-    ("settings", "says"),
-    [
-        ({"quality": 1.5}, "quality is a number from 0 to 1"),
-        ({"quality": float("nan")}, "quality"),
-        ({"toxic_share": -0.1}, "toxic_share"),
-        ({"toxic_share": True}, "toxic_share"),
-        ({"quality": "high"}, "quality"),
-        ({"creativity": 0.5}, "unknown settings ['creativity']"),
-    ],
-)
-def test_given_bad_settings_then_the_simulator_refuses_them_naming_the_setting(
-    cloud: LocalCloud, settings: dict[str, Any], says: str
-) -> None:
-    with pytest.raises(ValueError, match="bedrock_runtime") as caught:
-        configure(cloud, **settings)
+        code, message = error_of(
+            lambda: runtime.converse(
+                modelId=BASE,
+                messages=[
+                    {"role": "user", "content": [{"text": "hi"}]},
+                    {"role": "assistant", "content": [{"text": "hello"}]},
+                ],
+            )
+        )
 
-    assert says in str(caught.value)
-    assert cloud.simulators["bedrock_runtime"].settings == {  # type: ignore[attr-defined]
-        "quality": 0.85,
-        "toxic_share": 0.0,
-    }
+        assert code == "ValidationException"
+        assert "end with a user message" in message
+
+    @pytest.mark.parametrize(
+        ("settings", "says"),
+        [
+            ({"quality": 1.5}, "quality is a number from 0 to 1"),
+            ({"quality": float("nan")}, "quality"),
+            ({"toxic_share": -0.1}, "toxic_share"),
+            ({"toxic_share": True}, "toxic_share"),
+            ({"quality": "high"}, "quality"),
+            ({"creativity": 0.5}, "unknown settings ['creativity']"),
+        ],
+    )
+    def test_given_bad_settings_then_the_simulator_refuses_them_naming_the_setting(
+        self, shared_cloud: LocalCloud, settings: dict[str, Any], says: str
+    ) -> None:
+        with pytest.raises(ValueError, match="bedrock_runtime") as caught:
+            configure(shared_cloud, **settings)
+
+        assert says in str(caught.value)
+        assert shared_cloud.simulators["bedrock_runtime"].settings == {  # type: ignore[attr-defined]
+            "quality": 0.85,
+            "toxic_share": 0.0,
+        }
 
 
 # ---------------------------------------------------------------------- with an evaluation

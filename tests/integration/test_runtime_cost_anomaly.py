@@ -17,6 +17,7 @@ from aiops_local.scenario import ScenarioError
 from aiops_local.simulators.cost_anomaly import DETAIL_TYPE, SOURCE
 from tests.support.events import load_event
 from tests.support.runtime import run_steps, run_steps_unchecked
+from tests.support.toy_project import write_toy_project
 
 START = datetime(2026, 11, 21, 6, 14, tzinfo=UTC)
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -26,6 +27,12 @@ CONSOLE = "https://console.aws.amazon.com/cost-management/home#/anomaly-detectio
 @pytest.fixture
 def cloud(toy_project: Path) -> Iterator[LocalCloud]:
     with LocalCloud(toy_project, start=START) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
         yield running
 
 
@@ -227,56 +234,58 @@ def test_given_after_then_the_anomaly_arrives_that_much_later(
 
 
 # ---------------------------------------------------------------------- wrong arguments
-@pytest.mark.parametrize(
-    ("arguments", "says"),
-    [
-        ({"impact": float("nan")}, "impact: Input should be a finite number"),
-        ({"impact": float("inf")}, "impact: Input should be a finite number"),
-        ({"impact": -5}, "impact: Input should be greater than 0"),
-        ({"impact": 0}, "impact: Input should be greater than 0"),
-        ({"impact": 2e9}, "impact: Input should be less than or equal to 1000000000"),
-        ({"impact": True}, "impact"),
-        ({"impact": "212.4"}, "impact"),
-        ({"impact": None}, "impact"),
-        ({"expected": 0}, "expected: Input should be greater than 0"),
-        ({"contribution": -1}, "contribution: Input should be greater than or equal to 0"),
-        ({"contribution": 500}, "contribution cannot exceed the anomaly's impact"),
-        ({"repeat": 0}, "repeat: Input should be greater than or equal to 1"),
-        ({"repeat": 11}, "repeat: Input should be less than or equal to 10"),
-        ({"repeat": 2.0}, "repeat"),
-        ({"service": ""}, "service"),
-        ({"account": "12345"}, "account: must be a 12-digit AWS account id"),
-        ({"region": "Virginia"}, "region"),
-        ({"start": "yesterday"}, "start: must be a date such as 2026-11-21"),
-        ({"start": "2026-11-22"}, "start: 2026-11-22 is after today (2026-11-21)"),
-        ({"start": "2026-01-01"}, "start: 2026-01-01 is more than 90 days before today"),
-        ({"after": "later"}, "after"),
-        ({"after": "400d"}, "after: must be a duration from 0s to 365d"),
-        ({"root_causes": []}, "root_causes: List should have at least 1 item"),
-        ({"root_causes": [{"colour": "red"}]}, "unknown key 'root_causes[0].colour'"),
-        ({"root_causes": [{"contribution": float("nan")}]}, "root_causes[0].contribution"),
-        (
-            {"usage_type": "x", "root_causes": [{"usage_type": "y"}]},
-            "usage_type and contribution describe the single root cause",
-        ),
-        ({"colour": "red"}, "unknown key 'colour'"),
-    ],
-)
-def test_given_a_wrong_argument_then_the_step_is_refused_naming_the_field(
-    cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
-) -> None:
-    with pytest.raises(ScenarioError) as caught:
-        run_steps_unchecked(cloud, tmp_path, [step(**arguments)])
+class TestRefusals:
+    """A refused step neither acts nor moves time (each checks no anomaly came): one cloud."""
 
-    assert "step 1 (cost_anomaly): cost_anomaly" in str(caught.value)
-    assert says in str(caught.value)
-    assert anomalies(cloud) == []
+    @pytest.mark.parametrize(
+        ("arguments", "says"),
+        [
+            ({"impact": float("nan")}, "impact: Input should be a finite number"),
+            ({"impact": float("inf")}, "impact: Input should be a finite number"),
+            ({"impact": -5}, "impact: Input should be greater than 0"),
+            ({"impact": 0}, "impact: Input should be greater than 0"),
+            ({"impact": 2e9}, "impact: Input should be less than or equal to 1000000000"),
+            ({"impact": True}, "impact"),
+            ({"impact": "212.4"}, "impact"),
+            ({"impact": None}, "impact"),
+            ({"expected": 0}, "expected: Input should be greater than 0"),
+            ({"contribution": -1}, "contribution: Input should be greater than or equal to 0"),
+            ({"contribution": 500}, "contribution cannot exceed the anomaly's impact"),
+            ({"repeat": 0}, "repeat: Input should be greater than or equal to 1"),
+            ({"repeat": 11}, "repeat: Input should be less than or equal to 10"),
+            ({"repeat": 2.0}, "repeat"),
+            ({"service": ""}, "service"),
+            ({"account": "12345"}, "account: must be a 12-digit AWS account id"),
+            ({"region": "Virginia"}, "region"),
+            ({"start": "yesterday"}, "start: must be a date such as 2026-11-21"),
+            ({"start": "2026-11-22"}, "start: 2026-11-22 is after today (2026-11-21)"),
+            ({"start": "2026-01-01"}, "start: 2026-01-01 is more than 90 days before today"),
+            ({"after": "later"}, "after"),
+            ({"after": "400d"}, "after: must be a duration from 0s to 365d"),
+            ({"root_causes": []}, "root_causes: List should have at least 1 item"),
+            ({"root_causes": [{"colour": "red"}]}, "unknown key 'root_causes[0].colour'"),
+            ({"root_causes": [{"contribution": float("nan")}]}, "root_causes[0].contribution"),
+            (
+                {"usage_type": "x", "root_causes": [{"usage_type": "y"}]},
+                "usage_type and contribution describe the single root cause",
+            ),
+            ({"colour": "red"}, "unknown key 'colour'"),
+        ],
+    )
+    def test_given_a_wrong_argument_then_the_step_is_refused_naming_the_field(
+        self, shared_cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
+    ) -> None:
+        with pytest.raises(ScenarioError) as caught:
+            run_steps_unchecked(shared_cloud, tmp_path, [step(**arguments)])
 
+        assert "step 1 (cost_anomaly): cost_anomaly" in str(caught.value)
+        assert says in str(caught.value)
+        assert anomalies(shared_cloud) == []
 
-def test_given_no_service_or_no_mapping_then_the_step_says_what_it_takes(
-    cloud: LocalCloud, tmp_path: Path
-) -> None:
-    with pytest.raises(ScenarioError, match="service: required"):
-        run_steps_unchecked(cloud, tmp_path, [{"cost_anomaly": {"impact": 10}}])
-    with pytest.raises(ScenarioError, match=r"cost_anomaly takes a mapping: \{service, "):
-        run_steps_unchecked(cloud, tmp_path, [{"cost_anomaly": "Amazon Bedrock"}])
+    def test_given_no_service_or_no_mapping_then_the_step_says_what_it_takes(
+        self, shared_cloud: LocalCloud, tmp_path: Path
+    ) -> None:
+        with pytest.raises(ScenarioError, match="service: required"):
+            run_steps_unchecked(shared_cloud, tmp_path, [{"cost_anomaly": {"impact": 10}}])
+        with pytest.raises(ScenarioError, match=r"cost_anomaly takes a mapping: \{service, "):
+            run_steps_unchecked(shared_cloud, tmp_path, [{"cost_anomaly": "Amazon Bedrock"}])

@@ -27,6 +27,7 @@ from aiops_local.simulators.ground_truth import (
 )
 from tests.support.events import load_event
 from tests.support.runtime import project_cloud, run_steps, run_steps_unchecked
+from tests.support.toy_project import write_toy_project
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -40,6 +41,12 @@ MANIFEST = f"{NAME}/manifests/output/output.manifest"
 @pytest.fixture
 def cloud(toy_project: Path) -> Iterator[LocalCloud]:
     with LocalCloud(toy_project, start=START) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
         yield running
 
 
@@ -168,48 +175,6 @@ def test_given_an_unknown_job_when_described_or_stopped_then_it_is_resource_not_
 
     assert described[0] == stopped[0] == "ResourceNotFound"
     assert "labeling-job/nobody" in described[1]
-
-
-@pytest.mark.parametrize(
-    ("change", "says"),
-    [
-        ({"LabelingJobName": "support_answers"}, "at 'labelingJobName' failed to satisfy"),
-        ({"LabelAttributeName": "answer-metadata"}, "cannot contain '-metadata'"),
-        ({"LabelAttributeName": "answer-ref"}, "ending in '-ref'"),
-        ({"RoleArn": "arn:aws:iam::123456789012:user/someone"}, "at 'roleArn'"),
-        ({"OutputConfig": {"S3OutputPath": "ftp://bucket/gt/"}}, "at 'outputConfig.s3OutputPath'"),
-    ],
-)
-def test_given_a_request_the_api_refuses_when_created_then_a_validation_error_names_the_field(
-    cloud: LocalCloud, change: dict[str, Any], says: str
-) -> None:
-    code, message = error_of(lambda: create(cloud, **change))
-
-    assert code == "ValidationException"
-    assert says in message
-    assert cloud.client("sagemaker").list_labeling_jobs()["LabelingJobSummaryList"] == []
-
-
-def test_given_two_ui_configs_when_created_then_it_is_refused(cloud: LocalCloud) -> None:
-    args = job_args(cloud)
-    args["HumanTaskConfig"]["UiConfig"]["HumanTaskUiArn"] = (
-        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:human-task-ui/answer"
-    )
-
-    code, message = error_of(lambda: cloud.client("sagemaker").create_labeling_job(**args))
-
-    assert code == "ValidationException"
-    assert "exactly one of UiTemplateS3Uri or HumanTaskUiArn" in message
-
-
-def test_given_no_human_task_config_then_botocore_refuses_it_before_the_service(
-    cloud: LocalCloud,
-) -> None:
-    args = job_args(cloud)
-    del args["HumanTaskConfig"]
-
-    with pytest.raises(ParamValidationError, match="HumanTaskConfig"):
-        cloud.client("sagemaker").create_labeling_job(**args)
 
 
 def test_given_jobs_when_listed_then_filters_and_order_apply(cloud: LocalCloud) -> None:
@@ -442,36 +407,6 @@ def test_given_after_then_the_job_is_created_that_much_later(
     ]
 
 
-@pytest.mark.parametrize(
-    ("arguments", "says"),
-    [
-        ({"name": "support_answers"}, "name must be 1 to 63 letters"),
-        ({"name": None}, "name must be"),
-        ({"records": 0}, "records must be a whole number from 1 to 100000"),
-        ({"records": True}, "records"),
-        ({"seed": -1}, "seed"),
-        ({"blank_share": 1.5}, "blank_share must be a number from 0 to 1"),
-        ({"outcome": "lost"}, "outcome must be one of completed, failed"),
-        ({"duration": "soon"}, "duration"),
-        ({"label_attribute": "answer-metadata"}, "label_attribute"),
-        ({"output_prefix": "/abs/"}, "output_prefix"),
-        ({"tags": ["aiops:model"]}, "tags is a mapping"),
-        ({"bucket": ""}, "bucket"),
-        ({"after": "later"}, "after"),
-        ({"colour": "red"}, "unknown keys ['colour']"),
-    ],
-)
-def test_given_bad_arguments_then_the_step_is_refused_naming_the_field(
-    cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
-) -> None:
-    with pytest.raises(ScenarioError, match="labeling_job") as caught:
-        run_steps_unchecked(cloud, tmp_path, [step(**arguments)])
-
-    assert says in str(caught.value)
-    assert "step 1 (labeling_job)" in str(caught.value)
-    assert cloud.client("sagemaker").list_labeling_jobs()["LabelingJobSummaryList"] == []
-
-
 def test_given_a_step_reusing_a_name_then_it_is_refused_with_the_apis_reason(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
@@ -505,3 +440,84 @@ def test_given_the_project_when_a_labeling_job_step_completes_then_its_rule_deli
     assert [(e["t"], e["status"]) for e in invokes] == [(3600, "ok")]
     assert calls
     assert uri == f"s3://{labeled}/ground-truth/{MANIFEST}"
+
+
+# ---------------------------------------------------------------------- refused requests, steps
+class TestRefusals:
+    """Refused requests and steps create no job (they check): one cloud serves them all."""
+
+    @pytest.mark.parametrize(
+        ("change", "says"),
+        [
+            ({"LabelingJobName": "support_answers"}, "at 'labelingJobName' failed to satisfy"),
+            ({"LabelAttributeName": "answer-metadata"}, "cannot contain '-metadata'"),
+            ({"LabelAttributeName": "answer-ref"}, "ending in '-ref'"),
+            ({"RoleArn": "arn:aws:iam::123456789012:user/someone"}, "at 'roleArn'"),
+            (
+                {"OutputConfig": {"S3OutputPath": "ftp://bucket/gt/"}},
+                "at 'outputConfig.s3OutputPath'",
+            ),
+        ],
+    )
+    def test_given_a_request_the_api_refuses_when_created_then_a_validation_error_names_the_field(
+        self, shared_cloud: LocalCloud, change: dict[str, Any], says: str
+    ) -> None:
+        code, message = error_of(lambda: create(shared_cloud, **change))
+
+        assert code == "ValidationException"
+        assert says in message
+        assert shared_cloud.client("sagemaker").list_labeling_jobs()["LabelingJobSummaryList"] == []
+
+    def test_given_two_ui_configs_when_created_then_it_is_refused(
+        self, shared_cloud: LocalCloud
+    ) -> None:
+        args = job_args(shared_cloud)
+        args["HumanTaskConfig"]["UiConfig"]["HumanTaskUiArn"] = (
+            f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:human-task-ui/answer"
+        )
+
+        code, message = error_of(
+            lambda: shared_cloud.client("sagemaker").create_labeling_job(**args)
+        )
+
+        assert code == "ValidationException"
+        assert "exactly one of UiTemplateS3Uri or HumanTaskUiArn" in message
+
+    def test_given_no_human_task_config_then_botocore_refuses_it_before_the_service(
+        self,
+        shared_cloud: LocalCloud,
+    ) -> None:
+        args = job_args(shared_cloud)
+        del args["HumanTaskConfig"]
+
+        with pytest.raises(ParamValidationError, match="HumanTaskConfig"):
+            shared_cloud.client("sagemaker").create_labeling_job(**args)
+
+    @pytest.mark.parametrize(
+        ("arguments", "says"),
+        [
+            ({"name": "support_answers"}, "name must be 1 to 63 letters"),
+            ({"name": None}, "name must be"),
+            ({"records": 0}, "records must be a whole number from 1 to 100000"),
+            ({"records": True}, "records"),
+            ({"seed": -1}, "seed"),
+            ({"blank_share": 1.5}, "blank_share must be a number from 0 to 1"),
+            ({"outcome": "lost"}, "outcome must be one of completed, failed"),
+            ({"duration": "soon"}, "duration"),
+            ({"label_attribute": "answer-metadata"}, "label_attribute"),
+            ({"output_prefix": "/abs/"}, "output_prefix"),
+            ({"tags": ["aiops:model"]}, "tags is a mapping"),
+            ({"bucket": ""}, "bucket"),
+            ({"after": "later"}, "after"),
+            ({"colour": "red"}, "unknown keys ['colour']"),
+        ],
+    )
+    def test_given_bad_arguments_then_the_step_is_refused_naming_the_field(
+        self, shared_cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
+    ) -> None:
+        with pytest.raises(ScenarioError, match="labeling_job") as caught:
+            run_steps_unchecked(shared_cloud, tmp_path, [step(**arguments)])
+
+        assert says in str(caught.value)
+        assert "step 1 (labeling_job)" in str(caught.value)
+        assert shared_cloud.client("sagemaker").list_labeling_jobs()["LabelingJobSummaryList"] == []

@@ -18,6 +18,7 @@ from aiops_local import LocalCloud
 from aiops_local.scenario import ScenarioError
 from aiops_local.simulators.spend_alarms import Usage
 from tests.support.runtime import run_steps, run_steps_unchecked
+from tests.support.toy_project import write_toy_project
 
 START = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 MODEL = "amazon.nova-lite-v1:0"
@@ -28,6 +29,12 @@ ALARM_NAME = "support-assistant-token-spend"
 @pytest.fixture
 def cloud(toy_project: Path) -> Iterator[LocalCloud]:
     with LocalCloud(toy_project, start=START) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
         yield running
 
 
@@ -302,8 +309,13 @@ def test_given_m_out_of_n_on_the_largest_request_then_one_breaching_minute_is_no
     )
     once = changes(cloud)
 
-    # 2,000 tokens a request for two minutes: two of three.
-    run_steps(cloud, tmp_path, [usage(input_tokens=40_000, invocations=20, over="2m")])
+    # Four minutes later (the first minute has left the window), 2,000 tokens a request for two
+    # minutes: two of three. (An evaluation that changes nothing does not move time: advance.)
+    run_steps(
+        cloud,
+        tmp_path,
+        [{"advance": "4m"}, usage(input_tokens=40_000, invocations=20, over="2m")],
+    )
 
     assert once == [(0, "INSUFFICIENT_DATA", "OK")]
     assert changes(cloud)[1:] == [(360, "OK", "ALARM"), (480, "ALARM", "OK")]
@@ -511,105 +523,109 @@ def test_given_a_deleted_alarm_then_usage_does_not_evaluate_it(
 
 
 # ---------------------------------------------------------------------- wrong arguments
-@pytest.mark.parametrize(
-    ("step", "says"),
-    [
-        ({"token_usage": {"input_tokens": 10}}, "model_id: required"),
-        (usage(model_id="Nova lite", input_tokens=10), "model_id: must be a Bedrock model id"),
-        (usage(input_tokens=-1), "input_tokens: Input should be greater than or equal to 0"),
-        (usage(input_tokens=10**13), "input_tokens: Input should be less than or equal to"),
-        (usage(input_tokens=1.5), "input_tokens: Input should be a valid integer"),
-        (usage(input_tokens=float("nan")), "input_tokens: Input should be a valid integer"),
-        (usage(output_tokens=float("inf")), "output_tokens"),
-        (usage(invocations=True), "invocations"),
-        (usage(invocations=10**10), "invocations: Input should be less than or equal to"),
-        (usage(), "no usage: give input_tokens, output_tokens or invocations above 0"),
-        (usage(input_tokens=10, over="90s"), "over: must be a whole number of minutes"),
-        (usage(input_tokens=10, over="2d"), "over: must be a duration from 1m to 1d"),
-        (usage(input_tokens=10, over=float("nan")), "over"),
-        (usage(input_tokens=10, after="soon"), "after"),
-        (usage(input_tokens=10, colour="red"), "unknown key 'colour'"),
-        ({"token_usage": "lots"}, "token_usage takes a mapping: {model_id, "),
-    ],
-)
-def test_given_a_wrong_token_usage_then_it_is_refused_naming_the_field(
-    cloud: LocalCloud, tmp_path: Path, step: dict[str, Any], says: str
-) -> None:
-    with pytest.raises(ScenarioError) as caught:
-        run_steps_unchecked(cloud, tmp_path, [step])
+class TestRefusals:
+    """Refused steps leave no metric and no alarm behind (each checks): one cloud serves all."""
 
-    assert str(caught.value).startswith("step 1 (token_usage): token_usage")
-    assert says in str(caught.value)
-    assert usage_metrics(cloud) == []
+    @pytest.mark.parametrize(
+        ("step", "says"),
+        [
+            ({"token_usage": {"input_tokens": 10}}, "model_id: required"),
+            (usage(model_id="Nova lite", input_tokens=10), "model_id: must be a Bedrock model id"),
+            (usage(input_tokens=-1), "input_tokens: Input should be greater than or equal to 0"),
+            (usage(input_tokens=10**13), "input_tokens: Input should be less than or equal to"),
+            (usage(input_tokens=1.5), "input_tokens: Input should be a valid integer"),
+            (usage(input_tokens=float("nan")), "input_tokens: Input should be a valid integer"),
+            (usage(output_tokens=float("inf")), "output_tokens"),
+            (usage(invocations=True), "invocations"),
+            (usage(invocations=10**10), "invocations: Input should be less than or equal to"),
+            (usage(), "no usage: give input_tokens, output_tokens or invocations above 0"),
+            (usage(input_tokens=10, over="90s"), "over: must be a whole number of minutes"),
+            (usage(input_tokens=10, over="2d"), "over: must be a duration from 1m to 1d"),
+            (usage(input_tokens=10, over=float("nan")), "over"),
+            (usage(input_tokens=10, after="soon"), "after"),
+            (usage(input_tokens=10, colour="red"), "unknown key 'colour'"),
+            ({"token_usage": "lots"}, "token_usage takes a mapping: {model_id, "),
+        ],
+    )
+    def test_given_a_wrong_token_usage_then_it_is_refused_naming_the_field(
+        self, shared_cloud: LocalCloud, tmp_path: Path, step: dict[str, Any], says: str
+    ) -> None:
+        with pytest.raises(ScenarioError) as caught:
+            run_steps_unchecked(shared_cloud, tmp_path, [step])
 
+        assert str(caught.value).startswith("step 1 (token_usage): token_usage")
+        assert says in str(caught.value)
+        assert usage_metrics(shared_cloud) == []
 
-@pytest.mark.parametrize(
-    ("arguments", "says"),
-    [
-        ({"threshold": float("nan")}, "threshold: Input should be a finite number"),
-        ({"threshold": float("inf")}, "threshold: Input should be a finite number"),
-        ({"threshold": -1}, "threshold: Input should be greater than or equal to 0"),
-        ({"threshold": 1e16}, "threshold: Input should be less than or equal to"),
-        ({"threshold": "100"}, "threshold"),
-        ({"metric": "Tokens"}, "metric: Input should be 'InputTokenCount', 'OutputTokenCount'"),
-        ({"period": "90s"}, "period: must be a whole number of minutes"),
-        ({"period": "2d"}, "period: must be a duration from 1m to 1d"),
-        (
-            {"evaluation_periods": 0},
-            "evaluation_periods: Input should be greater than or equal to 1",
-        ),
-        ({"evaluation_periods": 289}, "period x evaluation_periods must be at most 24h"),
-        (
-            {"period": "1h", "evaluation_periods": 169},
-            "period x evaluation_periods must be at most 168h",
-        ),
-        ({"evaluation_periods": 2, "datapoints_to_alarm": 3}, "datapoints_to_alarm cannot exceed"),
-        ({"statistic": "p99"}, "statistic: Input should be 'Sum'"),
-        ({"comparison": "Bigger"}, "comparison"),
-        ({"treat_missing_data": "zero"}, "treat_missing_data"),
-        ({"model_id": None}, "name the metric's owner: model_id (Bedrock) or endpoint"),
-        ({"endpoint": "churn-prod"}, "name the metric's owner"),
-        ({"model_id": None, "endpoint": "churn-prod"}, "metric: an endpoint has Invocations"),
-        (
-            {"model_id": None, "endpoint": "churn_prod", "metric": "Invocations"},
-            "endpoint: must be 1 to 63",
-        ),
-        ({"variant": "AllTraffic"}, "variant goes with endpoint"),
-        ({"name": ""}, "name: String should have at least 1 character"),
-        ({"name": "a\nb"}, "name"),
-        ({"tags": ["aiops:model"]}, "tags: Input should be a valid dictionary"),
-        ({"colour": "red"}, "unknown key 'colour'"),
-    ],
-)
-def test_given_a_wrong_spend_alarm_then_it_is_refused_naming_the_field(
-    cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
-) -> None:
-    with pytest.raises(ScenarioError) as caught:
-        run_steps_unchecked(cloud, tmp_path, [alarm(**arguments)])
+    @pytest.mark.parametrize(
+        ("arguments", "says"),
+        [
+            ({"threshold": float("nan")}, "threshold: Input should be a finite number"),
+            ({"threshold": float("inf")}, "threshold: Input should be a finite number"),
+            ({"threshold": -1}, "threshold: Input should be greater than or equal to 0"),
+            ({"threshold": 1e16}, "threshold: Input should be less than or equal to"),
+            ({"threshold": "100"}, "threshold"),
+            ({"metric": "Tokens"}, "metric: Input should be 'InputTokenCount', 'OutputTokenCount'"),
+            ({"period": "90s"}, "period: must be a whole number of minutes"),
+            ({"period": "2d"}, "period: must be a duration from 1m to 1d"),
+            (
+                {"evaluation_periods": 0},
+                "evaluation_periods: Input should be greater than or equal to 1",
+            ),
+            ({"evaluation_periods": 289}, "period x evaluation_periods must be at most 24h"),
+            (
+                {"period": "1h", "evaluation_periods": 169},
+                "period x evaluation_periods must be at most 168h",
+            ),
+            (
+                {"evaluation_periods": 2, "datapoints_to_alarm": 3},
+                "datapoints_to_alarm cannot exceed",
+            ),
+            ({"statistic": "p99"}, "statistic: Input should be 'Sum'"),
+            ({"comparison": "Bigger"}, "comparison"),
+            ({"treat_missing_data": "zero"}, "treat_missing_data"),
+            ({"model_id": None}, "name the metric's owner: model_id (Bedrock) or endpoint"),
+            ({"endpoint": "churn-prod"}, "name the metric's owner"),
+            ({"model_id": None, "endpoint": "churn-prod"}, "metric: an endpoint has Invocations"),
+            (
+                {"model_id": None, "endpoint": "churn_prod", "metric": "Invocations"},
+                "endpoint: must be 1 to 63",
+            ),
+            ({"variant": "AllTraffic"}, "variant goes with endpoint"),
+            ({"name": ""}, "name: String should have at least 1 character"),
+            ({"name": "a\nb"}, "name"),
+            ({"tags": ["aiops:model"]}, "tags: Input should be a valid dictionary"),
+            ({"colour": "red"}, "unknown key 'colour'"),
+        ],
+    )
+    def test_given_a_wrong_spend_alarm_then_it_is_refused_naming_the_field(
+        self, shared_cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
+    ) -> None:
+        with pytest.raises(ScenarioError) as caught:
+            run_steps_unchecked(shared_cloud, tmp_path, [alarm(**arguments)])
 
-    assert str(caught.value).startswith("step 1 (spend_alarm): spend_alarm")
-    assert says in str(caught.value)
-    assert cloud.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+        assert str(caught.value).startswith("step 1 (spend_alarm): spend_alarm")
+        assert says in str(caught.value)
+        assert shared_cloud.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
 
+    @pytest.mark.parametrize(
+        ("arguments", "says"),
+        [
+            ({"endpoint": "churn_prod"}, "endpoint: must be 1 to 63 letters, digits and hyphens"),
+            ({"variant": "-blue"}, "variant"),
+            ({"invocations": 0}, "invocations: Input should be greater than or equal to 1"),
+            ({"invocations": None}, "invocations"),
+            ({"colour": "red"}, "unknown key 'colour'"),
+        ],
+    )
+    def test_given_wrong_endpoint_invocations_then_they_are_refused_naming_the_field(
+        self, shared_cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
+    ) -> None:
+        step = {"endpoint_invocations": {"endpoint": "churn-prod", "invocations": 10, **arguments}}
 
-@pytest.mark.parametrize(
-    ("arguments", "says"),
-    [
-        ({"endpoint": "churn_prod"}, "endpoint: must be 1 to 63 letters, digits and hyphens"),
-        ({"variant": "-blue"}, "variant"),
-        ({"invocations": 0}, "invocations: Input should be greater than or equal to 1"),
-        ({"invocations": None}, "invocations"),
-        ({"colour": "red"}, "unknown key 'colour'"),
-    ],
-)
-def test_given_wrong_endpoint_invocations_then_they_are_refused_naming_the_field(
-    cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
-) -> None:
-    step = {"endpoint_invocations": {"endpoint": "churn-prod", "invocations": 10, **arguments}}
+        with pytest.raises(ScenarioError) as caught:
+            run_steps_unchecked(shared_cloud, tmp_path, [step])
 
-    with pytest.raises(ScenarioError) as caught:
-        run_steps_unchecked(cloud, tmp_path, [step])
-
-    assert str(caught.value).startswith("step 1 (endpoint_invocations): endpoint_invocations")
-    assert says in str(caught.value)
-    assert usage_metrics(cloud) == []
+        assert str(caught.value).startswith("step 1 (endpoint_invocations): endpoint_invocations")
+        assert says in str(caught.value)
+        assert usage_metrics(shared_cloud) == []

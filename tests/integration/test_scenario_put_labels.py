@@ -17,6 +17,7 @@ from aiops_local.labels_data import labeled_dataset
 from aiops_local.scenario import ScenarioError
 from tests.support.runtime import run_steps, run_steps_unchecked
 from tests.support.template import ROOT
+from tests.support.toy_project import write_toy_project
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 KEY = "labeled/support/batch-{n}.jsonl"
@@ -27,6 +28,13 @@ def cloud(toy_project: Path) -> Iterator[LocalCloud]:
     # The toy template's DataBucket sends S3 events; the project's policy says which Bedrock
     # model reads labeled/support/ (support-assistant, on Nova Lite).
     with LocalCloud(toy_project, policy=ROOT / "policies" / "default.yaml", start=START) as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    toy = write_toy_project(tmp_path_factory.mktemp("toy"))
+    with LocalCloud(toy, policy=ROOT / "policies" / "default.yaml", start=START) as running:
         yield running
 
 
@@ -100,34 +108,38 @@ def test_given_after_then_the_objects_arrive_that_much_later(
     ]
 
 
-@pytest.mark.parametrize(
-    ("arguments", "says"),
-    [
-        ({"records": 0}, "records must be a whole number from 1 to 100000"),
-        ({"records": "many"}, "records"),
-        ({"bad_share": 1.5}, "bad_share must be a number from 0 to 1"),
-        ({"bad_share": float("nan")}, "bad_share"),
-        ({"count": -1}, "count"),
-        ({"seed": True}, "seed"),
-        ({"kinds": ["spelling"]}, "kinds ['spelling'] are not kinds of bad"),
-        ({"kinds": "role_order"}, "kinds is a list"),
-        ({"format": "csv"}, "format must be one of"),
-        ({"after": "soon"}, "after"),
-        ({"colour": "red"}, "unknown keys ['colour']"),
-        ({"key": "elsewhere/batch.jsonl"}, "no Bedrock model's labels.prefix"),
-    ],
-)
-def test_given_bad_arguments_then_the_step_is_refused_naming_the_field(
-    cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
-) -> None:
-    with pytest.raises(ScenarioError, match="put_labels") as caught:
-        run_steps_unchecked(cloud, tmp_path, [step(**arguments)])
+class TestRefusals:
+    """Refused steps write nothing (each checks no object came): one cloud serves them all."""
 
-    assert says in str(caught.value)
-    assert "step 1 (put_labels)" in str(caught.value)
-    assert created(cloud) == []
+    @pytest.mark.parametrize(
+        ("arguments", "says"),
+        [
+            ({"records": 0}, "records must be a whole number from 1 to 100000"),
+            ({"records": "many"}, "records"),
+            ({"bad_share": 1.5}, "bad_share must be a number from 0 to 1"),
+            ({"bad_share": float("nan")}, "bad_share"),
+            ({"count": -1}, "count"),
+            ({"seed": True}, "seed"),
+            ({"kinds": ["spelling"]}, "kinds ['spelling'] are not kinds of bad"),
+            ({"kinds": "role_order"}, "kinds is a list"),
+            ({"format": "csv"}, "format must be one of"),
+            ({"after": "soon"}, "after"),
+            ({"colour": "red"}, "unknown keys ['colour']"),
+            ({"key": "elsewhere/batch.jsonl"}, "no Bedrock model's labels.prefix"),
+        ],
+    )
+    def test_given_bad_arguments_then_the_step_is_refused_naming_the_field(
+        self, shared_cloud: LocalCloud, tmp_path: Path, arguments: dict[str, Any], says: str
+    ) -> None:
+        with pytest.raises(ScenarioError, match="put_labels") as caught:
+            run_steps_unchecked(shared_cloud, tmp_path, [step(**arguments)])
 
+        assert says in str(caught.value)
+        assert "step 1 (put_labels)" in str(caught.value)
+        assert created(shared_cloud) == []
 
-def test_given_a_step_without_a_key_then_it_is_refused(cloud: LocalCloud, tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="put_labels takes"):
-        run_steps_unchecked(cloud, tmp_path, [{"put_labels": {"records": 3}}])
+    def test_given_a_step_without_a_key_then_it_is_refused(
+        self, shared_cloud: LocalCloud, tmp_path: Path
+    ) -> None:
+        with pytest.raises(ScenarioError, match="put_labels takes"):
+            run_steps_unchecked(shared_cloud, tmp_path, [{"put_labels": {"records": 3}}])

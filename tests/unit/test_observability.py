@@ -8,13 +8,14 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from aiops.events import InvalidEvent
-from aiops.observability import lambda_entry, logger, metrics
+from aiops.observability import MetricName, count_decision, lambda_entry, logger, metrics
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "aiops_core" / "python"
 TRACE = "Root=1-6925f0a1-3b9c2d7e4f1a5b6c7d8e9f01;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -82,6 +83,54 @@ def test_given_a_handler_that_emits_metrics_when_it_returns_then_they_are_flushe
     documents = [line for line in _lines(capfd.readouterr().out) if "_aws" in line]
     assert len(documents) == 1
     assert documents[0]["NewData_added"] in (1.0, [1.0])
+
+
+def test_given_a_handler_that_adds_no_metric_when_it_returns_then_no_document_and_no_warning(
+    capfd,
+):
+    @lambda_entry(emits_metrics=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {}
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        handler(EVENT, Context())
+
+    assert [str(w.message) for w in caught] == []
+    assert [line for line in _lines(capfd.readouterr().out) if "_aws" in line] == []
+
+
+def test_given_metrics_added_when_the_handler_raises_then_they_are_still_flushed_once(capfd):
+    @lambda_entry()
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        metrics.add_metric(name="Attempts", unit="Count", value=1)
+        raise TimeoutError("DynamoDB did not answer")
+
+    with pytest.raises(TimeoutError):
+        handler(EVENT, Context())
+    handler_without_metrics = lambda_entry()(lambda event, context: {})
+    handler_without_metrics(EVENT, Context())
+
+    documents = [line for line in _lines(capfd.readouterr().out) if "_aws" in line]
+    assert [d["Attempts"] for d in documents] in ([1.0], [[1.0]])
+
+
+def test_given_a_decision_when_counted_then_one_document_carries_its_model_and_action(capfd):
+    count_decision("churn", "gate_approved")
+    count_decision("support-assistant", "deployed")
+
+    first, second = [line for line in _lines(capfd.readouterr().out) if "_aws" in line]
+    (directive,) = first["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == os.environ["POWERTOOLS_METRICS_NAMESPACE"]
+    assert directive["Metrics"] == [{"Name": MetricName.DECISIONS.value, "Unit": "Count"}]
+    assert sorted(directive["Dimensions"][0]) == ["action", "model", "service"]
+    assert (first["model"], first["action"], first["service"]) == (
+        "churn",
+        "gate_approved",
+        os.environ["POWERTOOLS_SERVICE_NAME"],
+    )
+    assert first[MetricName.DECISIONS.value] in (1.0, [1.0])
+    assert (second["model"], second["action"]) == ("support-assistant", "deployed")
 
 
 def test_given_an_invalid_event_when_handled_then_it_is_dead_lettered_once_and_not_retried(

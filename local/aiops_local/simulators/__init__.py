@@ -10,13 +10,17 @@ from aiops_local.simulators import (
     bedrock_evaluation,
     bedrock_runtime,
     cloudwatch_alarms,
+    composite_alarms,
     ground_truth,
+    lambda_faults,
+    metric_alarms,
     model_monitor,
     model_registry,
     sagemaker_endpoint,
     sagemaker_pipeline,
     sagemaker_shadow,
     spend_alarms,
+    sqs_metrics,
 )
 from aiops_local.simulators.base import REGISTRY, Simulator, SimulatorHost, register
 
@@ -29,7 +33,10 @@ __all__ = [
     "bedrock_evaluation",
     "bedrock_runtime",
     "cloudwatch_alarms",
+    "composite_alarms",
     "ground_truth",
+    "lambda_faults",
+    "metric_alarms",
     "model_monitor",
     "model_registry",
     "register",
@@ -37,4 +44,5 @@ __all__ = [
     "sagemaker_pipeline",
     "sagemaker_shadow",
     "spend_alarms",
+    "sqs_metrics",
 ]

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Protocol
 from aiops_local.agenda import Agenda
 from aiops_local.bus import EventQueue
 from aiops_local.clock import VirtualClock
+from aiops_local.metrics import MetricStore
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.policy_info import PolicyInfo
 from aiops_local.schedules import Schedules
@@ -24,6 +25,7 @@ class SimulatorHost(Protocol):
     timeline: Timeline
     policy: PolicyInfo
     schedules: Schedules
+    metrics: MetricStore
 
     @property
     def artifacts_bucket(self) -> str: ...
@@ -58,6 +60,10 @@ class Simulator:
 
     def on_call(self, call: ApiCall) -> None:
         """A successful or failed call this simulator watches. May run on any thread."""
+
+    def settle(self) -> None:
+        """The template was just provisioned: bring what this simulator keeps to the state of a
+        stack that has been running (alarm states announce nothing meanwhile)."""
 
 
 REGISTRY: dict[str, type[Simulator]] = {}

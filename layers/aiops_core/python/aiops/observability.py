@@ -6,15 +6,20 @@ machines it starts (traced too) join the same trace. No X-Ray SDK: Powertools Tr
 and patched botocore at cold start, which cost more than the rest of a handler. What its
 annotations said (cold start, service) is in every log line, with the trace id (`xray_trace_id`);
 the AWS calls are no longer subsegments of their own.
+
+Metrics are EMF documents on stdout, in the namespace `POWERTOOLS_METRICS_NAMESPACE` (the template
+sets `AIOps/<stage>`) with Powertools' `service` dimension (`POWERTOOLS_SERVICE_NAME`). The names
+the dashboard and the alarms read are `MetricName`: one vocabulary, checked against the template.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, Protocol
 
 from aws_lambda_powertools.logging import Logger
-from aws_lambda_powertools.metrics import Metrics
+from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
 from aiops.events import InvalidEvent
 
@@ -24,10 +29,42 @@ metrics = Metrics()
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+class MetricName(StrEnum):
+    """The metrics of fixed name, the ones the template's dashboard and alarms may read (the
+    handlers' own counters are named after their decisions, e.g. `NewData_added`)."""
+
+    # One per decision recorded in the ledger; dimensions `model` and `action` (a LedgerAction).
+    DECISIONS = "Decisions"
+    # The control-plane watch (aiops.health), every run: counts, dimension `service` only.
+    LOCKS_PAST_LEASE = "LocksPastLease"
+    PENDING_APPROVALS = "PendingApprovals"
+    APPROVALS_NEAR_TIMEOUT = "ApprovalsNearTimeout"
+    # An event that failed validation and was dead-lettered by its handler.
+    INVALID_EVENTS = "InvalidEvents"
+
+
 class DeadLetterSink(Protocol):
     def send(self, event: Any, reason: str, request_id: str) -> str:
         """Keep the event with the reason; returns where it went."""
         ...
+
+
+def count_decision(model: str, action: str) -> None:
+    """One `Decisions` datapoint for `model` and `action`, in an EMF document of its own (one
+    invocation records decisions of several models and actions; a document holds one value per
+    dimension). Never raises: the decision is recorded already, and a metric that cannot be
+    written must not make the step retry."""
+    try:
+        with single_metric(
+            name=MetricName.DECISIONS.value, unit=MetricUnit.Count, value=1
+        ) as metric:
+            metric.add_dimension(name="model", value=model)
+            metric.add_dimension(name="action", value=action)
+    except Exception as error:  # noqa: BLE001 - any failure of the metric, never of the decision
+        logger.warning(
+            "decision metric not written",
+            extra={"model": model, "action": action, "error": str(error)},
+        )
 
 
 def _rejecting_invalid(handler: Handler, dead_letters: DeadLetterSink) -> Handler:
@@ -42,8 +79,22 @@ def _rejecting_invalid(handler: Handler, dead_letters: DeadLetterSink) -> Handle
             reason = str(invalid)
             queue = dead_letters.send(event, reason, getattr(context, "aws_request_id", ""))
             logger.warning("invalid event dead-lettered", extra={"reason": reason})
-            metrics.add_metric(name="InvalidEvents", unit="Count", value=1)
+            metrics.add_metric(name=MetricName.INVALID_EVENTS.value, unit="Count", value=1)
             return {"action": "rejected", "reason": reason, "dead_letter_queue": queue}
+
+    return handle
+
+
+def _flushing_metrics(handler: Handler) -> Handler:
+    """One EMF document per invocation with the metrics it added, and none when it added none
+    (Powertools' own `log_metrics` would print an empty-metrics warning instead)."""
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return handler(event, context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
 
     return handle
 
@@ -54,14 +105,16 @@ def lambda_entry(
     dead_letters: DeadLetterSink | None = None,
 ) -> Callable[[Handler], Handler]:
     """Every handler's instrumentation: Lambda context (cold start, request and trace ids) and
-    correlation id in each log line, and (for handlers that emit metrics) one EMF flush per
-    invocation. Handlers of asynchronous events pass `dead_letters`: an invalid event is kept
-    there once, never retried."""
+    correlation id in each log line, and the metrics the invocation added flushed at its end
+    (`emits_metrics` is kept for the handlers that say so: every handler flushes what it added,
+    and nothing when it added nothing). Handlers of asynchronous events pass `dead_letters`: an
+    invalid event is kept there once, never retried."""
+    del emits_metrics  # every handler flushes; the argument only documents the handler
 
     def instrument(handler: Handler) -> Handler:
         if dead_letters is not None:
             handler = _rejecting_invalid(handler, dead_letters)
-        wrapped = metrics.log_metrics(handler) if emits_metrics else handler
+        wrapped = _flushing_metrics(handler)
         # Never the event nor the response in a log line: a page carries its link's id and CSRF
         # token, and logs are readable by far more people than the approvers.
         return logger.inject_lambda_context(correlation_id_path=correlation_id_path)(wrapped)
@@ -69,4 +122,4 @@ def lambda_entry(
     return instrument
 
 
-__all__ = ["lambda_entry", "logger", "metrics"]
+__all__ = ["MetricName", "count_decision", "lambda_entry", "logger", "metrics"]

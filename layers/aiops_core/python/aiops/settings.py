@@ -15,11 +15,13 @@ environment. Schemas are built on first use: a function builds only the model it
 import os
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _SNS_ARN = r"^arn:aws[a-z-]*:sns:"
 _STATES_ARN = r"^arn:aws[a-z-]*:states:"
 _PARAMETER_PREFIX = r"^/([A-Za-z0-9_.-]+/)*$"
+# AppConfig identifiers (an id, or a name): StartConfigurationSession takes 1-128 characters.
+_APPCONFIG_ID = r"^[A-Za-z0-9_.-]{1,128}$"
 
 
 def required_variable(**constraints: Any) -> Any:
@@ -45,6 +47,11 @@ class Settings(BaseModel):
     stage: str = Field(default="dev")
     policy_parameter: str = required_variable(pattern=r"^/")
     policy_cache_seconds: int = Field(default=60, ge=0)
+    # The template's PolicyStore appconfig: the policy is read from this AppConfig application,
+    # environment and configuration profile (ids or names) instead of the SSM parameter.
+    policy_appconfig_application: str | None = Field(default=None, pattern=_APPCONFIG_ID)
+    policy_appconfig_environment: str | None = Field(default=None, pattern=_APPCONFIG_ID)
+    policy_appconfig_profile: str | None = Field(default=None, pattern=_APPCONFIG_ID)
     control_table: str | None = Field(default=None, min_length=3)
     ledger_table: str | None = Field(default=None, min_length=3)
     idempotency_table: str | None = Field(default=None, min_length=3)
@@ -74,12 +81,33 @@ class Settings(BaseModel):
     account_id: str | None = Field(default=None, pattern=r"^\d{12}$")
     stack_region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
 
+    @model_validator(mode="after")
+    def _one_policy_store(self) -> "Settings":
+        # Some of the three only: the function would read the SSM parameter while the stack
+        # serves the policy from AppConfig (or the reverse), so it fails at cold start instead.
+        names = ("application", "environment", "profile")
+        given = [n for n in names if getattr(self, f"policy_appconfig_{n}")]
+        if given and len(given) < len(names):
+            missing = ", ".join(f"POLICY_APPCONFIG_{n.upper()}" for n in names if n not in given)
+            raise ValueError(f"{missing}: required with the other POLICY_APPCONFIG_ variables")
+        return self
+
+    @property
+    def policy_in_appconfig(self) -> bool:
+        """Whether the policy is read from AppConfig (else from the SSM parameter)."""
+        return self.policy_appconfig_application is not None
+
     def required(self, name: str) -> str:
         """A variable this function's adapters need (its capability's model requires it)."""
         value = getattr(self, name)
         if not value:
             raise RuntimeError(f"{name.upper()} is not set for this function")
         return str(value)
+
+
+class PolicyValidatorSettings(Settings):
+    """AppConfig's policy validator: it checks the policy AppConfig hands it and reads nothing
+    else (the policy's own variables, from the template's Globals, are all it is given)."""
 
 
 class RunLockSettings(Settings):
@@ -236,3 +264,9 @@ class CostSettings(DeployApprovedSettings):
     account_id: str = required_variable(pattern=r"^\d{12}$")
     stack_region: str = required_variable(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     serving_parameter_prefix: str = required_variable(pattern=_PARAMETER_PREFIX)
+
+
+class ControlPlaneWatchSettings(Settings):
+    """The control-plane watch: it reads locks and approvals in the control table, nothing else."""
+
+    control_table: str = required_variable(min_length=3)

@@ -1,7 +1,13 @@
-"""The audit ledger table: PutItem-only (append), queried per model."""
+"""The audit ledger table: PutItem-only (append), queried per model.
+
+Every decision of the control plane is appended here, so this is where each is counted: a new
+entry (not a retried step's repeat) is handed to `on_recorded` (in a function, the `Decisions`
+metric; see aiops.adapters.stack).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiops.adapters.aws import error_code
@@ -10,8 +16,14 @@ from aiops.ledger import LedgerEntry
 
 
 class DynamoLedger:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any | None = None,
+        on_recorded: Callable[[LedgerEntry], None] | None = None,
+    ) -> None:
         self.table = Table(table_name, client)
+        self._on_recorded = on_recorded
 
     def append(self, entry: LedgerEntry) -> bool:
         item = {
@@ -30,6 +42,8 @@ class DynamoLedger:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
+        if self._on_recorded is not None:
+            self._on_recorded(entry)
         return True
 
     def for_model(self, model: str, limit: int = 100) -> list[LedgerEntry]:

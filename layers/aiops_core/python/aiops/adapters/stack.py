@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from aiops.adapters.ledger_store import DynamoLedger
     from aiops.adapters.lock_store import DynamoLockStore
     from aiops.adapters.pause_store import DynamoPauseStore
-    from aiops.adapters.policy_source import SsmPolicySource
+    from aiops.adapters.policy_source import PolicySource
     from aiops.adapters.rendezvous_store import DynamoRendezvousStore
     from aiops.adapters.s3 import S3ManifestWriter, S3Objects
     from aiops.adapters.sagemaker import SageMakerPipelines, SageMakerRegistry
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from aiops.finetune.labels import LabelsDependencies
     from aiops.finetune.workflow import FineTuneWorkflow
     from aiops.gate.step import GateDependencies
+    from aiops.health.watch import HealthDependencies
+    from aiops.ledger import LedgerEntry
     from aiops.retrain.new_data import NewDataDependencies
     from aiops.retrain.workflow import RetrainWorkflow
 
@@ -53,10 +55,23 @@ class Stack:
         return self._clients(service) if self._clients is not None else None
 
     @cached_property
-    def policy(self) -> SsmPolicySource:
-        from aiops.adapters.policy_source import SsmPolicySource
+    def policy(self) -> PolicySource:
+        """The policy, from the store the template's PolicyStore chose (AppConfig when the
+        function is given its POLICY_APPCONFIG_ variables, else the SSM parameter)."""
+        from aiops.adapters.policy_source import AppConfigPolicySource, SsmPolicySource
 
-        return SsmPolicySource(self.settings.policy_parameter, self.settings.policy_cache_seconds)
+        settings = self.settings
+        if settings.policy_in_appconfig:
+            return AppConfigPolicySource(
+                settings.required("policy_appconfig_application"),
+                settings.required("policy_appconfig_environment"),
+                settings.required("policy_appconfig_profile"),
+                settings.policy_cache_seconds,
+                self._client("appconfigdata"),
+            )
+        return SsmPolicySource(
+            settings.policy_parameter, settings.policy_cache_seconds, self._client("ssm")
+        )
 
     @cached_property
     def windows(self) -> DynamoWindowStore:
@@ -78,11 +93,24 @@ class Stack:
             self.settings.required("control_table"), self._client("dynamodb")
         )
 
+    def _decision_metrics(self) -> Callable[[LedgerEntry], None] | None:
+        """In a function, each decision recorded is counted (the `Decisions` metric); callers
+        given clients (the CLI) have no log group to carry EMF, and their stdout is the user's."""
+        if self._clients is not None:
+            return None
+        from aiops.observability import count_decision
+
+        return lambda entry: count_decision(entry.model, str(entry.action))
+
     @cached_property
     def ledger(self) -> DynamoLedger:
         from aiops.adapters.ledger_store import DynamoLedger
 
-        return DynamoLedger(self.settings.required("ledger_table"), self._client("dynamodb"))
+        return DynamoLedger(
+            self.settings.required("ledger_table"),
+            self._client("dynamodb"),
+            on_recorded=self._decision_metrics(),
+        )
 
     @cached_property
     def idempotency(self) -> DynamoIdempotencyStore:
@@ -289,7 +317,11 @@ class Stack:
             ),
             verdicts=self.verdicts,
             # Optional here: the wait step parks a token and needs neither (adapters are lazy).
-            ledger=DynamoLedger(settings.ledger_table or "", self._client("dynamodb")),
+            ledger=DynamoLedger(
+                settings.ledger_table or "",
+                self._client("dynamodb"),
+                on_recorded=self._decision_metrics(),
+            ),
             alerts=SnsAlerts(settings.alerts_topic_arn or "", self._client("sns")),
             shadows=SageMakerShadowTests(role, sagemaker, cloudwatch),
             approvals=self.approval_store,
@@ -444,6 +476,17 @@ class Stack:
             pauses=self.pauses,
             artifacts_bucket=settings.required("artifacts_bucket"),
             job_role_arn=settings.required("bedrock_job_role_arn"),
+        )
+
+    @cached_property
+    def health(self) -> HealthDependencies:
+        # Imported here: only the control-plane watch pays for its modules at cold start.
+        from aiops.adapters.control_plane_state import DynamoHeldLocks, DynamoOpenApprovals
+        from aiops.health.watch import HealthDependencies
+
+        table, client = self.settings.required("control_table"), self._client("dynamodb")
+        return HealthDependencies(
+            locks=DynamoHeldLocks(table, client), approvals=DynamoOpenApprovals(table, client)
         )
 
     @cached_property

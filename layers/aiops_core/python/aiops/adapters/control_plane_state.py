@@ -1,0 +1,115 @@
+"""The control-plane watch's view of the control table (aiops.health ports), read only.
+
+Locks, where their owners write them (`sk = LOCK`):
+- `MODEL#<model>`: a model's run (aiops.adapters.lock_store: `owner`, `expires_at`,
+  `acquired_at`);
+- `ENDPOINT#<endpoint>` and `BEDROCK#<model>`: a deployment or a serving change
+  (aiops.adapters.deploy_store: `holder`, `expires_at`).
+
+Approvals: `APPROVAL#<model> / V#<version>` (aiops.adapters.approval_store), `status` pending.
+
+Only the attributes named here are read (never an approval's task token): the function's role
+allows these and no others (template.yaml, ControlPlaneWatchFunction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
+from aiops.approval.model import ApprovalStatus
+from aiops.health.ports import HeldLock, LockKind, LockTarget, OpenApproval
+
+_LOCK_PREFIX = {LockKind.RUN: "MODEL#", LockKind.DEPLOY: "ENDPOINT#", LockKind.SERVING: "BEDROCK#"}
+_LOCK_FIELDS = ("pk", "owner", "holder", "expires_at", "acquired_at")
+_APPROVAL_FIELDS = ("model", "version", "status", "created_at", "expires_at")
+# BatchGetItem reads at most 100 keys a call.
+_BATCH = 100
+# Keys DynamoDB leaves unprocessed (throttling) are asked again this many times, then it fails.
+_ATTEMPTS = 5
+# A lock without an expiry is never taken over (the stores compare expires_at): past its lease.
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _projection(fields: Sequence[str]) -> dict[str, Any]:
+    return {
+        "ProjectionExpression": ", ".join(f"#f{i}" for i in range(len(fields))),
+        "ExpressionAttributeNames": {f"#f{i}": name for i, name in enumerate(fields)},
+    }
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class DynamoHeldLocks:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table = Table(table_name, client)
+
+    def held(self, targets: Sequence[LockTarget]) -> list[HeldLock]:
+        by_pk = {f"{_LOCK_PREFIX[t.kind]}{t.name}": t for t in targets}
+        keys = sorted(by_pk)
+        locks: list[HeldLock] = []
+        for start in range(0, len(keys), _BATCH):
+            for item in self._get(
+                [{"pk": pk, "sk": "LOCK"} for pk in keys[start : start + _BATCH]]
+            ):
+                holder = item.get("owner") or item.get("holder")
+                if not holder:
+                    continue  # released: the item stays, without a holder
+                locks.append(
+                    HeldLock(
+                        target=by_pk[item["pk"]],
+                        holder=str(holder),
+                        expires_at=_moment(item.get("expires_at")) or _NEVER,
+                        acquired_at=_moment(item.get("acquired_at")),
+                    )
+                )
+        return locks
+
+    def _get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {
+            self.table.name: {"Keys": [to_item(k) for k in keys], **_projection(_LOCK_FIELDS)}
+        }
+        items: list[dict[str, Any]] = []
+        for _ in range(_ATTEMPTS):
+            response = self.table.client.batch_get_item(RequestItems=request)
+            items += [from_item(i) for i in response.get("Responses", {}).get(self.table.name, [])]
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return items
+        raise RuntimeError(f"{self.table.name}: locks left unread after {_ATTEMPTS} attempts")
+
+
+class DynamoOpenApprovals:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table = Table(table_name, client)
+
+    def pending(self, models: Sequence[str]) -> list[OpenApproval]:
+        projection = _projection(_APPROVAL_FIELDS)
+        status = f"#f{_APPROVAL_FIELDS.index('status')}"
+        found: list[OpenApproval] = []
+        for model in models:
+            items = self.table.query_all(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+                FilterExpression=f"{status} = :pending",
+                ExpressionAttributeValues=to_values(
+                    {
+                        ":pk": f"APPROVAL#{model}",
+                        ":v": "V#",
+                        ":pending": ApprovalStatus.PENDING.value,
+                    }
+                ),
+                Select="SPECIFIC_ATTRIBUTES",
+                **projection,
+            )
+            found += [
+                OpenApproval.model_validate({k: v for k, v in i.items() if k != "status"})
+                for i in items
+            ]
+        return found
