@@ -15,7 +15,6 @@ too), 3 AWS refused or failed, 4 the deployment was rolled back (the previous po
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
@@ -28,8 +27,8 @@ from aiops.policy import (
     Policy,
     PolicyError,
     inactive_fields,
-    load_yaml,
     parse_policy,
+    published_form,
 )
 
 EXIT_OK = 0
@@ -65,7 +64,7 @@ def _load(path: Path, *, as_json: bool = False) -> tuple[bytes, Policy] | None:
         return None
     try:
         if as_json:
-            data = _as_json(data, path)
+            data = published_form(data, str(path))
         policy = parse_policy(data, source=str(path))
     except PolicyError as exc:
         print(f"{path}: invalid policy", file=sys.stderr)
@@ -75,17 +74,6 @@ def _load(path: Path, *, as_json: bool = False) -> tuple[bytes, Policy] | None:
     for problem in inactive_fields(policy):
         print(f"{path}: warning: {problem.field}: {problem.reason}", file=sys.stderr)
     return data, policy
-
-
-def _as_json(data: bytes, path: Path) -> bytes:
-    """The policy document as compact JSON (read once as YAML; the check then reads the JSON).
-    A document JSON cannot hold (a non-finite number) stays as it is, for the check to refuse."""
-    document = load_yaml(data, str(path))
-    try:
-        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except ValueError:
-        return data
-    return text.encode("utf-8")
 
 
 def check(paths: list[Path]) -> int:
@@ -105,7 +93,7 @@ def publish(
     path: Path, parameter: str, region: str | None, *, clients: Clients | None = None
 ) -> int:
     """Check `path`, then put it in the SSM parameter `parameter` (Advanced tier, overwritten)."""
-    loaded = _load(path)
+    loaded = _load(path, as_json=True)
     if loaded is None:
         print(f"{path}: not published", file=sys.stderr)
         return EXIT_INVALID
@@ -113,7 +101,7 @@ def publish(
     if len(data) > SSM_ADVANCED_MAX_BYTES:
         print(
             f"{path}: not published: {len(data)} bytes; an SSM parameter holds at most "
-            f"{SSM_ADVANCED_MAX_BYTES} (trim comments, or split the policy)",
+            f"{SSM_ADVANCED_MAX_BYTES} as JSON (use PolicyStore appconfig: 1 MB)",
             file=sys.stderr,
         )
         return EXIT_INVALID

@@ -50,7 +50,7 @@ from aiops.adapters.deploy_store import DynamoDeployStore
 from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
 from aiops.adapters.ledger_store import DynamoLedger
 from aiops.adapters.pause_store import DynamoPauseStore
-from aiops.adapters.policy_source import SsmPolicySource
+from aiops.adapters.policy_source import AppConfigPolicySource, SsmPolicySource
 from aiops.adapters.sagemaker_endpoints import SageMakerEndpoints
 from aiops.approval.model import ApprovalStatus
 from aiops.approval.operator import approval_row
@@ -280,9 +280,22 @@ def _required(args: argparse.Namespace, values: dict[str, str], name: str, kind:
     return value
 
 
-def _stack_policy(args: argparse.Namespace, parameter: str) -> Policy:
+APPCONFIG_OUTPUTS = ("PolicyApplicationId", "PolicyEnvironmentId", "PolicyProfileId")
+
+
+def _stack_policy(
+    args: argparse.Namespace, parameter: str, outputs: dict[str, str], store: str
+) -> Policy:
+    """The policy the stack's functions read, from whichever store it uses (PolicyStore)."""
     try:
-        return SsmPolicySource(parameter, 0, _client("ssm", args.region)).load()
+        if store != "appconfig":
+            return SsmPolicySource(parameter, 0, _client("ssm", args.region)).load()
+        application, environment, profile = (
+            _required(args, outputs, name, "output") for name in APPCONFIG_OUTPUTS
+        )
+        return AppConfigPolicySource(
+            application, environment, profile, 0, _client("appconfigdata", args.region)
+        ).load()
     except PolicyError as error:
         raise CommandError(str(error)) from error
     except Exception as error:
@@ -290,6 +303,11 @@ def _stack_policy(args: argparse.Namespace, parameter: str) -> Policy:
             raise CommandError(
                 f"the policy parameter {parameter} of stack {args.stack} does not exist "
                 "(publish the policy with `make publish-policy`)"
+            ) from error
+        if error_code(error) == "ResourceNotFoundException":
+            raise CommandError(
+                f"stack {args.stack} has no policy deployed in AppConfig "
+                "(publish the policy with `make publish-policy STACK=...`)"
             ) from error
         raise
 
@@ -309,7 +327,7 @@ def aws_source(
     control = _required(args, outputs, CONTROL_TABLE_OUTPUT, "output")
     ledger = _required(args, outputs, LEDGER_TABLE_OUTPUT, "output")
     policy_parameter = _required(args, parameters, POLICY_PARAMETER, "parameter")
-    policy = _stack_policy(args, policy_parameter)
+    policy = _stack_policy(args, policy_parameter, outputs, parameters.get("PolicyStore", "ssm"))
     check(policy)
     yield DeploySource(
         policy=policy,

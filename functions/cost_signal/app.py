@@ -15,7 +15,7 @@ from aiops.settings import CostSettings
 STACK = Stack(CostSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if isinstance(event, dict) and event.get("source") == "aws.ce":
         decision = on_anomaly(

@@ -14,7 +14,7 @@ from aiops.settings import FineTuneEventSettings
 STACK = Stack(FineTuneEventSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     change = parse_event(CustomizationJobStateChange, event)
     decision = on_customization_state(change, STACK.policy.load(), STACK.finetune_workflow, now())

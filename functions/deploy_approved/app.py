@@ -15,7 +15,7 @@ from aiops.settings import DeployApprovedSettings
 STACK = Stack(DeployApprovedSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     change = parse_event(ModelPackageStateChange, event)
     decision = request_deployment(change, STACK.policy.load(), STACK.deploy, now())

@@ -15,7 +15,7 @@ from aiops.settings import DriftSettings
 STACK = Stack(DriftSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     drift = parse_event(DriftEvent, event)
     decision = on_drift(drift, STACK.policy.load(), STACK.drift, now(), context.aws_request_id)

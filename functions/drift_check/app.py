@@ -13,7 +13,7 @@ from aiops.settings import DriftCheckSettings
 STACK = Stack(DriftCheckSettings())
 
 
-@lambda_entry(emits_metrics=True)
+@lambda_entry()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     results = run_drift_checks(STACK.policy.load(), STACK.drift_check, now())
     for result in results:

@@ -15,7 +15,7 @@ from aiops.settings import DeployEventSettings
 STACK = Stack(DeployEventSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     change = parse_event(EndpointStateChange, event)
     decision = on_endpoint_event(change, STACK.policy.load(), STACK.deploy, now())

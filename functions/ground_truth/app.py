@@ -15,7 +15,7 @@ from aiops.settings import GroundTruthSettings
 STACK = Stack(GroundTruthSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     change = parse_event(LabelingJobStateChange, event)
     decision = import_labeling_job(change, STACK.policy.load(), STACK.ground_truth, now())

@@ -15,7 +15,7 @@ from aiops.settings import LabelsSettings
 STACK = Stack(LabelsSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     created = parse_event(S3ObjectCreated, event)
     decision = record_labeled_object(

@@ -14,7 +14,7 @@ from aiops.settings import LabelsSettings
 STACK = Stack(LabelsSettings())
 
 
-@lambda_entry(emits_metrics=True)
+@lambda_entry()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = sweep_labels(STACK.policy.load(), STACK.labels, now(), owner=context.aws_request_id)
     metrics.add_metric(name="AgedLabelWindowsClosed", unit="Count", value=len(result.started))

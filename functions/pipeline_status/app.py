@@ -14,7 +14,7 @@ from aiops.settings import RetrainSettings
 STACK = Stack(RetrainSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     change = parse_event(PipelineExecutionStatusChange, event)
     decision = on_pipeline_status(change, STACK.policy.load(), STACK.retrain_workflow, now())

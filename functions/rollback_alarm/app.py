@@ -14,7 +14,7 @@ from aiops.settings import DeployEventSettings
 STACK = Stack(DeployEventSettings())
 
 
-@lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=STACK.dead_letters)
+@lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     change = parse_event(AlarmStateChange, event)
     decisions = on_rollback_alarm(change, STACK.policy.load(), STACK.deploy, now())

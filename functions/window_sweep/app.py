@@ -13,7 +13,7 @@ from aiops.settings import NewDataSettings
 STACK = Stack(NewDataSettings())
 
 
-@lambda_entry(emits_metrics=True)
+@lambda_entry()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = sweep_windows(STACK.policy.load(), STACK.new_data, now(), owner=context.aws_request_id)
     metrics.add_metric(name="AgedWindowsClosed", unit="Count", value=len(result.started))

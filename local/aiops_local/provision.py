@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiops.policy import published_form
 from aiops_local.functions import FunctionBinding
 from aiops_local.physical import Physical
 from aiops_local.policy_info import PolicyInfo
@@ -132,7 +133,7 @@ class Provisioner:
         version = appconfig.create_hosted_configuration_version(
             ApplicationId=application,
             ConfigurationProfileId=str(self.t.ref(profile.logical_id)),
-            Content=self.policy.text.encode("utf-8"),
+            Content=published_form(self.policy.text, "policy"),
             ContentType="application/x-yaml",
             Description="The scenario's policy, provisioned offline",
         )
@@ -265,7 +266,10 @@ class Provisioner:
 
     def _policy_parameter(self) -> None:
         self.client("ssm").put_parameter(
-            Name=self.policy_parameter, Value=self.policy.text, Type="String", Overwrite=True
+            Name=self.policy_parameter,
+            Value=published_form(self.policy.text, "policy").decode("utf-8"),
+            Type="String",
+            Overwrite=True,
         )
 
     # ------------------------------------------------------------------ AppConfig

@@ -5,6 +5,7 @@ template's wiring (Powertools Parameters)."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from aiops.adapters.policy_source import AppConfigPolicySource
 from aiops.policy import Policy
+from aiops_cli import status_cmd
 from aiops_cli.policy_cmd import (
     APPCONFIG_HOSTED_MAX_BYTES,
     EXIT_ROLLED_BACK,
@@ -139,17 +141,17 @@ def test_given_a_bad_policy_when_deployed_then_the_validator_refuses_it_and_the_
     assert served(cloud).models["churn"].gate.floor == 0.70
 
 
-def test_given_a_policy_baking_when_the_control_plane_alarm_fires_then_it_is_rolled_back(
+def test_given_a_policy_baking_when_the_policy_deployment_alarm_fires_then_it_is_rolled_back(
     cloud, tmp_path: Path, capsys
 ):
     # Given churn's window cut from 5 objects to 3, published with the stack's strategy
     path = tmp_path / "policy.yaml"
     path.write_text(DEFAULT.replace("window: {objects: 5,", "window: {objects: 3,"))
     application, environment, profile, strategy = where(cloud)
-    alarm = str(cloud.template.ref("ControlPlaneAlarm"))
+    alarm = str(cloud.template.ref("PolicyDeploymentAlarm"))
 
     def alarm_fires_as_time_passes(seconds: float) -> None:
-        cloud.set_alarm(alarm, "ALARM", "a dead letter")
+        cloud.set_alarm(alarm, "ALARM", "a retrain run failed")
         cloud.advance(seconds)
 
     # When the control plane's alarm fires while it bakes
@@ -226,19 +228,49 @@ def test_the_template_has_no_circular_dependency_with_either_store() -> None:
         visit(name, ())
 
 
-def test_the_policy_environment_watches_the_control_plane_alarm() -> None:
+def test_the_policy_environment_watches_the_policy_deployment_alarm() -> None:
     template = CloudTemplate(ROOT / "template.yaml", {"PolicyStore": "appconfig"})
 
     (monitor,) = template.properties("PolicyEnvironment")["Monitors"]
     validator = template.properties("PolicyProfile")["Validators"][0]["Content"]
 
-    assert monitor["AlarmArn"] == template.get_att("ControlPlaneAlarm", "Arn")
+    assert monitor["AlarmArn"] == template.get_att("PolicyDeploymentAlarm", "Arn")
     assert validator == template.get_att("PolicyValidatorFunction", "Arn")
     role = template.properties("PolicyRollbackRole")["Policies"][0]["PolicyDocument"]
     assert role["Statement"] == [
         {
             "Effect": "Allow",
             "Action": "cloudwatch:DescribeAlarms",
-            "Resource": template.get_att("ControlPlaneAlarm", "Arn"),
+            "Resource": template.get_att("PolicyDeploymentAlarm", "Arn"),
         }
     ]
+
+
+def test_given_a_stack_reading_its_policy_from_appconfig_then_the_cli_reads_it_there_too(
+    cloud, monkeypatch
+):
+    # Given a stack with PolicyStore appconfig (its outputs name the application, environment
+    # and profile) and the CLI's AWS clients reaching the offline cloud
+    application, environment, profile, _ = where(cloud)
+    outputs = dict(
+        zip(status_cmd.APPCONFIG_OUTPUTS, (application, environment, profile), strict=True)
+    )
+    monkeypatch.setattr(status_cmd, "_client", lambda service, region: cloud.client(service))
+    args = argparse.Namespace(stack="aiops-dev", region=None)
+
+    # When the CLI reads the stack's policy
+    policy = status_cmd._stack_policy(args, "/aiops/dev/policy", outputs, "appconfig")
+
+    # Then it is the deployed one, not the SSM parameter's (which this stack does not use)
+    assert policy == served(cloud)
+    assert "churn" in policy.models
+
+
+def test_given_a_stack_in_appconfig_without_its_outputs_then_the_cli_says_which_is_missing(
+    cloud, monkeypatch
+):
+    monkeypatch.setattr(status_cmd, "_client", lambda service, region: cloud.client(service))
+    args = argparse.Namespace(stack="aiops-dev", region=None)
+
+    with pytest.raises(status_cmd.CommandError, match="has no output PolicyApplicationId"):
+        status_cmd._stack_policy(args, "/aiops/dev/policy", {}, "appconfig")

@@ -89,7 +89,7 @@ def test_given_a_stack_on_the_ssm_store_when_published_then_its_parameter_holds_
 
     assert status == 0, capsys.readouterr().err
     value = boto3.client("ssm", region_name=REGION).get_parameter(Name="/aiops/dev/policy")
-    assert "churn:" in value["Parameter"]["Value"]
+    assert json.loads(value["Parameter"]["Value"])["models"]["churn"]["kind"] == "sagemaker"
 
 
 def test_given_a_stack_on_appconfig_when_published_then_its_profile_gets_the_policy_as_json(

@@ -322,9 +322,7 @@ def _tick_entries(action: str | None = None, status: str = "ok") -> list[dict[st
     ]
 
 
-def test_given_a_schedule_tick_that_did_nothing_then_the_story_leaves_it_out_but_not_other_lines() -> (
-    None
-):
+def test_given_a_schedule_tick_that_did_nothing_then_the_story_leaves_only_it_out() -> None:
     lines = Story(show_api=True).lines(_tick_entries())
 
     assert len(lines) == 1 and "other run → Wait" in lines[0]

@@ -73,7 +73,7 @@ def test_given_a_handler_when_it_logs_then_each_line_carries_the_invocation_and_
 
 
 def test_given_a_handler_that_emits_metrics_when_it_returns_then_they_are_flushed_once(capfd):
-    @lambda_entry(emits_metrics=True)
+    @lambda_entry()
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add_metric(name="NewData_added", unit="Count", value=1)
         return {}
@@ -88,7 +88,7 @@ def test_given_a_handler_that_emits_metrics_when_it_returns_then_they_are_flushe
 def test_given_a_handler_that_adds_no_metric_when_it_returns_then_no_document_and_no_warning(
     capfd,
 ):
-    @lambda_entry(emits_metrics=True)
+    @lambda_entry()
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {}
 
@@ -138,7 +138,7 @@ def test_given_an_invalid_event_when_handled_then_it_is_dead_lettered_once_and_n
 ):
     dead_letters = DeadLetters()
 
-    @lambda_entry(correlation_id_path="id", emits_metrics=True, dead_letters=dead_letters)
+    @lambda_entry(correlation_id_path="id", dead_letters=dead_letters)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise InvalidEvent("S3 Object Created", ["detail.object.key: Field required"])
 

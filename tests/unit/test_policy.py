@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import timedelta
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 
 from aiops.policy import (
@@ -16,6 +18,7 @@ from aiops.policy import (
     parse_policy,
 )
 from aiops_cli.main import main
+from bench.policies import generated_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 VALID = (ROOT / "policies" / "default.yaml").read_text()
@@ -463,7 +466,9 @@ models:
     assert err == ""
 
 
-def test_given_a_valid_policy_when_published_then_the_advanced_parameter_holds_it(tmp_path, capsys):
+def test_given_a_valid_policy_when_published_then_the_advanced_parameter_holds_it_as_json(
+    tmp_path, capsys
+):
     with mock_aws():
         ssm = boto3.client("ssm", region_name="eu-west-1")
 
@@ -482,7 +487,9 @@ def test_given_a_valid_policy_when_published_then_the_advanced_parameter_holds_i
         stored = ssm.get_parameter(Name="/aiops/dev/policy")["Parameter"]
         tier = ssm.describe_parameters()["Parameters"][0]["Tier"]
     assert status == 0
-    assert stored["Value"] == VALID
+    # The same document, as compact JSON: what the functions read without a YAML parser
+    assert json.loads(stored["Value"]) == yaml.safe_load(VALID)
+    assert parse_policy(stored["Value"]) == parse_policy(VALID)
     assert tier == "Advanced"
     assert "published to /aiops/dev/policy (version 1)" in capsys.readouterr().out
 
@@ -507,8 +514,9 @@ def test_given_an_invalid_policy_when_published_then_exit_1_and_the_parameter_is
 
 
 def test_given_a_policy_larger_than_ssm_holds_when_published_then_refused(tmp_path, capsys):
+    # Given 30 models: over 8 KB even as compact JSON
     big = tmp_path / "big.yaml"
-    big.write_text(VALID + "#" * 9000 + "\n")
+    big.write_text(generated_policy(30))
     with mock_aws():
         status = main(["policy", "publish", str(big), "--parameter", "/aiops/dev/policy"])
 
@@ -516,6 +524,21 @@ def test_given_a_policy_larger_than_ssm_holds_when_published_then_refused(tmp_pa
     assert status == 1
     assert names == []
     assert "an SSM parameter holds at most 8192" in capsys.readouterr().err
+
+
+def test_given_comments_past_what_ssm_holds_when_published_then_they_do_not_count(tmp_path):
+    # Given the default policy with 9,000 bytes of comments: its YAML is over 8 KB
+    commented = tmp_path / "commented.yaml"
+    commented.write_text(VALID + "#" * 9000 + "\n")
+    with mock_aws():
+        status = main(["policy", "publish", str(commented), "--parameter", "/aiops/dev/policy"])
+        stored = boto3.client("ssm", region_name="us-east-1").get_parameter(
+            Name="/aiops/dev/policy"
+        )["Parameter"]["Value"]
+
+    # Then it is published: the parameter holds the document as JSON, without the comments
+    assert status == 0
+    assert len(stored.encode()) < 8192 < len(commented.read_bytes())
 
 
 def test_given_aws_refuses_when_published_then_exit_3_without_a_traceback(tmp_path, capsys):

@@ -152,13 +152,15 @@ def test_the_alarm_names_are_unique():
     assert len(names) == len(set(names))
 
 
+def _children(resource: dict[str, Any]) -> list[str]:
+    return re.findall(r'ALARM\("\$\{(\w+)\}"\)', resource["Properties"]["AlarmRule"]["Fn::Sub"])
+
+
 def test_the_control_plane_alarm_is_any_of_every_alarm():
-    (composite,) = resources("AWS::CloudWatch::CompositeAlarm").items()
-    logical, resource = composite
+    resource = resources("AWS::CloudWatch::CompositeAlarm")["ControlPlaneAlarm"]
     rule = resource["Properties"]["AlarmRule"]["Fn::Sub"]
 
-    children = re.findall(r'ALARM\("\$\{(\w+)\}"\)', rule)
-    assert logical == "ControlPlaneAlarm"
+    children = _children(resource)
     assert sorted(children) == sorted(alarms())
     assert re.sub(r'ALARM\("\$\{\w+\}"\)', "", rule).split() == ["OR"] * (len(children) - 1)
     assert substitute(resource["Properties"]["AlarmName"]) == f"aiops-{STAGE}-control-plane"
@@ -235,7 +237,7 @@ def test_the_dashboard_shows_every_queue_every_workflow_and_every_alarm():
 
     assert queues == set(resources("AWS::SQS::Queue"))
     assert machines == set(resources("AWS::Serverless::StateMachine"))
-    assert shown == set(alarms()) | {"ControlPlaneAlarm"}
+    assert shown == set(alarms()) | {"ControlPlaneAlarm", "PolicyDeploymentAlarm"}
 
 
 def test_every_custom_metric_the_template_reads_is_emitted_by_the_code():
@@ -265,3 +267,20 @@ def test_the_watch_runs_on_a_schedule_with_its_dead_letter_queue_as_the_sweeps_d
     queue = _get_att(function["DeadLetterQueue"]["TargetArn"])[0]
     assert _get_att(event["Properties"]["DeadLetterConfig"]["Arn"])[0] == queue
     assert Path(ROOT / function["CodeUri"] / "app.py").exists()
+
+
+def test_policy_deployments_roll_back_on_failing_workflows_and_stale_locks_not_on_sticky_alarms():
+    # Given the composite AppConfig watches while a policy deploys
+    resource = resources("AWS::CloudWatch::CompositeAlarm")["PolicyDeploymentAlarm"]
+    rule = resource["Properties"]["AlarmRule"]["Fn::Sub"]
+    failing = {a for a in alarms() if a.endswith("ExecutionsFailedAlarm")}
+
+    # Then it is any workflow failing or a lock past its lease, and no dead-letter depth or
+    # approval near its timeout (they stay in ALARM until a person acts, whatever the policy)
+    assert set(_children(resource)) == failing | {"LocksPastLeaseAlarm"}
+    assert len(failing) == len(resources("AWS::Serverless::StateMachine"))
+    assert re.sub(r'ALARM\("\$\{\w+\}"\)', "", rule).split() == ["OR"] * len(failing)
+    environment = resources("AWS::AppConfig::Environment")["PolicyEnvironment"]
+    assert [m["AlarmArn"] for m in environment["Properties"]["Monitors"]] == [
+        {"Fn::GetAtt": ["PolicyDeploymentAlarm", "Arn"]}
+    ]

@@ -101,15 +101,12 @@ def _flushing_metrics(handler: Handler) -> Handler:
 
 def lambda_entry(
     correlation_id_path: str | None = None,
-    emits_metrics: bool = False,
     dead_letters: DeadLetterSink | None = None,
 ) -> Callable[[Handler], Handler]:
     """Every handler's instrumentation: Lambda context (cold start, request and trace ids) and
     correlation id in each log line, and the metrics the invocation added flushed at its end
-    (`emits_metrics` is kept for the handlers that say so: every handler flushes what it added,
-    and nothing when it added nothing). Handlers of asynchronous events pass `dead_letters`: an
+    (nothing when it added nothing). Handlers of asynchronous events pass `dead_letters`: an
     invalid event is kept there once, never retried."""
-    del emits_metrics  # every handler flushes; the argument only documents the handler
 
     def instrument(handler: Handler) -> Handler:
         if dead_letters is not None:
