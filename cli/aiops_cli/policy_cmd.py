@@ -63,9 +63,10 @@ def _load(path: Path, *, as_json: bool = False) -> tuple[bytes, Policy] | None:
         print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
         return None
     try:
+        # The file is what is checked; what is published is the same document as JSON.
+        policy = parse_policy(data, source=str(path))
         if as_json:
             data = published_form(data, str(path))
-        policy = parse_policy(data, source=str(path))
     except PolicyError as exc:
         print(f"{path}: invalid policy", file=sys.stderr)
         for problem in exc.problems:
@@ -267,12 +268,24 @@ def _appconfig_ids(
             raise LookupError(f"no AppConfig {kind} {given!r}")
         return str(matches[0])
 
-    app_id = one("application", application, appconfig.list_applications()["Items"])
+    app_id = one("application", application, _every(appconfig.list_applications))
     env_id = one(
-        "environment", environment, appconfig.list_environments(ApplicationId=app_id)["Items"]
+        "environment", environment, _every(appconfig.list_environments, ApplicationId=app_id)
     )
-    profiles = appconfig.list_configuration_profiles(ApplicationId=app_id)["Items"]
+    profiles = _every(appconfig.list_configuration_profiles, ApplicationId=app_id)
     return app_id, env_id, one("configuration profile", profile, profiles)
+
+
+def _every(listing: Callable[..., dict[str, Any]], **args: Any) -> list[dict[str, Any]]:
+    """Every item of an AppConfig listing, page after page (a page holds 50 at most)."""
+    items: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = listing(**args, MaxResults=50, **({"NextToken": token} if token else {}))
+        items.extend(page.get("Items", []))
+        token = page.get("NextToken")
+        if not token:
+            return items
 
 
 def publish_to_stack(

@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from aiops_local.actors import Actor, acting_as
+from aiops_local.logcapture import ensure_routed
 from aiops_local.timeline import Timeline
 
 # Set by the runtime for every invocation (and read by its own threads): never removed.
@@ -232,6 +233,7 @@ class Invoker:
             )
             context = LambdaContext(binding, request_id)
             real_start, started = time.time(), time.monotonic()
+            ensure_routed()
             try:
                 self._set_environment(binding, context)
                 module = self._module(binding)

@@ -44,6 +44,21 @@ class _Router:
         return getattr(self.real, name)
 
 
+_installed = 0  # clouds whose capture is installed in this process
+
+
+def ensure_routed() -> None:
+    """Put the router back in front of sys.stdout and sys.stderr if someone replaced them while
+    a cloud runs — pytest does between a test's set-up and its call — so what a handler prints
+    (Powertools Metrics prints its EMF documents) still reaches its invocation's log."""
+    if not _installed:
+        return
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, _Router):
+            setattr(sys, name, _Router(stream))
+
+
 class LogCapture:
     def __init__(self) -> None:
         self._patcher = Patcher()
@@ -58,8 +73,12 @@ class LogCapture:
                 self._patcher.replace(handler, "stream", router)
         self._patcher.replace(sys, "stdout", routers[id(sys.stdout)])
         self._patcher.replace(sys, "stderr", routers[id(sys.stderr)])
+        global _installed
+        _installed += 1
 
     def uninstall(self) -> None:
+        global _installed
+        _installed = max(0, _installed - 1)
         self._patcher.restore()
 
 

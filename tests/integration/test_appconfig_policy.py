@@ -237,13 +237,11 @@ def test_the_policy_environment_watches_the_policy_deployment_alarm() -> None:
     assert monitor["AlarmArn"] == template.get_att("PolicyDeploymentAlarm", "Arn")
     assert validator == template.get_att("PolicyValidatorFunction", "Arn")
     role = template.properties("PolicyRollbackRole")["Policies"][0]["PolicyDocument"]
+    # DescribeAlarms returns a composite alarm only to a permission scoped to every alarm
     assert role["Statement"] == [
-        {
-            "Effect": "Allow",
-            "Action": "cloudwatch:DescribeAlarms",
-            "Resource": template.get_att("PolicyDeploymentAlarm", "Arn"),
-        }
+        {"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": "*"}
     ]
+    assert template.properties("PolicyProfile")["Type"] == "AWS.Freeform"
 
 
 def test_given_a_stack_reading_its_policy_from_appconfig_then_the_cli_reads_it_there_too(

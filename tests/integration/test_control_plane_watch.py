@@ -19,7 +19,7 @@ from aiops.adapters.control_plane_state import DynamoHeldLocks, DynamoOpenApprov
 from aiops.adapters.lock_store import DynamoLockStore
 from aiops.approval.model import ApprovalStatus, ApprovalSummary
 from aiops.approval.ports import Approval
-from aiops.health.watch import HealthDependencies, watch_control_plane
+from aiops.health.watch import HealthDependencies, lock_targets, watch_control_plane
 from aiops.observability import MetricName, logger
 from aiops.policy import parse_policy
 from aiops.runs.requests import RunTrigger
@@ -191,3 +191,36 @@ def test_the_watch_reads_only_the_items_and_attributes_its_role_allows(control_t
             v["S"] for n, v in reads.get("ExpressionAttributeValues", {}).items() if n == ":pk"
         ]
         assert keys and all(any(fnmatch.fnmatchcase(k, p) for p in leading) for k in keys)
+
+
+class _ThrottledOnce:
+    """DynamoDB answering the first BatchGetItem with every key unprocessed, as it does when
+    throttled; the calls after reach the table."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self.calls = client, 0
+
+    def batch_get_item(self, **params: Any) -> dict[str, Any]:
+        self.calls += 1
+        if self.calls == 1:
+            return {"Responses": {}, "UnprocessedKeys": params["RequestItems"]}
+        return dict(self._client.batch_get_item(**params))
+
+
+def test_given_a_throttled_read_when_locks_are_read_then_it_backs_off_and_reads_them_all(
+    control_table,
+):
+    # Given a stale lock, and DynamoDB throttling the watch's first read
+    a_stale_run_lock(control_table)
+    throttled = _ThrottledOnce(boto3.client("dynamodb", region_name="us-east-1"))
+    pauses: list[float] = []
+    locks = DynamoHeldLocks(control_table, throttled, sleep=pauses.append)
+    targets = [t for t in lock_targets(parse_policy(POLICY)) if t.model == "churn"]
+
+    # When the locks are read
+    held = locks.held(targets)
+
+    # Then the unprocessed keys were asked again after a pause, and the lock is found
+    assert throttled.calls == 2
+    assert len(pauses) == 1 and 0 <= pauses[0] <= 0.1
+    assert [lock.holder for lock in held] == ["churn-w000003"]

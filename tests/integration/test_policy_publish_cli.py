@@ -159,3 +159,20 @@ def test_given_an_invalid_policy_when_published_to_appconfig_then_nothing_is_cre
     assert status == 1
     assert "models.churn.gate.floor: Input should be a finite number" in capsys.readouterr().err
     assert deployed(ids) == []
+
+
+def test_given_more_applications_than_a_page_holds_when_published_by_name_then_found(aws, capsys):
+    # Given 60 other applications created before the stack's (AppConfig lists 50 a page)
+    client = boto3.client("appconfig", region_name=REGION)
+    for n in range(60):
+        client.create_application(Name=f"other-{n:02d}")
+    ids = appconfig_stack()
+
+    # When published by the application's, environment's and profile's names
+    status = main(
+        ["policy", "publish", DEFAULT, "--appconfig", "aiops-dev/dev/policy", "--no-wait"]
+    )
+
+    # Then the stack's application is found on a later page
+    assert status == 0, capsys.readouterr().err
+    assert len(deployed(ids)) == 1

@@ -158,9 +158,26 @@ def project(tmp_path: Path) -> Path:
 
 
 def started(project: Path) -> LocalCloud:
-    # Started in the test itself, not a fixture: pytest swaps sys.stdout between a test's setup
-    # and its call, and the runtime reads what handlers print through the stdout it started with.
     return LocalCloud(project, start=START)
+
+
+@pytest.fixture
+def cloud_from_a_fixture(project: Path) -> Any:
+    with started(project) as cloud:
+        yield cloud
+
+
+def test_given_a_cloud_started_in_a_fixture_then_what_its_handlers_print_is_still_theirs(
+    cloud_from_a_fixture: LocalCloud,
+):
+    # Given pytest swapped sys.stdout since the cloud started (set-up and call capture apart)
+    cloud = cloud_from_a_fixture
+
+    # When a handler adds a metric (Powertools prints the EMF document)
+    emit(cloud, metrics=[{"name": "Orders", "value": 2}])
+
+    # Then the document reached the invocation's log, and so the metric exists
+    assert [p["sum"] for p in datapoints(cloud, "Orders", {"service": "ops"})] == [2.0]
 
 
 def emit(cloud: LocalCloud, **detail: Any) -> None:

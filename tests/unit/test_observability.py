@@ -192,3 +192,27 @@ def test_given_lambdas_environment_with_active_tracing_when_imported_then_no_xra
     )
 
     assert out.stdout.strip() == "[]"
+
+
+def test_given_the_environment_changed_since_import_then_metrics_carry_the_functions_own(
+    capfd, monkeypatch
+):
+    # Given a function whose environment names its namespace and service (this module was
+    # imported earlier, under the test suite's)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AIOps/prod")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "aiops")
+
+    @lambda_entry()
+    def handler(event, context):
+        metrics.add_metric(name="Things", unit="Count", value=1)
+        return {}
+
+    # When it adds a metric
+    handler({}, Context())
+
+    # Then the EMF document is in the function's namespace, with its service
+    (document,) = [
+        json.loads(line) for line in capfd.readouterr().out.splitlines() if "_aws" in line
+    ]
+    assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AIOps/prod"
+    assert document["service"] == "aiops"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from aiops.policy import MAX_YAML_DEPTH, PolicyError, load_yaml, parse_policy
+from aiops.policy import MAX_YAML_DEPTH, PolicyError, load_yaml, parse_policy, published_form
 from bench.policies import generated_policy
 from tests.support.template import ROOT
 
@@ -71,3 +71,15 @@ def test_given_a_generated_policy_of_a_thousand_models_when_parsed_then_each_is_
 
     assert len(policy.models) == 1000
     assert len(policy.sagemaker_models()) == 500
+
+
+def test_given_a_key_that_is_not_a_string_when_published_then_refused_naming_where() -> None:
+    # Given churn renamed `123` (YAML reads an integer key; JSON would make it "123")
+    text = DEFAULT.replace("\n  churn:\n", "\n  123:\n", 1)
+    assert text != DEFAULT
+
+    # Then neither the check nor the published form takes it
+    with pytest.raises(PolicyError):
+        parse_policy(text)
+    with pytest.raises(PolicyError, match="models: key 123 is not a string"):
+        published_form(text)

@@ -269,17 +269,17 @@ def test_the_watch_runs_on_a_schedule_with_its_dead_letter_queue_as_the_sweeps_d
     assert Path(ROOT / function["CodeUri"] / "app.py").exists()
 
 
-def test_policy_deployments_roll_back_on_failing_workflows_and_stale_locks_not_on_sticky_alarms():
+def test_policy_deployments_roll_back_on_failing_workflows_not_on_sticky_alarms():
     # Given the composite AppConfig watches while a policy deploys
     resource = resources("AWS::CloudWatch::CompositeAlarm")["PolicyDeploymentAlarm"]
     rule = resource["Properties"]["AlarmRule"]["Fn::Sub"]
     failing = {a for a in alarms() if a.endswith("ExecutionsFailedAlarm")}
 
-    # Then it is any workflow failing or a lock past its lease, and no dead-letter depth or
-    # approval near its timeout (they stay in ALARM until a person acts, whatever the policy)
-    assert set(_children(resource)) == failing | {"LocksPastLeaseAlarm"}
+    # Then it is any workflow failing, and no dead-letter depth, lock past its lease or approval
+    # near its timeout (they stay in ALARM until a person acts, whatever the policy)
+    assert set(_children(resource)) == failing
     assert len(failing) == len(resources("AWS::Serverless::StateMachine"))
-    assert re.sub(r'ALARM\("\$\{\w+\}"\)', "", rule).split() == ["OR"] * len(failing)
+    assert re.sub(r'ALARM\("\$\{\w+\}"\)', "", rule).split() == ["OR"] * (len(failing) - 1)
     environment = resources("AWS::AppConfig::Environment")["PolicyEnvironment"]
     assert [m["AlarmArn"] for m in environment["Properties"]["Monitors"]] == [
         {"Fn::GetAtt": ["PolicyDeploymentAlarm", "Arn"]}

@@ -22,8 +22,9 @@ GLOBALS = template()["Globals"]["Function"]
 PARAMETERS = template()["Parameters"]
 CONDITIONS = template()["Conditions"]
 
-# Deleting the stack must leave the audit trail, the data and the key that decrypts them.
-RETAINED = {"LedgerTable", "DataKey", *BUCKETS}
+# Deleting the stack must leave the audit trail, the data, the key that decrypts them and the
+# bucket policies that keep guarding the data (TLS only, no other reader).
+RETAINED = {"LedgerTable", "DataKey", *BUCKETS, *(f"{b}Policy" for b in BUCKETS)}
 
 # Lambda's default account quota, and what AWS keeps unreserved of it.
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
@@ -127,7 +128,7 @@ def test_every_topic_refuses_publishing_without_tls(topic):
     assert denials, f"{topic} has no TLS-only topic policy"
 
 
-def test_alarms_and_rules_of_the_account_still_publish_alerts():
+def test_the_accounts_alarms_still_publish_alerts_and_nothing_else_is_granted():
     # A topic policy replaces the default one: AWS services publishing for the account need a
     # grant of their own on the topic, and the topic's key must let them encrypt.
     grants = [
@@ -138,8 +139,11 @@ def test_alarms_and_rules_of_the_account_still_publish_alerts():
     ]
     key = resources("AWS::KMS::Key")["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
 
-    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
-        assert any(service in _as_list(s["Principal"]["Service"]) for s in grants), service
+    # Only CloudWatch alarm actions publish to the topic: no rule targets a topic
+    assert {p for s in grants for p in _as_list(s["Principal"]["Service"])} == {
+        "cloudwatch.amazonaws.com"
+    }
+    for service in ("cloudwatch.amazonaws.com",):
         assert any(
             service in _as_list(s["Principal"].get("Service", []))
             and "kms:GenerateDataKey*" in _as_list(s["Action"])

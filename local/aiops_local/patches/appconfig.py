@@ -433,8 +433,19 @@ def _where(response: AppConfigResponse) -> tuple[str, str, AppConfigBackend]:
 
 
 def _list_applications(self: AppConfigResponse) -> Any:
+    """A page of applications, as AppConfig gives them: `MaxResults` (1-50, default 50) and a
+    `NextToken` while more remain."""
     _, _, backend = _where(self)
-    return _json({"Items": [a.to_json() for a in backend.applications.values()]})
+    size = int(self._get_param("max_results") or self._get_param("MaxResults") or 50)
+    if not 1 <= size <= 50:
+        raise bad_request("MaxResults: 1 to 50")
+    token = self._get_param("next_token") or self._get_param("NextToken") or "0"
+    start = int(token) if str(token).isdigit() else 0
+    items = [a.to_json() for a in backend.applications.values()]
+    page: dict[str, Any] = {"Items": items[start : start + size]}
+    if start + size < len(items):
+        page["NextToken"] = str(start + size)
+    return _json(page)
 
 
 def _create_environment(self: AppConfigResponse) -> Any:

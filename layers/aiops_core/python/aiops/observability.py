@@ -94,7 +94,11 @@ def _flushing_metrics(handler: Handler) -> Handler:
             return handler(event, context)
         finally:
             if metrics.metric_set:
-                metrics.flush_metrics()
+                # Flushed by an instance made now (Powertools instances share the metrics added):
+                # its namespace and `service` come from the function's environment as it is, not
+                # as it was when this module was first imported — the offline runtime runs many
+                # functions, and tests, in one process; on Lambda both are the same.
+                Metrics().flush_metrics()
 
     return handle
 

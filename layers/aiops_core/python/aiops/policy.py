@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -1099,12 +1100,30 @@ def published_form(text: str | bytes, source: str = "<policy>") -> bytes:
     import json
 
     document = load_yaml(text, source)
+    # JSON keys are strings: a YAML key that is not (`123:`, `true:`) would be published as one
+    # and accepted there although the check refuses it here.
+    for field, key in _non_string_keys(document, ""):
+        raise PolicyError(
+            source, [FieldProblem(field=field or "(file)", reason=f"key {key!r} is not a string")]
+        )
     try:
         return json.dumps(
             document, ensure_ascii=False, separators=(",", ":"), allow_nan=False
         ).encode("utf-8")
     except ValueError:
         return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
+def _non_string_keys(node: object, path: str) -> Iterator[tuple[str, object]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                yield path, key
+            else:
+                yield from _non_string_keys(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _non_string_keys(item, f"{path}[{index}]")
 
 
 def load_yaml(text: str | bytes, source: str = "<policy>") -> object:

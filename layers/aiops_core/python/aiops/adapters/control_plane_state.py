@@ -14,7 +14,9 @@ allows these and no others (template.yaml, ControlPlaneWatchFunction).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +31,7 @@ _APPROVAL_FIELDS = ("model", "version", "status", "created_at", "expires_at")
 _BATCH = 100
 # Keys DynamoDB leaves unprocessed (throttling) are asked again this many times, then it fails.
 _ATTEMPTS = 5
+_BACKOFF_SECONDS = 0.05  # 0.1 s, 0.2 s, 0.4 s, 0.8 s at most: well inside the watch's timeout
 # A lock without an expiry is never taken over (the stores compare expires_at): past its lease.
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -48,7 +51,13 @@ def _moment(value: Any) -> datetime | None:
 
 
 class DynamoHeldLocks:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self._sleep = sleep
         self.table = Table(table_name, client)
 
     def held(self, targets: Sequence[LockTarget]) -> list[HeldLock]:
@@ -77,7 +86,11 @@ class DynamoHeldLocks:
             self.table.name: {"Keys": [to_item(k) for k in keys], **_projection(_LOCK_FIELDS)}
         }
         items: list[dict[str, Any]] = []
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
+            if attempt:
+                # Unprocessed keys mean throttling: back off (exponential, jittered) as AWS
+                # advises, rather than ask again at once.
+                self._sleep(random.uniform(0, _BACKOFF_SECONDS * 2**attempt))  # noqa: S311 - jitter
             response = self.table.client.batch_get_item(RequestItems=request)
             items += [from_item(i) for i in response.get("Responses", {}).get(self.table.name, [])]
             request = response.get("UnprocessedKeys") or {}
