@@ -54,7 +54,8 @@ def _sizes(yaml_text: str, json_text: str) -> dict[str, Any]:
         "yaml_bytes_per_model": round(per_model),
         "ssm_advanced_max_bytes": SSM_ADVANCED_MAX_BYTES,
         "appconfig_hosted_max_bytes": APPCONFIG_HOSTED_MAX_BYTES,
-        "models_per_ssm_parameter": int(SSM_ADVANCED_MAX_BYTES // per_model),
+        # Both stores hold the published form: the checked policy as compact JSON.
+        "models_per_ssm_parameter": int(SSM_ADVANCED_MAX_BYTES // (json_bytes / MODELS)),
         "models_per_appconfig_configuration": int(
             APPCONFIG_HOSTED_MAX_BYTES // (json_bytes / MODELS)
         ),
@@ -182,7 +183,7 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"policy delivery: a generated {result['models']}-model policy",
         f"  size: {result['yaml_bytes']:,} bytes as YAML ({result['yaml_bytes_per_model']} a "
-        f"model), {result['json_bytes']:,} as JSON; an SSM Advanced parameter holds "
+        f"model), {result['json_bytes']:,} as JSON (published); an SSM Advanced parameter holds "
         f"{result['models_per_ssm_parameter']} such models, an AppConfig hosted configuration "
         f"{result['models_per_appconfig_configuration']}",
         f"  parse: YAML {result['parse_yaml_ms']} ms, JSON {result['parse_json_ms']} ms; "
