@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# A test process allocates millions of short-lived objects (one offline cloud after another: moto's
+# backends, handlers, state machine interpreters) over a heap of a few hundred MB. With CPython's
+# default thresholds the collector walked that whole heap every ~70,000 allocations: 30 full
+# collections, a third of the time, in a 60-test module. Young collections every 20,000
+# allocations free a cloud's cycles before they age; full ones come about 100 times less often,
+# for about a fifth more memory.
+gc.set_threshold(20_000, 20, 20)
 
 ROOT = Path(__file__).resolve().parents[1]
 # The layer's package, importable as the Lambda runtime would find it under /opt/python.

@@ -49,9 +49,14 @@ def test_given_the_demo_when_churn_is_audited_then_the_chain_runs_from_s3_event_
     assert "package     churn/2  approval now Approved" in out
 
 
-def test_given_the_demo_as_json_then_the_event_id_is_the_s3_event_that_started_the_run(capsys):
+def test_given_a_run_started_by_an_upload_as_json_then_the_event_id_is_the_s3_event_that_started_it(
+    capsys,
+):
+    # retrain_new_data's second run: its fifth object fills the window (the demo's first run is
+    # started the same way, at four times the cost of this scenario).
+    scenario = str(SCENARIOS / "retrain_new_data.yaml")
     status, out, err = audit(
-        capsys, "churn", "--local", str(SCENARIOS / "demo.yaml"), "--json", "--run", "churn-w000001"
+        capsys, "churn", "--local", scenario, "--json", "--run", "churn-w000002"
     )
 
     assert status == 0, err
@@ -59,7 +64,7 @@ def test_given_the_demo_as_json_then_the_event_id_is_the_s3_event_that_started_t
     started = next(d for d in chain["decisions"] if d["action"] == "run_started")
     assert re.fullmatch(UUID, chain["trigger"]["event_id"])
     assert chain["trigger"]["event_id"] == started["cause"]["event_id"]
-    assert chain["package"]["name"] == "churn/1"
+    assert chain["package"]["name"] == "churn/2"
 
 
 def test_given_the_gate_fails_scenario_when_audited_then_the_rejection_and_its_reason_show(capsys):
@@ -77,7 +82,7 @@ def test_given_the_gate_fails_scenario_when_audited_then_the_rejection_and_its_r
 
 
 def test_given_a_model_the_scenario_never_touches_when_audited_then_exit_2(capsys):
-    status, out, err = audit(capsys, "fraud", "--local", str(SCENARIOS / "demo.yaml"))
+    status, out, err = audit(capsys, "fraud", "--local", str(SCENARIOS / "retrain_new_data.yaml"))
 
     assert (status, out) == (2, "")
     assert "model fraud has no ledger entries" in err
