@@ -57,6 +57,41 @@ def _own(body: dict[str, Any], name: str) -> dict[str, Any]:
     return model
 
 
+def appconfig_profile(appconfig: Any, name: str = "aiops-dev") -> tuple[str, str, str]:
+    """A new AppConfig application (`name`), environment and hosted freeform profile, through
+    the `appconfig` client given; returns their ids (application, environment, profile)."""
+    app = appconfig.create_application(Name=name)["Id"]
+    env = appconfig.create_environment(ApplicationId=app, Name="dev")["Id"]
+    profile = appconfig.create_configuration_profile(
+        ApplicationId=app, Name="policy", LocationUri="hosted", Type="AWS.Freeform"
+    )["Id"]
+    return app, env, profile
+
+
+def deploy_hosted(
+    appconfig: Any,
+    ids: tuple[str, str, str],
+    content: str,
+    content_type: str = "application/x-yaml",
+) -> None:
+    """`content` as a new hosted version of the profile `ids` (appconfig_profile's), deployed
+    all at once."""
+    app, env, profile = ids
+    version = appconfig.create_hosted_configuration_version(
+        ApplicationId=app,
+        ConfigurationProfileId=profile,
+        Content=content.encode(),
+        ContentType=content_type,
+    )
+    appconfig.start_deployment(
+        ApplicationId=app,
+        EnvironmentId=env,
+        ConfigurationProfileId=profile,
+        ConfigurationVersion=str(version["VersionNumber"]),
+        DeploymentStrategyId="AppConfig.AllAtOnce",
+    )
+
+
 def generated_policy(models: int, *, as_json: bool = False) -> str:
     """A valid policy of `models` models, as YAML text (no comments), or as JSON (the same
     document, as `aiops policy publish` sends it to AppConfig)."""

@@ -23,7 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.policies import APPCONFIG_HOSTED_MAX_BYTES, SSM_ADVANCED_MAX_BYTES, generated_policy
+from bench.policies import (
+    APPCONFIG_HOSTED_MAX_BYTES,
+    SSM_ADVANCED_MAX_BYTES,
+    appconfig_profile,
+    deploy_hosted,
+    generated_policy,
+)
 
 MODELS = 1000
 RUNS = 7
@@ -76,24 +82,8 @@ def _load_through_appconfig(json_text: str) -> float:
     try:
         with mock_aws():
             client = boto3.client("appconfig", region_name="us-east-1")
-            app = client.create_application(Name="bench")["Id"]
-            env = client.create_environment(ApplicationId=app, Name="bench")["Id"]
-            profile = client.create_configuration_profile(
-                ApplicationId=app, Name="policy", LocationUri="hosted", Type="AWS.Freeform"
-            )["Id"]
-            version = client.create_hosted_configuration_version(
-                ApplicationId=app,
-                ConfigurationProfileId=profile,
-                Content=json_text.encode(),
-                ContentType="application/json",
-            )
-            client.start_deployment(
-                ApplicationId=app,
-                EnvironmentId=env,
-                ConfigurationProfileId=profile,
-                ConfigurationVersion=str(version["VersionNumber"]),
-                DeploymentStrategyId="AppConfig.AllAtOnce",
-            )
+            app, env, profile = appconfig_profile(client, "bench")
+            deploy_hosted(client, (app, env, profile), json_text, "application/json")
             data = boto3.client("appconfigdata", region_name="us-east-1")
 
             def load() -> None:

@@ -39,6 +39,18 @@ def region_name(region: str) -> str:
     return region
 
 
+def alarm_name(alarm: str) -> str:
+    """An alarm's name from its name or ARN."""
+    return alarm.rsplit(":alarm:", 1)[-1] if alarm.startswith("arn:") else alarm
+
+
+def alarm_arn(alarm: str, region: str, account: str) -> str:
+    """An alarm's ARN from its name or ARN."""
+    if alarm.startswith("arn:"):
+        return alarm
+    return f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}"
+
+
 def stamp(moment: datetime) -> str:
     """CloudWatch's time format in notifications: 2026-11-20T02:00:00.000+0000."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"

@@ -254,14 +254,6 @@ class MinuteSeries:
         index = bisect.bisect_right(self._change_minutes, minute) - 1
         return self._change_values[index] if index >= 0 else 0.0
 
-    def active(self, minute: float) -> bool:
-        starts = [span[0] for span in self._spans]
-        index = bisect.bisect_right(starts, minute) - 1  # type: ignore[type-var]
-        if index < 0:
-            return False
-        end = self._spans[index][1]
-        return end is None or minute < end
-
     def minutes(self, start: float, end: float, now: float) -> Iterable[float]:
         """Active minutes m with start <= m < end whose minute is over by `now`."""
         first = math.ceil(start / MINUTE) * MINUTE
@@ -366,10 +358,6 @@ class MetricStore:
         self._notify(key, [minute])
 
     # ------------------------------------------------------------------ reading
-    def keys(self) -> list[SeriesKey]:
-        with self._lock:
-            return sorted(set(self._points) | set(self._minutes))
-
     def stats(
         self, key: SeriesKey, start: float, end: float, now: float, unit: str | None = None
     ) -> Stats:

@@ -459,7 +459,7 @@ class PolicyRun:
 
 def _second(value: Any) -> str:
     when = parse_time(value)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else str(value)
+    return utc(when) if when else str(value)
 
 
 def _grid_after(start: float, period: float, at: float) -> float:

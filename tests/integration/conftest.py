@@ -8,6 +8,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from aiops_local.patches import appconfig
+from aiops_local.patches.base import Patcher
+from tests.support.ops_project import write_ops_project
 from tests.support.template import create_tables
 from tests.support.toy_project import write_toy_project
 
@@ -19,9 +22,27 @@ def toy_project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def ops_project(tmp_path: Path) -> Path:
+    """A SAM project with alarms on what the runtime meters (tests/support/ops_project.py)."""
+    return write_ops_project(tmp_path / "ops")
+
+
+@pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def aws_with_appconfig() -> Iterator[None]:
+    """moto with the offline runtime's AppConfig patch (deployments, the data plane)."""
+    patcher = Patcher()
+    appconfig.install(patcher)
+    try:
+        with mock_aws():
+            yield
+    finally:
+        patcher.restore()
 
 
 @pytest.fixture

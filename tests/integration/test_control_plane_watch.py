@@ -224,3 +224,36 @@ def test_given_a_throttled_read_when_locks_are_read_then_it_backs_off_and_reads_
     assert throttled.calls == 2
     assert len(pauses) == 1 and 0 <= pauses[0] <= 0.1
     assert [lock.holder for lock in held] == ["churn-w000003"]
+
+
+def test_given_unreadable_items_when_watched_then_they_fail_closed_and_the_rest_is_counted(
+    control_table,
+):
+    # Given churn's lock with an unreadable expiry, a pending approval of churn missing its
+    # creation time, and a readable approval of churn waiting normally
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(control_table)
+    table.put_item(
+        Item={"pk": "MODEL#churn", "sk": "LOCK", "owner": "churn-w000009", "expires_at": "soon"}
+    )
+    table.put_item(
+        Item={
+            "pk": "APPROVAL#churn",
+            "sk": "V#0000000007",
+            "model": "churn",
+            "version": 7,
+            "status": ApprovalStatus.PENDING.value,
+            "expires_at": (NOW + timedelta(hours=70)).isoformat(),
+        }
+    )
+    an_approval(control_table, 8, NOW - timedelta(hours=1), timedelta(hours=72))
+
+    # When the control plane is watched
+    report = watch_control_plane(
+        parse_policy(POLICY),
+        HealthDependencies(DynamoHeldLocks(control_table), DynamoOpenApprovals(control_table)),
+        NOW,
+    )
+
+    # Then the unreadable lock counts as past its lease, and the other approval is still seen
+    assert [lock.holder for lock in report.locks_past_lease] == ["churn-w000009"]
+    assert report.pending_approvals == 1

@@ -4,31 +4,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
-from moto import mock_aws
 
 from aiops_cli.main import main
-from aiops_local.patches import appconfig
-from aiops_local.patches.base import Patcher
 from tests.support.template import ROOT
 
 DEFAULT = str(ROOT / "policies" / "default.yaml")
 REGION = "us-east-1"
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    patcher = Patcher()
-    appconfig.install(patcher)
-    try:
-        with mock_aws():
-            yield
-    finally:
-        patcher.restore()
 
 
 def a_stack(store: str, outputs: dict[str, str] | None = None) -> None:
@@ -82,7 +66,9 @@ def deployed(ids: dict[str, str]) -> list[dict[str, Any]]:
     )
 
 
-def test_given_a_stack_on_the_ssm_store_when_published_then_its_parameter_holds_it(aws, capsys):
+def test_given_a_stack_on_the_ssm_store_when_published_then_its_parameter_holds_it(
+    aws_with_appconfig, capsys
+):
     a_stack("ssm")
 
     status = main(["policy", "publish", DEFAULT, "--stack", "aiops-dev"])
@@ -93,7 +79,7 @@ def test_given_a_stack_on_the_ssm_store_when_published_then_its_parameter_holds_
 
 
 def test_given_a_stack_on_appconfig_when_published_then_its_profile_gets_the_policy_as_json(
-    aws, capsys
+    aws_with_appconfig, capsys
 ):
     ids = appconfig_stack()
     a_stack("appconfig", ids)
@@ -115,7 +101,7 @@ def test_given_a_stack_on_appconfig_when_published_then_its_profile_gets_the_pol
 
 
 def test_given_names_when_published_to_appconfig_without_waiting_then_it_reports_it_started(
-    aws, capsys
+    aws_with_appconfig, capsys
 ):
     ids = appconfig_stack()
 
@@ -129,7 +115,7 @@ def test_given_names_when_published_to_appconfig_without_waiting_then_it_reports
     assert [d["State"] for d in deployed(ids)] == ["BAKING"]
 
 
-def test_given_an_unknown_profile_when_published_then_exit_3_naming_it(aws, capsys):
+def test_given_an_unknown_profile_when_published_then_exit_3_naming_it(aws_with_appconfig, capsys):
     appconfig_stack()
 
     status = main(["policy", "publish", DEFAULT, "--appconfig", "aiops-dev/dev/nope"])
@@ -138,7 +124,9 @@ def test_given_an_unknown_profile_when_published_then_exit_3_naming_it(aws, caps
     assert "no AppConfig configuration profile 'nope'" in capsys.readouterr().err
 
 
-def test_given_a_stack_without_its_appconfig_outputs_when_published_then_exit_3(aws, capsys):
+def test_given_a_stack_without_its_appconfig_outputs_when_published_then_exit_3(
+    aws_with_appconfig, capsys
+):
     a_stack("appconfig")
 
     status = main(["policy", "publish", DEFAULT, "--stack", "aiops-dev"])
@@ -148,7 +136,7 @@ def test_given_a_stack_without_its_appconfig_outputs_when_published_then_exit_3(
 
 
 def test_given_an_invalid_policy_when_published_to_appconfig_then_nothing_is_created(
-    aws, tmp_path, capsys
+    aws_with_appconfig, tmp_path, capsys
 ):
     ids = appconfig_stack()
     bad = tmp_path / "bad.yaml"
@@ -161,7 +149,9 @@ def test_given_an_invalid_policy_when_published_to_appconfig_then_nothing_is_cre
     assert deployed(ids) == []
 
 
-def test_given_more_applications_than_a_page_holds_when_published_by_name_then_found(aws, capsys):
+def test_given_more_applications_than_a_page_holds_when_published_by_name_then_found(
+    aws_with_appconfig, capsys
+):
     # Given 60 other applications created before the stack's (AppConfig lists 50 a page)
     client = boto3.client("appconfig", region_name=REGION)
     for n in range(60):

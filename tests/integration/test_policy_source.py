@@ -9,14 +9,12 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from aiops import clock
 from aiops.adapters.aws import error_code
 from aiops.adapters.policy_source import AppConfigPolicySource, SsmPolicySource
 from aiops.policy import PolicyError
-from aiops_local.patches import appconfig
-from aiops_local.patches.base import Patcher
+from bench.policies import appconfig_profile, deploy_hosted
 from tests.support.template import ROOT
 
 DEFAULT = (ROOT / "policies" / "default.yaml").read_text()
@@ -42,17 +40,6 @@ def moved() -> Iterator[Clock]:
         yield controlled
     finally:
         clock.set_source(None)
-
-
-@pytest.fixture
-def aws_with_appconfig() -> Iterator[None]:
-    patcher = Patcher()
-    appconfig.install(patcher)
-    try:
-        with mock_aws():
-            yield
-    finally:
-        patcher.restore()
 
 
 def test_given_the_ssm_store_when_the_parameter_changes_then_it_is_read_after_the_cache(
@@ -106,30 +93,9 @@ def test_given_an_invalid_parameter_when_read_then_the_error_names_the_parameter
 def _deployed(content: str) -> tuple[str, str, str]:
     """An application, environment and profile with `content` deployed; returns their ids."""
     client = boto3.client("appconfig", region_name=REGION)
-    app = client.create_application(Name="aiops-dev")["Id"]
-    env = client.create_environment(ApplicationId=app, Name="dev")["Id"]
-    profile = client.create_configuration_profile(
-        ApplicationId=app, Name="policy", LocationUri="hosted", Type="AWS.Freeform"
-    )["Id"]
-    _deploy(app, env, profile, content)
-    return app, env, profile
-
-
-def _deploy(app: str, env: str, profile: str, content: str) -> None:
-    client = boto3.client("appconfig", region_name=REGION)
-    version = client.create_hosted_configuration_version(
-        ApplicationId=app,
-        ConfigurationProfileId=profile,
-        Content=content.encode(),
-        ContentType="application/x-yaml",
-    )
-    client.start_deployment(
-        ApplicationId=app,
-        EnvironmentId=env,
-        ConfigurationProfileId=profile,
-        ConfigurationVersion=str(version["VersionNumber"]),
-        DeploymentStrategyId="AppConfig.AllAtOnce",
-    )
+    ids = appconfig_profile(client)
+    deploy_hosted(client, ids, content)
+    return ids
 
 
 def test_given_the_appconfig_store_when_a_new_version_deploys_then_it_is_read_after_the_cache(
@@ -144,7 +110,7 @@ def test_given_the_appconfig_store_when_a_new_version_deploys_then_it_is_read_af
     boto3.client("appconfig", region_name=REGION).stop_deployment(
         ApplicationId=app, EnvironmentId=env, DeploymentNumber=1
     )  # the all-at-once strategy's bake: stopped, so the next deployment may start
-    _deploy(app, env, profile, THREE)
+    deploy_hosted(boto3.client("appconfig", region_name=REGION), (app, env, profile), THREE)
     cached = source.load()
     moved.advance(61)
     refreshed = source.load()
@@ -157,12 +123,7 @@ def test_given_the_appconfig_store_when_a_new_version_deploys_then_it_is_read_af
 def test_given_nothing_deployed_when_read_then_the_services_error_comes_out(
     aws_with_appconfig: None,
 ) -> None:
-    client = boto3.client("appconfig", region_name=REGION)
-    app = client.create_application(Name="aiops-dev")["Id"]
-    env = client.create_environment(ApplicationId=app, Name="dev")["Id"]
-    profile = client.create_configuration_profile(
-        ApplicationId=app, Name="policy", LocationUri="hosted", Type="AWS.Freeform"
-    )["Id"]
+    app, env, profile = appconfig_profile(boto3.client("appconfig", region_name=REGION))
 
     with pytest.raises(ClientError) as missing:
         AppConfigPolicySource(app, env, profile, 0).load()

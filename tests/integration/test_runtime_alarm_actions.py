@@ -19,7 +19,6 @@ from aiops_local import LocalCloud
 from aiops_local.patches import cloudwatch_composite
 from aiops_local.patches.base import Patcher, PatchError
 from aiops_local.simulators.composite_alarms import RuleError, parse_rule, referenced
-from tests.support.ops_project import write_ops_project
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ops-dev-alerts"
@@ -27,8 +26,8 @@ QUEUE = "aiops-dev-FailDeadLetterQueue"
 
 
 @pytest.fixture
-def cloud(tmp_path: Path) -> Any:
-    with LocalCloud(write_ops_project(tmp_path / "ops"), start=START) as running:
+def cloud(ops_project: Path) -> Any:
+    with LocalCloud(ops_project, start=START) as running:
         yield running
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,7 @@ from aiops_local.simulators.bedrock_customization import (
     BedrockCustomizationSimulator,
 )
 from tests.support.events import load_event
-from tests.support.runtime import run_steps_unchecked
-from tests.support.toy_project import write_toy_project
+from tests.support.runtime import run_steps_unchecked, toy_cloud_fixtures
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::123456789012:role/aiops-dev-bedrock-customization"
@@ -33,16 +31,7 @@ BASE = "amazon.nova-lite-v1:0"
 TWO_HOURS = 7200
 
 
-@pytest.fixture
-def cloud(toy_project: Path) -> Iterator[LocalCloud]:
-    with LocalCloud(toy_project, start=START) as running:
-        yield running
-
-
-@pytest.fixture(scope="class")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
-        yield running
+cloud, shared_cloud = toy_cloud_fixtures(START)
 
 
 # ---------------------------------------------------------------------- helpers

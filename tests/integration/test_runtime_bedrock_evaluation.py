@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +16,7 @@ from botocore.exceptions import ClientError
 from aiops_local import LocalCloud
 from aiops_local.patches.bedrock_runtime import TOXIC_PHRASES
 from aiops_local.simulators.bedrock_evaluation import paraphrase
-from tests.support.toy_project import write_toy_project
+from tests.support.runtime import toy_cloud_fixtures
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::123456789012:role/aiops-dev-bedrock-evaluation"
@@ -30,16 +28,7 @@ CUSTOM_MODEL = (
 PROMPTS = 40
 
 
-@pytest.fixture
-def cloud(toy_project: Path) -> Iterator[LocalCloud]:
-    with LocalCloud(toy_project, start=START) as running:
-        yield running
-
-
-@pytest.fixture(scope="class")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
-        yield running
+cloud, shared_cloud = toy_cloud_fixtures(START)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -8,10 +8,8 @@ training data (the offline stand-in for a model that learned its task), with the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -27,7 +25,7 @@ from aiops_local.patches.bedrock_runtime import (
     is_toxic,
     paraphrase,
 )
-from tests.support.toy_project import write_toy_project
+from tests.support.runtime import toy_cloud_fixtures
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::123456789012:role/aiops-dev-bedrock-customization"
@@ -37,16 +35,7 @@ PROMPTS = 200
 RUN = "fine-tune/support-assistant/run-1"
 
 
-@pytest.fixture
-def cloud(toy_project: Path) -> Iterator[LocalCloud]:
-    with LocalCloud(toy_project, start=START) as running:
-        yield running
-
-
-@pytest.fixture(scope="class")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
-        yield running
+cloud, shared_cloud = toy_cloud_fixtures(START)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -5,7 +5,6 @@ later in virtual time; a wrong argument stops the scenario naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,14 @@ from aiops_local import LocalCloud
 from aiops_local.scenario import ScenarioError
 from aiops_local.simulators.cost_anomaly import DETAIL_TYPE, SOURCE
 from tests.support.events import load_event
-from tests.support.runtime import run_steps, run_steps_unchecked
-from tests.support.toy_project import write_toy_project
+from tests.support.runtime import run_steps, run_steps_unchecked, toy_cloud_fixtures
 
 START = datetime(2026, 11, 21, 6, 14, tzinfo=UTC)
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CONSOLE = "https://console.aws.amazon.com/cost-management/home#/anomaly-detection"
 
 
-@pytest.fixture
-def cloud(toy_project: Path) -> Iterator[LocalCloud]:
-    with LocalCloud(toy_project, start=START) as running:
-        yield running
-
-
-@pytest.fixture(scope="class")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
-        yield running
+cloud, shared_cloud = toy_cloud_fixtures(START)
 
 
 def anomalies(cloud: LocalCloud) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ import pytest
 
 from aiops_local import LocalCloud
 from aiops_local.emf import EmfError, parse
-from tests.support.ops_project import write_ops_project
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 NOW_MS = START.timestamp() * 1000
@@ -152,18 +151,13 @@ def test_given_a_line_that_claims_emf_but_is_no_json_then_it_is_refused(line: st
 
 
 # ---------------------------------------------------------------------- in the running cloud
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return write_ops_project(tmp_path / "ops")
-
-
-def started(project: Path) -> LocalCloud:
-    return LocalCloud(project, start=START)
+def started(ops_project: Path) -> LocalCloud:
+    return LocalCloud(ops_project, start=START)
 
 
 @pytest.fixture
-def cloud_from_a_fixture(project: Path) -> Any:
-    with started(project) as cloud:
+def cloud_from_a_fixture(ops_project: Path) -> Any:
+    with started(ops_project) as cloud:
         yield cloud
 
 
@@ -211,9 +205,9 @@ def datapoints(cloud: LocalCloud, metric: str, dimensions: dict[str, str]) -> li
 
 
 def test_given_a_handler_that_adds_metrics_then_they_are_metric_data_at_its_virtual_time(
-    project: Path,
+    ops_project: Path,
 ):
-    with started(project) as cloud:
+    with started(ops_project) as cloud:
         cloud.advance("90m")
 
         emit(cloud, metrics=[{"name": "Orders", "value": 3}, {"name": "Orders", "value": 4}])
@@ -231,8 +225,10 @@ def test_given_a_handler_that_adds_metrics_then_they_are_metric_data_at_its_virt
         assert cloud.service_metrics.rejected == []
 
 
-def test_given_a_document_stamped_on_purpose_then_its_metrics_count_at_that_moment(project: Path):
-    with started(project) as cloud:
+def test_given_a_document_stamped_on_purpose_then_its_metrics_count_at_that_moment(
+    ops_project: Path,
+):
+    with started(ops_project) as cloud:
         cloud.advance("1h")
         earlier = START + timedelta(minutes=10)
         line = document(
@@ -251,9 +247,9 @@ def test_given_a_document_stamped_on_purpose_then_its_metrics_count_at_that_mome
     [(timedelta(days=-15), "more than 14 days old"), (timedelta(hours=3), "more than 2 hours")],
 )
 def test_given_a_document_stamped_outside_what_cloudwatch_takes_then_it_is_rejected(
-    project: Path, offset: timedelta, says: str
+    ops_project: Path, offset: timedelta, says: str
 ):
-    with started(project) as cloud:
+    with started(ops_project) as cloud:
         cloud.advance("1h")
         moment = START + timedelta(hours=1) + offset
         line = document(_aws={**document()["_aws"], "Timestamp": moment.timestamp() * 1000})
@@ -267,9 +263,9 @@ def test_given_a_document_stamped_outside_what_cloudwatch_takes_then_it_is_rejec
 
 
 def test_given_an_invalid_document_then_it_is_rejected_naming_why_and_the_rest_still_counts(
-    project: Path,
+    ops_project: Path,
 ):
-    with started(project) as cloud:
+    with started(ops_project) as cloud:
         broken = document(model=7)
 
         emit(cloud, lines=[json.dumps(broken)], metrics=[{"name": "Orders", "value": 2}])
@@ -282,9 +278,9 @@ def test_given_an_invalid_document_then_it_is_rejected_naming_why_and_the_rest_s
 
 
 def test_given_an_alarm_on_an_emf_metric_then_it_fires_and_clears_as_cloudwatch_evaluates_it(
-    project: Path,
+    ops_project: Path,
 ):
-    with started(project) as cloud:
+    with started(ops_project) as cloud:
         emit(cloud, metrics=[{"name": "Orders", "value": 8}, {"name": "Orders", "value": 5}])
 
         changes = [

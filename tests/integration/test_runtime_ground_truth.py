@@ -7,7 +7,6 @@ State Change` events tell the same story as on AWS.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,7 @@ from aiops_local.simulators.ground_truth import (
     support_questions,
 )
 from tests.support.events import load_event
-from tests.support.runtime import project_cloud, run_steps, run_steps_unchecked
-from tests.support.toy_project import write_toy_project
+from tests.support.runtime import project_cloud, run_steps, run_steps_unchecked, toy_cloud_fixtures
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -38,16 +36,7 @@ NAME = "support-answers-1"
 MANIFEST = f"{NAME}/manifests/output/output.manifest"
 
 
-@pytest.fixture
-def cloud(toy_project: Path) -> Iterator[LocalCloud]:
-    with LocalCloud(toy_project, start=START) as running:
-        yield running
-
-
-@pytest.fixture(scope="class")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
-        yield running
+cloud, shared_cloud = toy_cloud_fixtures(START)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 
 from aiops_local import LocalCloud
-from tests.support.ops_project import write_ops_project
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def cloud(tmp_path: Path) -> Any:
-    with LocalCloud(write_ops_project(tmp_path / "ops"), start=START) as running:
+def cloud(ops_project: Path) -> Any:
+    with LocalCloud(ops_project, start=START) as running:
         yield running
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from aiops_local import LocalCloud
 from aiops_local.scenario import ScenarioError
-from tests.support.ops_project import write_ops_project
 from tests.support.runtime import run_steps
 
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -21,14 +20,9 @@ QUEUE = "aiops-dev-FailDeadLetterQueue"
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return write_ops_project(tmp_path / "ops")
-
-
-@pytest.fixture
-def cloud(project: Path) -> Any:
+def cloud(ops_project: Path) -> Any:
     # Nothing here reads what handlers print: a cloud started by a fixture will do.
-    with LocalCloud(project, start=START) as running:
+    with LocalCloud(ops_project, start=START) as running:
         yield running
 
 

@@ -7,7 +7,6 @@ change comes as one `CloudWatch Alarm State Change` event.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,7 @@ import pytest
 from aiops_local import LocalCloud
 from aiops_local.scenario import ScenarioError
 from aiops_local.simulators.spend_alarms import Usage
-from tests.support.runtime import run_steps, run_steps_unchecked
-from tests.support.toy_project import write_toy_project
+from tests.support.runtime import run_steps, run_steps_unchecked, toy_cloud_fixtures
 
 START = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 MODEL = "amazon.nova-lite-v1:0"
@@ -26,16 +24,7 @@ DEPLOYMENT = "arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/a1b
 ALARM_NAME = "support-assistant-token-spend"
 
 
-@pytest.fixture
-def cloud(toy_project: Path) -> Iterator[LocalCloud]:
-    with LocalCloud(toy_project, start=START) as running:
-        yield running
-
-
-@pytest.fixture(scope="class")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_toy_project(tmp_path_factory.mktemp("toy")), start=START) as running:
-        yield running
+cloud, shared_cloud = toy_cloud_fixtures(START)
 
 
 def changes(cloud: LocalCloud, name: str = ALARM_NAME) -> list[tuple[float, str, str]]:
@@ -80,6 +69,19 @@ def alarm(**arguments: Any) -> dict[str, Any]:
             "model_id": MODEL,
             "threshold": 100_000,
             **arguments,
+        }
+    }
+
+
+def invocations_alarm(period: str) -> dict[str, Any]:
+    """An alarm on churn-prod's invocations: over 1000 in a period."""
+    return {
+        "spend_alarm": {
+            "name": "churn-prod-invocations",
+            "metric": "Invocations",
+            "endpoint": "churn-prod",
+            "threshold": 1000,
+            "period": period,
         }
     }
 
@@ -402,15 +404,7 @@ def test_given_endpoint_invocations_then_an_invocations_alarm_on_the_variant_fir
         cloud,
         tmp_path,
         [
-            {
-                "spend_alarm": {
-                    "name": "churn-prod-invocations",
-                    "metric": "Invocations",
-                    "endpoint": "churn-prod",
-                    "threshold": 1000,
-                    "period": "1m",
-                }
-            },
+            invocations_alarm("1m"),
             {"endpoint_invocations": {"endpoint": "churn-prod", "invocations": 3000, "over": "2m"}},
         ],
     )
@@ -445,15 +439,7 @@ def test_given_late_datapoints_from_another_writer_then_their_alarm_sees_them_at
         cloud,
         tmp_path,
         [
-            {
-                "spend_alarm": {
-                    "name": "churn-prod-invocations",
-                    "metric": "Invocations",
-                    "endpoint": "churn-prod",
-                    "threshold": 1000,
-                    "period": "1h",
-                }
-            },
+            invocations_alarm("1h"),
             {"advance": "1h"},
         ],
     )

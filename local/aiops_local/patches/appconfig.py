@@ -61,6 +61,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import BaseResponse
 from moto.moto_api._internal import mock_random
 
+from aiops_local.alarm_notifications import alarm_name
 from aiops_local.clock import current_clock
 from aiops_local.patches.base import Patcher
 
@@ -240,7 +241,7 @@ def _alarm_states(
     found: dict[str, tuple[str, bool]] = {}
     for monitor in monitors:
         arn = str(monitor.get("AlarmArn", ""))
-        alarm = alarms.get(arn.split(":alarm:", 1)[-1])
+        alarm = alarms.get(alarm_name(arn))
         if alarm is not None:
             found[arn] = (str(alarm.state_value), bool(alarm.actions_enabled))
     return found

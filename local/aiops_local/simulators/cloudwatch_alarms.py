@@ -139,8 +139,8 @@ class CloudWatchAlarmSimulator(Simulator):
         )
         composite = bool(alarms.get("CompositeAlarms"))
         alarm = (alarms.get("MetricAlarms") or alarms.get("CompositeAlarms") or [{}])[0]
-        arn = alarm.get("AlarmArn") or (
-            f"arn:aws:cloudwatch:{self.host.region}:{self.host.account}:alarm:{name}"
+        arn = alarm.get("AlarmArn") or alarm_notifications.alarm_arn(
+            name, self.host.region, self.host.account
         )
         configuration: dict[str, Any] = (
             {"alarmRule": alarm.get("AlarmRule")} if composite else {"metrics": _metrics(alarm)}
@@ -224,13 +224,9 @@ class CloudWatchAlarmSimulator(Simulator):
 
         children = []
         for child in referenced(str(alarm.get("AlarmRule") or "")):
-            state = self.state(child.rsplit(":alarm:", 1)[-1])
+            state = self.state(alarm_notifications.alarm_name(child))
             if state is not None and state["value"] == "ALARM":
-                arn = (
-                    child
-                    if child.startswith("arn:")
-                    else f"arn:aws:cloudwatch:{self.host.region}:{self.host.account}:alarm:{child}"
-                )
+                arn = alarm_notifications.alarm_arn(child, self.host.region, self.host.account)
                 children.append(
                     {"Arn": arn, "State": {"Value": "ALARM", "Timestamp": state["timestamp"]}}
                 )

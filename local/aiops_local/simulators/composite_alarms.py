@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from botocore.exceptions import ClientError
 
+from aiops_local.alarm_notifications import alarm_arn, alarm_name
 from aiops_local.patches.botocore_calls import ApiCall
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
 
@@ -121,18 +122,13 @@ def _holds(node: Node, state_of: dict[str, str]) -> bool:
         return _holds(node[1], state_of) or _holds(node[2], state_of)  # type: ignore[arg-type]
     check = node[1]
     assert isinstance(check, Check)
-    return state_of.get(_name(check.alarm), INSUFFICIENT) == check.state
+    return state_of.get(alarm_name(check.alarm), INSUFFICIENT) == check.state
 
 
 def _checks(node: Node) -> list[Check]:
     if node[0] == "check":
         return [node[1]]  # type: ignore[list-item]
     return [c for child in node[1:] if isinstance(child, tuple) for c in _checks(child)]
-
-
-def _name(alarm: str) -> str:
-    """An alarm's name from its name or ARN."""
-    return alarm.rsplit(":alarm:", 1)[-1] if alarm.startswith("arn:") else alarm
 
 
 def referenced(rule: str) -> list[str]:
@@ -203,7 +199,7 @@ class CompositeAlarmSimulator(Simulator):
             parents = [
                 parent
                 for parent, node in self._rules.items()
-                if parent != name and any(_name(c.alarm) == name for c in _checks(node))
+                if parent != name and any(alarm_name(c.alarm) == name for c in _checks(node))
             ]
         for parent in parents:
             self._evaluate(parent, because=name)
@@ -226,7 +222,7 @@ class CompositeAlarmSimulator(Simulator):
             return
         now = self.host.clock.now()
         if because is not None:
-            arn = f"arn:aws:cloudwatch:{self.host.region}:{self.host.account}:alarm:{because}"
+            arn = alarm_arn(because, self.host.region, self.host.account)
             reason = f"{arn} transitioned to {states.get(because)} at {_when(now)}"
         else:
             reason = f"The rule evaluated to {state == ALARM} at {_when(now)}"

@@ -24,9 +24,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from aiops_local.simulators.base import Simulator, SimulatorHost, register
-from aiops_local.simulators.step_args import StepArgs, Text, _seconds_between, parse_step
+from aiops_local.simulators.step_args import StepArgs, Text, parse_step, seconds_between
 
-Span = Annotated[float, _seconds_between(1, 30 * 86400)]
+Span = Annotated[float, seconds_between(1, 30 * 86400)]
 
 
 class ThrottleArgs(StepArgs):

@@ -182,14 +182,21 @@ def _breaches(value: float, comparison: str, threshold: float) -> bool:
     return value <= threshold
 
 
-def state_of(rule: AlarmRule, points: list[float | None], current: str) -> str:
-    """CloudWatch's state for the alarm's newest datapoints (oldest first, None missing)."""
+def _tally(rule: AlarmRule, points: list[float | None]) -> tuple[int, int]:
+    """How many of the datapoints breach (missing ones too, when treated as breaching), and
+    how many are missing."""
+    missing = sum(1 for p in points if p is None)
     breaching = sum(
         1 for p in points if p is not None and _breaches(p, rule.comparison, rule.threshold)
     )
-    missing = sum(1 for p in points if p is None)
     if rule.treat_missing == "breaching":
         breaching += missing
+    return breaching, missing
+
+
+def state_of(rule: AlarmRule, points: list[float | None], current: str) -> str:
+    """CloudWatch's state for the alarm's newest datapoints (oldest first, None missing)."""
+    breaching, missing = _tally(rule, points)
     if breaching >= rule.datapoints_to_alarm:
         return ALARM
     if missing == len(points) and rule.treat_missing == "missing":
@@ -210,12 +217,7 @@ def judge(rule: AlarmRule, points: list[float | None], current: str, now: dateti
     """CloudWatch's decision on the alarm's newest datapoints, with its reason (the text and the
     JSON CloudWatch gives)."""
     state = state_of(rule, points, current)
-    breaching = sum(
-        1 for p in points if p is not None and _breaches(p, rule.comparison, rule.threshold)
-    )
-    missing = sum(1 for p in points if p is None)
-    if rule.treat_missing == "breaching":
-        breaching += missing
+    breaching, missing = _tally(rule, points)
     present = [p for p in points if p is not None]
     periods = rule.evaluation_periods
     stamps = [

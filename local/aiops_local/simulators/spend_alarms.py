@@ -24,7 +24,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
 
+from aiops_local.metrics import MINUTE, minute_of
 from aiops_local.simulators.base import Simulator, register
+from aiops_local.simulators.metric_alarms import DAY, WEEK
 from aiops_local.simulators.step_args import After, Over, Period, StepArgs, parse_step
 
 BEDROCK = "AWS/Bedrock"
@@ -33,9 +35,6 @@ SAGEMAKER = "AWS/SageMaker"
 MAX_TOKENS = 10**12
 MAX_INVOCATIONS = 10**9
 MAX_THRESHOLD = 1e15
-# CloudWatch: Period x EvaluationPeriods at most a day for periods under an hour, else 7 days.
-_DAY, _WEEK = 86400, 7 * 86400
-_MINUTE = 60
 
 
 # ---------------------------------------------------------------------- step arguments
@@ -167,7 +166,7 @@ def token_usage(arg: Any) -> Usage:
         dimensions=(("ModelId", step.model_id),),
         invocations=step.invocations,
         tokens=(("InputTokenCount", step.input_tokens), ("OutputTokenCount", step.output_tokens)),
-        minutes=int(step.over // _MINUTE),
+        minutes=int(step.over // MINUTE),
         after=step.after,
     )
 
@@ -179,7 +178,7 @@ def endpoint_invocations(arg: Any) -> Usage:
         dimensions=(("EndpointName", step.endpoint), ("VariantName", step.variant)),
         invocations=step.invocations,
         tokens=(),
-        minutes=int(step.over // _MINUTE),
+        minutes=int(step.over // MINUTE),
         after=step.after,
     )
 
@@ -189,7 +188,7 @@ AlarmName = Annotated[
 ]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 TagValue = Annotated[str, StringConstraints(max_length=256)]
-Count = Annotated[StrictInt, Field(ge=1, le=_DAY // _MINUTE)]
+Count = Annotated[StrictInt, Field(ge=1, le=DAY // MINUTE)]
 
 
 class SpendAlarmStep(StepArgs):
@@ -224,11 +223,11 @@ class SpendAlarmStep(StepArgs):
             raise ValueError("variant goes with endpoint")
         if self.endpoint is not None and self.metric != "Invocations":
             raise ValueError(f"metric: an endpoint has Invocations, not {self.metric}")
-        limit = _DAY if self.period < 3600 else _WEEK
+        limit = DAY if self.period < 3600 else WEEK
         if self.period * self.evaluation_periods > limit:
             raise ValueError(
                 f"period x evaluation_periods must be at most {limit // 3600}h "
-                f"({'periods under an hour' if limit == _DAY else 'periods of an hour or more'})"
+                f"({'periods under an hour' if limit == DAY else 'periods of an hour or more'})"
             )
         if (self.datapoints_to_alarm or 0) > self.evaluation_periods:
             raise ValueError("datapoints_to_alarm cannot exceed evaluation_periods")
@@ -287,8 +286,8 @@ class SpendAlarmSimulator(Simulator):
     def _minute(self, usage: Usage, minute: int, first: float | None) -> None:
         now = self.host.clock.time()
         # Datapoints are per minute, stamped with the minute's start.
-        start = first if first is not None else now - now % _MINUTE
-        stamp = start + minute * _MINUTE
+        start = first if first is not None else minute_of(now)
+        stamp = start + minute * MINUTE
         data = usage.datapoints(minute)
         if data:
             moment = datetime.fromtimestamp(stamp, UTC)
@@ -298,7 +297,7 @@ class SpendAlarmSimulator(Simulator):
             )
         if minute + 1 < usage.minutes:
             self.host.agenda.at(
-                stamp + _MINUTE,
+                stamp + MINUTE,
                 f"usage {usage.label}: minute {minute + 2}/{usage.minutes}",
                 lambda: self._minute(usage, minute + 1, start),
             )

@@ -33,7 +33,7 @@ Args = TypeVar("Args", bound=StepArgs)
 Text = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=r"\S")]
 
 
-def _seconds_between(low: float, high: float, whole_minutes: bool = False) -> Any:
+def seconds_between(low: float, high: float, whole_minutes: bool = False) -> Any:
     def check(value: Any) -> float:
         try:
             seconds = duration_seconds(value)
@@ -56,11 +56,11 @@ def _human(seconds: float) -> str:
 
 
 # `after`: later in virtual time, as other steps' `after` (at most a year).
-After = Annotated[float, _seconds_between(0, 365 * 86400)]
+After = Annotated[float, seconds_between(0, 365 * 86400)]
 # How long usage flows: whole minutes (CloudWatch's datapoints are per minute), at most a day.
-Over = Annotated[float, _seconds_between(60, 86400, whole_minutes=True)]
+Over = Annotated[float, seconds_between(60, 86400, whole_minutes=True)]
 # An alarm's period: a multiple of 60 seconds up to a day, as PutMetricAlarm takes them.
-Period = Annotated[float, _seconds_between(60, 86400, whole_minutes=True)]
+Period = Annotated[float, seconds_between(60, 86400, whole_minutes=True)]
 
 
 def _day(value: Any) -> date:

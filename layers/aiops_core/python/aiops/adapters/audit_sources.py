@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiops.adapters.aws import AwsAdapter, error_code
+from aiops.adapters.aws import RegionalAdapter, error_code, regional_client
 from aiops.adapters.ledger_store import DynamoLedger
 from aiops.audit.chains import LiveStatus
 from aiops.ledger import LedgerEntry
@@ -27,27 +27,7 @@ def _reason(exc: Exception) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
-def _regional_client(service: str, region: str) -> Any:
-    import boto3  # deferred, as in aiops.adapters.aws
-
-    return boto3.client(service, region_name=region)
-
-
-class _Adapter(AwsAdapter):
-    """An adapter whose lazily created client may be for a given region."""
-
-    def __init__(self, client: Any | None = None, region: str | None = None) -> None:
-        super().__init__(client)
-        self.region = region
-
-    @property
-    def client(self) -> Any:
-        if self._client is None and self.region is not None:
-            self._client = _regional_client(self.service, self.region)
-        return super().client
-
-
-class StackOutputs(_Adapter):
+class StackOutputs(RegionalAdapter):
     service = "cloudformation"
 
     def outputs(self, stack_name: str) -> dict[str, str]:
@@ -88,7 +68,7 @@ class LedgerHistory(DynamoLedger):
 
     def __init__(self, table_name: str, client: Any | None = None, region: str | None = None):
         if client is None and region is not None:
-            client = _regional_client("dynamodb", region)
+            client = regional_client("dynamodb", region)
         super().__init__(table_name, client)
 
     def entries(self, model: str) -> list[LedgerEntry]:
@@ -105,7 +85,7 @@ class LedgerHistory(DynamoLedger):
         return [LedgerEntry.model_validate(item) for item in items]
 
 
-class _Statuses(_Adapter):
+class _Statuses(RegionalAdapter):
     """A resource's status now, from one Describe call: `STATUS (detail)` when it has a detail,
     or unknown with the reason the call failed."""
 

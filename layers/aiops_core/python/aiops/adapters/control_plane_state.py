@@ -20,9 +20,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from aiops.adapters.dynamodb import Table, from_item, to_item, to_values
 from aiops.approval.model import ApprovalStatus
 from aiops.health.ports import HeldLock, LockKind, LockTarget, OpenApproval
+from aiops.observability import logger
 
 _LOCK_PREFIX = {LockKind.RUN: "MODEL#", LockKind.DEPLOY: "ENDPOINT#", LockKind.SERVING: "BEDROCK#"}
 _LOCK_FIELDS = ("pk", "owner", "holder", "expires_at", "acquired_at")
@@ -43,10 +46,19 @@ def _projection(fields: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _moment(value: Any) -> datetime | None:
+# A lock whose times cannot be read is reported as past its lease: the watch fails closed, and
+# the handler's log line names its model and holder.
+_UNREADABLE = datetime.min.replace(tzinfo=UTC)
+
+
+def _moment(value: Any, key: str) -> datetime | None:
     if not value:
         return None
-    moment = datetime.fromisoformat(str(value))
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        logger.warning("lock time unreadable", extra={"key": key, "value": str(value)[:64]})
+        return _UNREADABLE
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -75,8 +87,8 @@ class DynamoHeldLocks:
                     HeldLock(
                         target=by_pk[item["pk"]],
                         holder=str(holder),
-                        expires_at=_moment(item.get("expires_at")) or _NEVER,
-                        acquired_at=_moment(item.get("acquired_at")),
+                        expires_at=_moment(item.get("expires_at"), item["pk"]) or _NEVER,
+                        acquired_at=_moment(item.get("acquired_at"), item["pk"]),
                     )
                 )
         return locks
@@ -121,8 +133,17 @@ class DynamoOpenApprovals:
                 Select="SPECIFIC_ATTRIBUTES",
                 **projection,
             )
-            found += [
-                OpenApproval.model_validate({k: v for k, v in i.items() if k != "status"})
-                for i in items
-            ]
+            for item in items:
+                try:
+                    found.append(
+                        OpenApproval.model_validate(
+                            {k: v for k, v in item.items() if k != "status"}
+                        )
+                    )
+                except ValidationError as error:
+                    # One broken item must not stop the watch over every other approval.
+                    logger.warning(
+                        "pending approval unreadable",
+                        extra={"model": model, "reason": str(error).splitlines()[0]},
+                    )
         return found

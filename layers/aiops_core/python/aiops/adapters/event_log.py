@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiops.adapters.aws import AwsAdapter, error_code
+from aiops.adapters.aws import RegionalAdapter, error_code
 
 
 class EventLogNotFound(LookupError):
@@ -23,23 +23,7 @@ class LoggedEvent:
     event: dict[str, Any]
 
 
-class _Regional(AwsAdapter):
-    """An adapter whose client, created on first use, may be for a given region."""
-
-    def __init__(self, client: Any | None = None, region: str | None = None) -> None:
-        super().__init__(client)
-        self.region = region
-
-    @property
-    def client(self) -> Any:
-        if self._client is None and self.region is not None:
-            import boto3  # deferred, as in aiops.adapters.aws
-
-            self._client = boto3.client(self.service, region_name=self.region)
-        return super().client
-
-
-class EventLogReader(_Regional):
+class EventLogReader(RegionalAdapter):
     service = "logs"
 
     def __init__(self, group: str, client: Any | None = None, region: str | None = None) -> None:
@@ -82,7 +66,7 @@ def _event(message: Any) -> dict[str, Any] | None:
     return None
 
 
-class PolicyParameterText(_Regional):
+class PolicyParameterText(RegionalAdapter):
     """The policy YAML as stored in its SSM parameter (PolicyStore ssm), unparsed."""
 
     service = "ssm"
