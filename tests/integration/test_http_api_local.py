@@ -12,19 +12,20 @@ import base64
 import http.client
 import json
 import os
+import queue
 import re
-import select
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -497,45 +498,66 @@ def test_to_the_function_the_served_browser_is_at_the_api_endpoint(cloud: LocalC
     assert redirect.headers["Location"] == f"{server.url}/approvals/done"
 
 
-def _read_until(process: subprocess.Popen[str], pattern: str, seconds: float = 60) -> list[str]:
-    """Lines of the process's stdout up to the first that matches `pattern`."""
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.5)
-        if ready:
-            line = process.stdout.readline()
-            if not line:
+class _LineReader:
+    """The process's stdout lines, read by a thread into a queue.
+
+    select() on a text pipe misses lines already pulled into Python's buffer: two lines
+    written together were read by one readline's fill, and the second never showed as ready.
+    """
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._pump, args=(process.stdout,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stdout: IO[str]) -> None:
+        for line in stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def read_until(self, pattern: str, seconds: float = 60) -> list[str]:
+        """Lines up to the first that matches `pattern`."""
+        lines: list[str] = []
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
                 break
-            lines.append(line.rstrip("\n"))
+            if line is None:
+                break
+            lines.append(line)
             if re.search(pattern, line):
                 return lines
-    raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(lines))
+        raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(lines))
 
 
-def test_aiops_local_serve_prints_the_links_serves_and_stops_on_ctrl_c():
+def test_aiops_local_serve_prints_the_links_serves_and_stops_on_ctrl_c(tmp_path: Path):
     command = [sys.executable, "-m", "aiops_cli.main", "local", "serve", "--no-api"]
+    stderr_file = (tmp_path / "stderr").open("w")
     process = subprocess.Popen(
         [*command, "--port", "0", str(FIXTURE / "scenario.yaml")],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr_file,
         text=True,
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
+    reader = _LineReader(process)
     try:
-        lines = _read_until(process, r"link: ")
+        lines = reader.read_until(r"link: ")
         serving = next(line for line in lines if line.startswith("serving "))
         base_url = re.search(r"on (http://127\.0\.0\.1:\d+) ", serving).group(1)  # type: ignore[union-attr]
         assert lines[-1].strip() == f"link: {base_url}/approvals/req-42  (Approve req-42)"
         with urllib.request.urlopen(f"{base_url}/approvals/req-42") as page:
             assert "<title>Request req-42</title>" in page.read().decode()
-        _read_until(process, r"PageFunction ← WebApi GET /approvals/req-42: ok .*→ HTTP 200")
+        reader.read_until(r"PageFunction ← WebApi GET /approvals/req-42: ok .*→ HTTP 200")
 
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
+        process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, stderr
+        stderr_file.close()
+    assert process.returncode == 0, (tmp_path / "stderr").read_text()
