@@ -16,7 +16,7 @@ from aiops.approval.page import DecisionForm, PageResponse, Visitor, post_decisi
 from aiops.approval.render import render_page
 from aiops.clock import now
 from aiops.observability import lambda_entry
-from aiops.settings import ApprovalPageSettings
+from aiops.settings.approval import ApprovalPageSettings
 
 STACK = Stack(ApprovalPageSettings())
 app = APIGatewayHttpResolver()

@@ -9,7 +9,7 @@ from aiops.deploy.model import AwaitDeploymentInput
 from aiops.deploy.workflow import await_deployment
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.settings import DeployWaitSettings
+from aiops.settings.deploy import DeployWaitSettings
 
 STACK = Stack(DeployWaitSettings())
 

@@ -11,7 +11,7 @@ from aiops.deploy.bedrock import check_serving
 from aiops.deploy.model import CheckServingInput
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.settings import DeploySettings
+from aiops.settings.deploy import DeploySettings
 
 STACK = Stack(DeploySettings())
 

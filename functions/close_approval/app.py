@@ -11,7 +11,7 @@ from aiops.clock import now
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
 from aiops.runs.steps import ApprovalEnd
-from aiops.settings import ApprovalSettings
+from aiops.settings.approval import ApprovalSettings
 
 STACK = Stack(ApprovalSettings())
 

@@ -8,9 +8,11 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.cost.remediation import on_alarm, on_anomaly
-from aiops.events import AlarmStateChange, AnomalyDetected, parse_event
+from aiops.events import parse_event
+from aiops.events.cloudwatch import AlarmStateChange
+from aiops.events.cost import AnomalyDetected
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import CostSettings
+from aiops.settings.cost import CostSettings
 
 STACK = Stack(CostSettings())
 

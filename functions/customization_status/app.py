@@ -6,10 +6,11 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
-from aiops.events import CustomizationJobStateChange, parse_event
+from aiops.events import parse_event
+from aiops.events.bedrock import CustomizationJobStateChange
 from aiops.finetune.workflow import on_customization_state
 from aiops.observability import lambda_entry, logger
-from aiops.settings import FineTuneEventSettings
+from aiops.settings.finetune import FineTuneEventSettings
 
 STACK = Stack(FineTuneEventSettings())
 

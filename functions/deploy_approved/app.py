@@ -8,9 +8,10 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.deploy.trigger import request_deployment
-from aiops.events import ModelPackageStateChange, parse_event
+from aiops.events import parse_event
+from aiops.events.sagemaker import ModelPackageStateChange
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import DeployApprovedSettings
+from aiops.settings.deploy import DeployApprovedSettings
 
 STACK = Stack(DeployApprovedSettings())
 

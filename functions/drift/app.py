@@ -7,17 +7,16 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
-from aiops.drift.decisions import DriftEvent, on_drift
-from aiops.events import parse_event
+from aiops.drift.decisions import on_drift, parse_drift_event
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import DriftSettings
+from aiops.settings.drift import DriftSettings
 
 STACK = Stack(DriftSettings())
 
 
 @lambda_entry(correlation_id_path="id", dead_letters=STACK.dead_letters)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    drift = parse_event(DriftEvent, event)
+    drift = parse_drift_event(event)
     decision = on_drift(drift, STACK.policy.load(), STACK.drift, now(), context.aws_request_id)
     logger.info("drift", extra=decision.model_dump())
     metrics.add_metric(name=f"Drift_{decision.action}", unit="Count", value=1)

@@ -8,7 +8,7 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.drift.check import run_drift_checks
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import DriftCheckSettings
+from aiops.settings.drift import DriftCheckSettings
 
 STACK = Stack(DriftCheckSettings())
 

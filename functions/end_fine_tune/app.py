@@ -10,7 +10,7 @@ from aiops.events import parse_event
 from aiops.finetune.workflow import end_fine_tune
 from aiops.observability import lambda_entry
 from aiops.runs.steps import EndRunInput, failure_summary
-from aiops.settings import FineTuneSettings
+from aiops.settings.finetune import FineTuneSettings
 
 STACK = Stack(FineTuneSettings())
 

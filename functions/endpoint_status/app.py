@@ -8,9 +8,10 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.deploy.workflow import on_endpoint_event
-from aiops.events import EndpointStateChange, parse_event
+from aiops.events import parse_event
+from aiops.events.sagemaker import EndpointStateChange
 from aiops.observability import lambda_entry, logger
-from aiops.settings import DeployEventSettings
+from aiops.settings.deploy import DeployEventSettings
 
 STACK = Stack(DeployEventSettings())
 

@@ -11,7 +11,7 @@ from aiops.deploy.model import FinishDeploymentInput
 from aiops.deploy.workflow import finish_deployment
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.settings import DeploySettings
+from aiops.settings.deploy import DeploySettings
 
 STACK = Stack(DeploySettings())
 

@@ -11,7 +11,7 @@ from aiops.events import parse_event
 from aiops.gate.step import gate_candidate
 from aiops.observability import lambda_entry
 from aiops.runs.steps import GateInput
-from aiops.settings import GateSettings
+from aiops.settings.retrain import GateSettings
 
 STACK = Stack(GateSettings())
 

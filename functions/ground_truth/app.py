@@ -7,10 +7,11 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
-from aiops.events import LabelingJobStateChange, parse_event
+from aiops.events import parse_event
+from aiops.events.sagemaker import LabelingJobStateChange
 from aiops.finetune.ground_truth import import_labeling_job
 from aiops.observability import lambda_entry, logger
-from aiops.settings import GroundTruthSettings
+from aiops.settings.finetune import GroundTruthSettings
 
 STACK = Stack(GroundTruthSettings())
 

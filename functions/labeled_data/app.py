@@ -7,10 +7,11 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
-from aiops.events import S3ObjectCreated, parse_event
+from aiops.events import parse_event
+from aiops.events.s3 import S3ObjectCreated
 from aiops.finetune.labels import record_labeled_object
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import LabelsSettings
+from aiops.settings.finetune import LabelsSettings
 
 STACK = Stack(LabelsSettings())
 

@@ -9,7 +9,7 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.finetune.labels import sweep_labels
 from aiops.observability import lambda_entry, metrics
-from aiops.settings import LabelsSettings
+from aiops.settings.finetune import LabelsSettings
 
 STACK = Stack(LabelsSettings())
 

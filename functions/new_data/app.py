@@ -6,10 +6,11 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
-from aiops.events import S3ObjectCreated, parse_event
+from aiops.events import parse_event
+from aiops.events.s3 import S3ObjectCreated
 from aiops.observability import lambda_entry, logger, metrics
 from aiops.retrain.new_data import record_training_object
-from aiops.settings import NewDataSettings
+from aiops.settings.retrain import NewDataSettings
 
 STACK = Stack(NewDataSettings())
 

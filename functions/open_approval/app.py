@@ -11,7 +11,7 @@ from aiops.clock import now
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
 from aiops.runs.steps import OpenApprovalInput
-from aiops.settings import OpenApprovalSettings
+from aiops.settings.approval import OpenApprovalSettings
 
 STACK = Stack(OpenApprovalSettings())
 

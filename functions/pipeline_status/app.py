@@ -6,10 +6,11 @@ from typing import Any
 
 from aiops.adapters.stack import Stack
 from aiops.clock import now
-from aiops.events import PipelineExecutionStatusChange, parse_event
+from aiops.events import parse_event
+from aiops.events.sagemaker import PipelineExecutionStatusChange
 from aiops.observability import lambda_entry, logger
 from aiops.retrain.workflow import on_pipeline_status
-from aiops.settings import RetrainSettings
+from aiops.settings.retrain import RetrainSettings
 
 STACK = Stack(RetrainSettings())
 

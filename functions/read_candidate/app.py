@@ -10,7 +10,7 @@ from aiops.events import parse_event
 from aiops.observability import lambda_entry
 from aiops.retrain.workflow import read_candidate
 from aiops.runs.steps import ReadCandidateInput
-from aiops.settings import RetrainSettings
+from aiops.settings.retrain import RetrainSettings
 
 STACK = Stack(RetrainSettings())
 

@@ -11,7 +11,7 @@ from aiops.events import parse_event
 from aiops.finetune.model import ReconcileInput
 from aiops.finetune.workflow import reconcile_job
 from aiops.observability import lambda_entry
-from aiops.settings import FineTuneSettings
+from aiops.settings.finetune import FineTuneSettings
 
 STACK = Stack(FineTuneSettings())
 

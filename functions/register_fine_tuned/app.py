@@ -10,7 +10,7 @@ from aiops.events import parse_event
 from aiops.finetune.model import RegisterInput
 from aiops.finetune.workflow import register_candidate
 from aiops.observability import lambda_entry
-from aiops.settings import FineTuneSettings
+from aiops.settings.finetune import FineTuneSettings
 
 STACK = Stack(FineTuneSettings())
 

@@ -10,7 +10,7 @@ from aiops.events import parse_event
 from aiops.observability import lambda_entry
 from aiops.retrain.workflow import end_run
 from aiops.runs.steps import EndRunInput, failure_summary
-from aiops.settings import RetrainSettings
+from aiops.settings.retrain import RetrainSettings
 
 STACK = Stack(RetrainSettings())
 

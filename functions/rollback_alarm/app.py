@@ -7,9 +7,10 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.deploy.rollback import on_rollback_alarm
-from aiops.events import AlarmStateChange, parse_event
+from aiops.events import parse_event
+from aiops.events.cloudwatch import AlarmStateChange
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import DeployEventSettings
+from aiops.settings.deploy import DeployEventSettings
 
 STACK = Stack(DeployEventSettings())
 

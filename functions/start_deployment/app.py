@@ -11,7 +11,7 @@ from aiops.deploy.model import StartDeploymentInput
 from aiops.deploy.workflow import start_deployment
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.settings import StartDeploymentSettings
+from aiops.settings.deploy import StartDeploymentSettings
 
 STACK = Stack(StartDeploymentSettings())
 

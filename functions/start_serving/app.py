@@ -11,7 +11,7 @@ from aiops.deploy.bedrock import start_serving
 from aiops.deploy.model import StartDeploymentInput
 from aiops.events import parse_event
 from aiops.observability import lambda_entry
-from aiops.settings import StartServingSettings
+from aiops.settings.deploy import StartServingSettings
 
 STACK = Stack(StartServingSettings())
 

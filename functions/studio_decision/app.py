@@ -8,9 +8,10 @@ from typing import Any
 from aiops.adapters.stack import Stack
 from aiops.approval.studio import on_package_state_change
 from aiops.clock import now
-from aiops.events import ModelPackageStateChange, parse_event
+from aiops.events import parse_event
+from aiops.events.sagemaker import ModelPackageStateChange
 from aiops.observability import lambda_entry, logger, metrics
-from aiops.settings import StudioDecisionSettings
+from aiops.settings.approval import StudioDecisionSettings
 
 STACK = Stack(StudioDecisionSettings())
 

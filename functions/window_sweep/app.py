@@ -8,7 +8,7 @@ from aiops.adapters.stack import Stack
 from aiops.clock import now
 from aiops.observability import lambda_entry, metrics
 from aiops.retrain.new_data import sweep_windows
-from aiops.settings import NewDataSettings
+from aiops.settings.retrain import NewDataSettings
 
 STACK = Stack(NewDataSettings())
 

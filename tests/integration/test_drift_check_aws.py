@@ -18,7 +18,8 @@ from aiops import clock
 from aiops.adapters.window_store import DynamoWindowStore
 from aiops.drift.stats import Baseline
 from aiops.drift.violations import parse_violations
-from aiops.events import DriftCheckCompleted, parse_event
+from aiops.events import parse_event
+from aiops.events.control_plane import DriftCheckCompleted
 from aiops.policy import parse_policy
 from aiops.runs.manifest import DataManifest
 from aiops.runs.window import ObjectRef, WindowLimits

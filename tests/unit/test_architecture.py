@@ -39,10 +39,11 @@ def test_domain_modules_never_import_boto3(path):
 
 # One package per capability beside the shared kernel (aiops.runs, policy, events, ledger,
 # registry, …). A capability may import the kernel, never another capability.
+KERNEL_PACKAGES = {"runs", "events", "settings"}
 CAPABILITIES = sorted(
     p.name
     for p in PACKAGE.iterdir()
-    if p.is_dir() and (p / "__init__.py").exists() and p.name not in {"adapters", "runs"}
+    if p.is_dir() and (p / "__init__.py").exists() and p.name not in {"adapters", *KERNEL_PACKAGES}
 )
 
 
@@ -83,7 +84,8 @@ def test_a_capability_imports_the_kernel_never_another_capability(path):
 
 @pytest.mark.parametrize(
     "path",
-    sorted(p for p in PACKAGE.glob("*.py")) + sorted((PACKAGE / "runs").rglob("*.py")),
+    sorted(p for p in PACKAGE.glob("*.py"))
+    + sorted(p for k in sorted(KERNEL_PACKAGES) for p in (PACKAGE / k).rglob("*.py")),
     ids=lambda p: p.name,
 )
 def test_the_kernel_imports_no_capability(path):

@@ -6,16 +6,12 @@ import json
 
 import pytest
 
-from aiops.drift.decisions import DriftEvent
-from aiops.events import (
-    AlarmStateChange,
-    DriftCheckCompleted,
-    InvalidEvent,
-    PipelineExecutionStatusChange,
-    ProcessingJobStateChange,
-    S3ObjectCreated,
-    parse_event,
-)
+from aiops.drift.decisions import parse_drift_event
+from aiops.events import InvalidEvent, parse_event
+from aiops.events.cloudwatch import AlarmStateChange
+from aiops.events.control_plane import DriftCheckCompleted
+from aiops.events.s3 import S3ObjectCreated
+from aiops.events.sagemaker import PipelineExecutionStatusChange, ProcessingJobStateChange
 from tests.support.events import all_event_files, load_event
 
 ENVELOPE = {
@@ -217,10 +213,40 @@ def test_given_a_2_kb_report_uri_when_the_drift_handler_parses_it_then_it_names_
     raw = load_event(CHECK, **{"detail.report_uri": ARTIFACTS_URI + "d" * 2048})
 
     with pytest.raises(InvalidEvent) as caught:
-        parse_event(DriftEvent, raw)
+        parse_drift_event(raw)
 
     (problem,) = caught.value.problems
     assert "detail.report_uri" in problem and "more than the 1093 AWS allows" in problem
+
+
+@pytest.mark.parametrize("sample", [MONITOR, ALARM, CHECK])
+def test_given_each_drift_source_when_the_drift_handler_parses_it_then_its_own_model_is_used(
+    sample,
+):
+    parsed = parse_drift_event(load_event(sample))
+
+    assert type(parsed) is _event_model(sample)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (load_event(TRAINING), "'Object Created'"),
+        (load_event(CHECK, **{"detail-type": ...}), "None"),
+        (load_event(CHECK, **{"detail-type": 7}), "7"),
+        (["not", "an", "object"], "not a JSON object"),
+    ],
+    ids=["another-event", "no-detail-type", "not-text", "not-an-object"],
+)
+def test_given_an_event_the_drift_handler_does_not_consume_then_its_detail_type_is_named(
+    raw, shown
+):
+    with pytest.raises(InvalidEvent) as caught:
+        parse_drift_event(raw)
+
+    (problem,) = caught.value.problems
+    assert problem.startswith("detail-type: must be one of 'SageMaker Processing Job State")
+    assert problem.endswith(f"(is {shown})")
 
 
 @pytest.mark.parametrize("sample", [TRAINING, PIPELINE, MONITOR, ALARM, CHECK])
@@ -230,7 +256,7 @@ def test_given_the_real_shaped_samples_when_parsed_then_every_bound_holds(sample
 
 # ---------------------------------------------------------------- model package state change
 def test_the_package_approved_sample_parses_with_group_version_and_status():
-    from aiops.events import ModelPackageStateChange
+    from aiops.events.sagemaker import ModelPackageStateChange
 
     change = parse_event(ModelPackageStateChange, load_event("sagemaker_model_package_approved"))
 
@@ -250,7 +276,7 @@ def test_the_package_approved_sample_parses_with_group_version_and_status():
     ],
 )
 def test_a_package_state_change_with_an_impossible_field_is_rejected_naming_it(field, value, named):
-    from aiops.events import ModelPackageStateChange
+    from aiops.events.sagemaker import ModelPackageStateChange
 
     event = load_event("sagemaker_model_package_approved")
     event["detail"][field] = value

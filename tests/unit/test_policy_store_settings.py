@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from aiops.adapters.policy_source import AppConfigPolicySource, SsmPolicySource
 from aiops.adapters.stack import Stack
-from aiops.settings import NewDataSettings, Settings
+from aiops.settings import Settings
+from aiops.settings.retrain import NewDataSettings
 
 APPCONFIG = {
     "POLICY_APPCONFIG_APPLICATION": "abc1234",

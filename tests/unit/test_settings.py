@@ -6,7 +6,9 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 import aiops.settings as settings_module
-from aiops.settings import NewDataSettings, Settings, StartDeploymentSettings
+from aiops.settings import Settings
+from aiops.settings.deploy import StartDeploymentSettings
+from aiops.settings.retrain import NewDataSettings
 
 CONTROL = "aiops-dev-control"
 RETRAIN = "arn:aws:states:us-east-1:123456789012:stateMachine:aiops-dev-retrain"

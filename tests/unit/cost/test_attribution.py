@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from aiops.cost.attribution import Scope, alarm_signal, anomaly_signal, attribute
-from aiops.events import AlarmStateChange, AnomalyDetected, InvalidEvent, parse_event
+from aiops.events import InvalidEvent, parse_event
+from aiops.events.cloudwatch import AlarmStateChange
+from aiops.events.cost import AnomalyDetected
 from aiops.policy import parse_policy
 from tests.support.events import load_event
 

@@ -12,7 +12,9 @@ import pytest
 from aiops.cost.attribution import Scope
 from aiops.cost.model import EndpointState, VariantCapacity
 from aiops.cost.remediation import UNATTRIBUTED, CostDependencies, on_alarm, on_anomaly, resume
-from aiops.events import AlarmStateChange, AnomalyDetected, parse_event
+from aiops.events import parse_event
+from aiops.events.cloudwatch import AlarmStateChange
+from aiops.events.cost import AnomalyDetected
 from aiops.pauses import active_pause
 from aiops.policy import Policy, parse_policy
 from tests.support.events import load_event

@@ -27,7 +27,8 @@ from aiops.deploy.model import (
 )
 from aiops.deploy.rollback import on_rollback_alarm, roll_back
 from aiops.deploy.trigger import request_deployment
-from aiops.events import AlarmStateChange, ModelPackageStateChange
+from aiops.events.cloudwatch import AlarmStateChange
+from aiops.events.sagemaker import ModelPackageStateChange
 from aiops.policy import Policy, parse_policy
 from aiops.verdicts import GateVerdict
 from tests.support.template import ROOT

@@ -21,7 +21,7 @@ from aiops.drift.check import (
 from aiops.drift.decisions import DriftReports
 from aiops.drift.stats import Baseline
 from aiops.drift.violations import parse_violations
-from aiops.events import DriftCheckDetail
+from aiops.events.control_plane import DriftCheckDetail
 from aiops.policy import Policy
 from aiops.registry import Candidate
 from aiops.runs.manifest import DataManifest

@@ -12,12 +12,12 @@ import pytest
 from aiops.drift.decisions import (
     DriftDecision,
     DriftDependencies,
-    DriftEvent,
     DriftReports,
     drift_check_metadata,
     on_drift,
+    parse_drift_event,
 )
-from aiops.events import InvalidEvent, parse_event
+from aiops.events import InvalidEvent
 from aiops.policy import Policy, parse_policy
 from aiops.runs.window import ObjectRef, WindowLimits
 from tests.support.events import load_event
@@ -114,7 +114,7 @@ class World:
         if new_data:
             self.new_data(now)
         return on_drift(
-            parse_event(DriftEvent, raw),
+            parse_drift_event(raw),
             self.policy,
             DriftDependencies(
                 reports=self.reports,
@@ -335,7 +335,7 @@ def test_a_drift_event_missing_its_report_uri_is_rejected_naming_the_field():
     raw = load_event("aiops_drift_check_completed", **{"detail.report_uri": ...})
 
     with pytest.raises(InvalidEvent, match=r"detail\.report_uri: Field required"):
-        parse_event(DriftEvent, raw)
+        parse_drift_event(raw)
 
 
 # --- our drift check's event is only a pointer: the report itself must be the drift check's ---

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aiops.events import S3ObjectCreated
+from aiops.events.s3 import S3ObjectCreated
 from aiops.finetune.labels import LabelsDependencies, record_labeled_object
 from aiops.policy import parse_policy
 from tests.unit.fakes import (

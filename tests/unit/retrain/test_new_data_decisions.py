@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiops.events import S3ObjectCreated, parse_event
+from aiops.events import parse_event
+from aiops.events.s3 import S3ObjectCreated
 from aiops.policy import parse_policy
 from aiops.retrain.new_data import NewDataDependencies, record_training_object, sweep_windows
 from tests.support.events import load_event

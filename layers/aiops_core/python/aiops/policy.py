@@ -4,8 +4,6 @@ A policy is validated whole before anything uses it: a bad field fails with its 
 and the reason (`PolicyError`), and nothing is half-applied.
 """
 
-from __future__ import annotations
-
 import itertools
 import math
 import re
@@ -165,7 +163,7 @@ class DriftMonitorPolicy(_Strict):
     min_rows: int = Field(default=500, ge=1, le=MAX_COUNT, description="Fewer rows: no verdict.")
 
     @model_validator(mode="after")
-    def _capture_needs_uri(self) -> DriftMonitorPolicy:
+    def _capture_needs_uri(self) -> "DriftMonitorPolicy":
         if self.source == "data_capture":
             if self.capture_uri is None:
                 raise ValueError("capture_uri: required when source is data_capture")
@@ -315,7 +313,7 @@ class SageMakerDeployPolicy(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _strategy_is_complete(self) -> SageMakerDeployPolicy:
+    def _strategy_is_complete(self) -> "SageMakerDeployPolicy":
         shifts = self.shadow.then if self.strategy == "shadow" and self.shadow else self.strategy
         if shifts in ("canary", "linear") and not self.rollback_alarms:
             raise ValueError(
@@ -366,7 +364,7 @@ class BedrockDeployPolicy(_Strict):
         return SageMakerDeployPolicy._alarm_names(value)
 
     @model_validator(mode="after")
-    def _serving_is_complete(self) -> BedrockDeployPolicy:
+    def _serving_is_complete(self) -> "BedrockDeployPolicy":
         if self.serving_mode == "parameter" and self.serving_parameter is None:
             raise ValueError("serving_parameter: serving by parameter needs the parameter's name")
         if self.serving_mode == "custom_model_deployment" and self.serving_parameter is not None:
@@ -522,7 +520,7 @@ class EvaluationPolicy(_Strict):
         return _between(value, (timedelta(seconds=30), ""), (timedelta(hours=1), ""))
 
     @model_validator(mode="after")
-    def _bounded_polls(self) -> EvaluationPolicy:
+    def _bounded_polls(self) -> "EvaluationPolicy":
         # Each look is a few state transitions: a standard workflow holds 25,000 events.
         if self.timeout / self.poll > MAX_EVALUATION_POLLS:
             raise ValueError(
@@ -614,7 +612,7 @@ class BedrockModelPolicy(_ModelBase):
         return value
 
     @model_validator(mode="after")
-    def _fits_the_base_model(self) -> BedrockModelPolicy:
+    def _fits_the_base_model(self) -> "BedrockModelPolicy":
         if "scale_to_min" in self.budget.actions:
             raise ValueError(
                 "budget.actions: scale_to_min scales an endpoint's instances; a Bedrock model "
@@ -1015,7 +1013,7 @@ def _line(text: str | bytes, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
-def _not_yaml(text: str, exc: yaml.YAMLError) -> FieldProblem:
+def _not_yaml(text: str, exc: "yaml.YAMLError") -> FieldProblem:
     import yaml
 
     if isinstance(exc, yaml.reader.ReaderError):

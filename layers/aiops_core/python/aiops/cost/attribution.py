@@ -14,7 +14,8 @@ import fnmatch
 from dataclasses import dataclass
 
 from aiops.cost.model import Attribution, CostSignal, RootCause
-from aiops.events import AlarmStateChange, AnomalyDetected
+from aiops.events.cloudwatch import AlarmStateChange
+from aiops.events.cost import AnomalyDetected
 from aiops.policy import BedrockModelPolicy, Policy, SageMakerModelPolicy
 
 TAG_KEY = "aiops:model"

@@ -30,7 +30,8 @@ from aiops.cost.ports import (
     RunningJobs,
     SavedCapacities,
 )
-from aiops.events import AlarmStateChange, AnomalyDetected
+from aiops.events.cloudwatch import AlarmStateChange
+from aiops.events.cost import AnomalyDetected
 from aiops.idempotency import IdempotencyStore, once
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.pauses import Pause, PauseStore

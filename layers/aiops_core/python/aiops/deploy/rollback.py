@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from aiops.deploy.dependencies import DeployDependencies
 from aiops.deploy.model import MARK_ROLLED_BACK, Deployed, KnownGood, Served, ServedGood
-from aiops.events import AlarmStateChange
+from aiops.events.cloudwatch import AlarmStateChange
 from aiops.ledger import LedgerAction, record
 from aiops.policy import BedrockModelPolicy, Policy
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from aiops.deploy.bedrock import describe_serving, serving_target
 from aiops.deploy.dependencies import DeployDependencies
 from aiops.deploy.model import MARK_CUSTOM_MODEL, DeploymentRequest
-from aiops.events import ModelPackageStateChange
+from aiops.events.sagemaker import ModelPackageStateChange
 from aiops.idempotency import once
 from aiops.ledger import LedgerAction, record
 from aiops.policy import BedrockModelPolicy, Policy, SageMakerModelPolicy

@@ -30,7 +30,7 @@ from aiops.deploy.model import (
     VariantStats,
 )
 from aiops.deploy.ports import DeployLocks
-from aiops.events import EndpointStateChange
+from aiops.events.sagemaker import EndpointStateChange
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.policy import Policy, SageMakerDeployPolicy, SageMakerModelPolicy, ShadowPolicy
 from aiops.runs.rendezvous import JobOutcome, TaskNoLongerWaiting, resume

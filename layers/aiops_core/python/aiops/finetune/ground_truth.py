@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from aiops.base_models import RecordFormat
-from aiops.events import LabelingJobStateChange
+from aiops.events.sagemaker import LabelingJobStateChange
 from aiops.finetune.model import MODEL_TAG, LabelingJob
 from aiops.finetune.ports import LabeledFiles, LabelingJobs
 from aiops.finetune.validation import split_lines

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiops.events import S3ObjectCreated
+from aiops.events.s3 import S3ObjectCreated
 from aiops.finetune.ports import LabeledFiles, LineSink
 from aiops.finetune.validation import Problem, ReportBuilder, ValidationReport, validate
 from aiops.idempotency import IdempotencyStore, once

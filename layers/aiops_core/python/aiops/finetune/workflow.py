@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from aiops.events import CustomizationJobStateChange
+from aiops.events.bedrock import CustomizationJobStateChange
 from aiops.finetune.model import (
     CUSTOM_MODEL_KEY,
     EVALUATION_KEY,

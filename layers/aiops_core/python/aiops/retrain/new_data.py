@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiops.events import S3ObjectCreated
+from aiops.events.s3 import S3ObjectCreated
 from aiops.ledger import Ledger, LedgerAction
 from aiops.pauses import PauseStore, active_pause, hold_if_paused
 from aiops.policy import CONTROL_PLANE_PREFIXES, Policy, SageMakerModelPolicy

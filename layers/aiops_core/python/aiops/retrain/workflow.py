@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from aiops.events import PipelineExecutionStatusChange
+from aiops.events.sagemaker import PipelineExecutionStatusChange
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.pauses import PauseStore
 from aiops.policy import Policy
