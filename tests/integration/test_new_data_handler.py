@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -117,17 +118,22 @@ def test_a_malformed_event_is_kept_in_the_dead_letter_queue_naming_the_field(sta
 
 
 def test_each_function_gets_from_the_template_the_variables_its_settings_require():
-    import aiops.settings as settings_module
-
     globals_ = set(template()["Globals"]["Function"]["Environment"]["Variables"])
     known = {name.upper() for name in Settings.model_fields} | {"STAGE"}
     for logical_id, resource in template()["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         code = ROOT / resource["Properties"]["CodeUri"] / "app.py"
-        model_name = re.search(r"STACK = Stack\((\w+)\(\)\)", code.read_text())
+        source = code.read_text()
+        model_name = re.search(r"STACK = Stack\((\w+)\(\)\)", source)
         assert model_name, f"{logical_id}: the handler validates a settings model at cold start"
-        model = getattr(settings_module, model_name.group(1))
+        # The settings module the handler imports its model from (aiops.settings.<capability>).
+        module = next(
+            m.group(1)
+            for m in re.finditer(r"^from (aiops\.settings[\w.]*) import (.+)$", source, re.M)
+            if model_name.group(1) in re.split(r"[\s,]+", m.group(2))
+        )
+        model = getattr(importlib.import_module(module), model_name.group(1))
         own = set(resource["Properties"].get("Environment", {}).get("Variables", {}))
         required = {n.upper() for n, f in model.model_fields.items() if f.is_required()}
 
