@@ -15,6 +15,7 @@ too), 3 AWS refused or failed, 4 the deployment was rolled back (the previous po
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 import time
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aiops.adapters.aws import regional_client
 from aiops.policy import (
     MAX_POLICY_BYTES,
     Policy,
@@ -124,9 +126,7 @@ def publish(
 
 
 def _aws_client(region: str | None) -> Clients:
-    import boto3  # deferred: only publishing talks to AWS
-
-    return lambda service: boto3.client(service, region_name=region)
+    return functools.partial(regional_client, region=region)
 
 
 def publish_appconfig(

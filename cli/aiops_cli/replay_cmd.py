@@ -25,6 +25,8 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
+from aiops.units import format_duration
+
 EXIT_SAME = 0
 EXIT_DIFFERENT = 1
 EXIT_INPUT = 2
@@ -138,7 +140,7 @@ class Report:
         out.write(
             "  simulated jobs (pipelines, fine-tunes, evaluations, deployments) run with the "
             "offline simulators' defaults, not the recorded outcomes; no person answers an "
-            f"approval; each run goes on {_duration(self.tail)} after the last event\n"
+            f"approval; each run goes on {format_duration(self.tail)} after the last event\n"
         )
         if plan.without_content:
             out.write(
@@ -188,7 +190,7 @@ class Report:
                 for label, choice in (("old", self.old), ("new", self.new))
             },
             "model": self.model,
-            "after_last_event": _duration(self.tail),
+            "after_last_event": format_duration(self.tail),
             "simulators": "defaults",
             "decisions": self.counts,
             "differences": [d.document() for d in self.differences],
@@ -217,14 +219,6 @@ def _line(difference: Any, width: int) -> str:
         f"{(difference.model or '—'):<{width}}  {difference.time}  {old} → {new}  "
         f"({difference.reason}){mark}"
     )
-
-
-def _duration(value: Any) -> str:
-    seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0 and seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def add_replay_command(commands: argparse._SubParsersAction) -> None:

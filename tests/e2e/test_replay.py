@@ -152,7 +152,7 @@ def test_given_the_replay_then_its_json_document_counts_events_and_decisions_and
     assert document["policies"]["new"]["origin"] == "given"
     assert document["stage"] == "dev"
     assert document["simulators"] == "defaults"
-    assert document["after_last_event"] == "7d"  # support-assistant's labels.max_age
+    assert document["after_last_event"] == "1w"  # support-assistant's labels.max_age (7d)
     assert document["errors"] == {"old": 0, "new": 0}
 
 

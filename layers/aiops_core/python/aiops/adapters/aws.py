@@ -13,8 +13,9 @@ def client(service: str) -> Any:
     return boto3.client(service)
 
 
-def regional_client(service: str, region: str) -> Any:
-    """A client for `region` (the CLI's `--region`); not cached: each adapter keeps its own."""
+def regional_client(service: str, region: str | None) -> Any:
+    """A client for `region` (the CLI's `--region`; None: the SDK's default region); not cached:
+    each adapter keeps its own."""
     import boto3  # deferred, as in `client`
 
     return boto3.client(service, region_name=region)
