@@ -6,6 +6,8 @@ import importlib
 import json
 import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import boto3
@@ -138,9 +140,38 @@ def test_each_function_gets_from_the_template_the_variables_its_settings_require
         required = {n.upper() for n, f in model.model_fields.items() if f.is_required()}
 
         assert required <= globals_ | own, f"{logical_id} misses {required - globals_ - own}"
-        unknown = {v for v in own | globals_ if not v.startswith("POWERTOOLS_")} - known
+        # The libraries' own variables (Powertools, pydantic) are read by them, not by settings.
+        libraries = ("POWERTOOLS_", "PYDANTIC_")
+        unknown = {v for v in own | globals_ if not v.startswith(libraries)} - known
         assert unknown == set(), f"{logical_id}: variables no setting reads: {unknown}"
     assert os.environ.get("AWS_ACCESS_KEY_ID") == "testing"
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["template-globals", "unset"])
+def test_the_functions_environment_skips_pydantics_plugin_scan_at_cold_start(given):
+    # Given the variable as the template's Globals set it for every function (or unset)
+    value = template()["Globals"]["Function"]["Environment"]["Variables"].get(
+        "PYDANTIC_DISABLE_PLUGINS"
+    )
+    environment = {"PATH": os.environ.get("PATH", "")}
+    if given:
+        environment["PYDANTIC_DISABLE_PLUGINS"] = str(value)
+    probe = (
+        "from pydantic import BaseModel\n"
+        "class Settings(BaseModel):\n"
+        "    stage: str\n"
+        "Settings(stage='dev')\n"
+        "from pydantic.plugin import _loader\n"
+        "print(_loader._plugins is None)"
+    )
+
+    # When a model is built in a fresh interpreter
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True
+    )
+
+    # Then the installed packages' entry points were never scanned (we use no plugins)
+    assert out.stdout.strip() == str(given)
 
 
 def test_a_function_without_its_dead_letter_queue_fails_at_cold_start(stack, monkeypatch):
