@@ -508,6 +508,7 @@ class _LineReader:
     def __init__(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
         self._lines: queue.Queue[str | None] = queue.Queue()
+        self._ended = False
         self._thread = threading.Thread(target=self._pump, args=(process.stdout,), daemon=True)
         self._thread.start()
 
@@ -520,12 +521,13 @@ class _LineReader:
         """Lines up to the first that matches `pattern`."""
         lines: list[str] = []
         deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
+        while not self._ended and (left := deadline - time.monotonic()) > 0:
             try:
                 line = self._lines.get(timeout=left)
             except queue.Empty:
                 break
             if line is None:
+                self._ended = True
                 break
             lines.append(line)
             if re.search(pattern, line):

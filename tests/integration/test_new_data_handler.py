@@ -181,3 +181,34 @@ def test_a_function_without_its_dead_letter_queue_fails_at_cold_start(stack, mon
     # Then importing it fails, naming the variable (not at its first invalid event)
     with pytest.raises(RuntimeError, match="DEAD_LETTER_QUEUE_URL is not set"):
         load_handler("new_data")
+
+
+@pytest.mark.parametrize(
+    ("event", "shown"),
+    [
+        (load_event("s3_object_created_training"), "'Object Created'"),
+        ({**load_event("aiops_drift_check_completed"), "detail-type": {"a": 1}}, "{'a': 1}"),
+        ({**load_event("aiops_drift_check_completed"), "detail-type": "x" * 100_000}, "'xxx"),
+        ({"id": "evt-1"}, "None"),
+        (["not", "an", "object"], "not a JSON object"),
+    ],
+    ids=["another-source", "not-text", "huge", "no-detail-type", "not-an-object"],
+)
+def test_the_drift_function_dead_letters_an_event_it_does_not_consume_naming_detail_type(
+    stack, event, shown
+):
+    # Given the drift function with its dead-letter queue (the fixture's environment)
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = os.environ["DEAD_LETTER_QUEUE_URL"]
+    handler = load_handler("drift").handler
+
+    # When an event no drift source sends arrives
+    result = handler(event, context(1))
+
+    # Then it is rejected naming detail-type (never a crash Lambda would retry), and kept
+    assert result["action"] == "rejected"
+    assert "detail-type: must be one of 'SageMaker Processing Job State Change'" in result["reason"]
+    assert f"(is {shown}" in result["reason"]
+    assert len(result["reason"]) < 1000
+    (message,) = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(message["Body"]) == event

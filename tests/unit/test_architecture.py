@@ -37,6 +37,25 @@ def test_domain_modules_never_import_boto3(path):
     assert not imported_modules(path) & {"boto3", "botocore"}
 
 
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in PACKAGE.rglob("*.py") if "pydantic" in imported_modules(p)),
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_modules_defining_pydantic_models_do_not_postpone_annotations(path):
+    # Cold start: with `from __future__ import annotations` pydantic evaluates every annotation
+    # from its text again when it creates each model class (and each subclass repeats its
+    # parents'), at every cold start. Forward references are quoted instead.
+    future = {
+        alias.name
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        for alias in node.names
+    }
+
+    assert "annotations" not in future
+
+
 # One package per capability beside the shared kernel (aiops.runs, policy, events, ledger,
 # registry, …). A capability may import the kernel, never another capability.
 KERNEL_PACKAGES = {"runs", "events", "settings"}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
+
 import pytest
 from pydantic import BaseModel, ValidationError
 
@@ -14,13 +18,19 @@ CONTROL = "aiops-dev-control"
 RETRAIN = "arn:aws:states:us-east-1:123456789012:stateMachine:aiops-dev-retrain"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:aiops-dev-alerts"
 
-# Every capability's model, as the functions' app.py files name them.
+# Every capability's model, as the functions' app.py files name them: the package's own (the
+# kernel's functions) and each capability module's (aiops.settings.<capability>).
+SETTINGS_MODULES = [settings_module] + [
+    importlib.import_module(f"{settings_module.__name__}.{info.name}")
+    for info in pkgutil.iter_modules(settings_module.__path__)
+]
 CAPABILITY_MODELS = sorted(
-    (
+    {
         model
-        for model in vars(settings_module).values()
+        for module in SETTINGS_MODULES
+        for model in vars(module).values()
         if isinstance(model, type) and issubclass(model, Settings) and model is not Settings
-    ),
+    },
     key=lambda model: model.__name__,
 )
 
@@ -170,3 +180,16 @@ def test_given_no_variables_when_a_capability_model_is_read_then_each_required_o
 
     assert {e["loc"][0] for e in error.value.errors()} == required
     assert "policy_parameter" in required
+
+
+def test_every_model_a_function_validates_at_cold_start_is_among_the_capability_models():
+    from tests.support.template import ROOT
+
+    named = {
+        match.group(1)
+        for app in (ROOT / "functions").glob("*/app.py")
+        for match in re.finditer(r"STACK = Stack\((\w+)\(\)\)", app.read_text())
+    }
+
+    assert named, "the functions' app.py files name their settings models"
+    assert named <= {model.__name__ for model in CAPABILITY_MODELS}

@@ -4,8 +4,6 @@ hyper-parameters it takes. The policy checks a model's `base_model` against it, 
 validator checks every record against it, and a new base model is a new entry, not a release.
 """
 
-from __future__ import annotations
-
 import json
 from enum import StrEnum
 from functools import cache

@@ -1,7 +1,5 @@
 """The audit ledger: an append-only record of every decision and its cause chain."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 from datetime import datetime

@@ -6,8 +6,6 @@ only the run is held. A pause has an owner (what set it), a reason, and an optio
 after which it no longer holds, whoever forgets to lift it.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any, Protocol
 

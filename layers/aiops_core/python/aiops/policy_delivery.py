@@ -6,8 +6,6 @@ policy stays served. The check is the one every reader of the policy applies (`p
 so a version that deploys is one the functions will accept.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import math

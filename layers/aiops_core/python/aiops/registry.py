@@ -1,7 +1,5 @@
 """The model registry as the domain sees it: candidates, the champion, approval decisions."""
 
-from __future__ import annotations
-
 import json
 from typing import Any, Literal, Protocol
 

@@ -1,8 +1,6 @@
 """Human-readable durations ("15m", "6h", "3d") and sizes ("50MB", "1GiB") used in policies,
 and the bounded number types a policy is made of."""
 
-from __future__ import annotations
-
 import math
 import re
 from datetime import timedelta

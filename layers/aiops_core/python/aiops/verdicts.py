@@ -1,8 +1,6 @@
 """The gate's verdict per model package: what later steps check before they trust an approval
 (a package approved in the registry that our gate never passed is not ours to act on)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Literal, Protocol
 

@@ -12,8 +12,6 @@ Only the attributes named here are read (never an approval's task token): the fu
 allows these and no others (template.yaml, ControlPlaneWatchFunction).
 """
 
-from __future__ import annotations
-
 import random
 import time
 from collections.abc import Callable, Sequence

@@ -9,8 +9,6 @@ the approvers never blocks the approval: a missing, foreign, unreadable or malfo
 gives no charts and a warning.
 """
 
-from __future__ import annotations
-
 import itertools
 import math
 from typing import Any, Literal

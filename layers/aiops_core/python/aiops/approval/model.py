@@ -1,7 +1,5 @@
 """What an approval is: its state, the decision that closed it, and the snapshot people judge."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal

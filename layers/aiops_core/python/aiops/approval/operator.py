@@ -5,8 +5,6 @@ Nothing here can show a task token or a link id: `Approval` holds neither, and l
 read from the approval itself (who was sent a link, and whether the decision came through one).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal

@@ -1,7 +1,5 @@
 """What the approval capability acts through (adapters implement these)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any, Protocol
 

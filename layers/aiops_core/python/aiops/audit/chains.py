@@ -9,8 +9,6 @@ current approval) is added by `enrich` through lookups the caller provides.
 Pure functions over `LedgerEntry`: no AWS here (the lookups live in `aiops.adapters.audit_sources`).
 """
 
-from __future__ import annotations
-
 from collections.abc import Container, Iterable
 from datetime import UTC, datetime
 from functools import cache
@@ -70,11 +68,11 @@ class LiveStatus(_Record):
     unknown: str | None = None
 
     @classmethod
-    def of(cls, value: str) -> LiveStatus:
+    def of(cls, value: str) -> "LiveStatus":
         return cls(value=value)
 
     @classmethod
-    def unavailable(cls, reason: str) -> LiveStatus:
+    def unavailable(cls, reason: str) -> "LiveStatus":
         return cls(unknown=reason or "no reason given")
 
     def text(self) -> str:

@@ -1,7 +1,5 @@
 """The cost capability's vocabulary: a signal, its attribution, what was done about it."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Literal
 

@@ -14,8 +14,6 @@ not finish in time puts the model that served before back. One change per model 
 endpoints' lock, keyed by the model's name (`BEDROCK#<model>` in the control table).
 """
 
-from __future__ import annotations
-
 import hashlib
 import re
 from datetime import datetime, timedelta
@@ -376,7 +374,7 @@ def check_serving(
     return _handover(request, deps, now, _failed(request, why, deps, now), polls)
 
 
-def _state(view: CustomModelDeploymentView | None) -> str:
+def _state(view: "CustomModelDeploymentView | None") -> str:
     return str(view.update_status or view.status) if view is not None else "gone"
 
 

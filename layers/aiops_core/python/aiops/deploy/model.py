@@ -1,8 +1,6 @@
 """What the deploy capability keeps and passes: requests, deployments in flight, what serves an
 endpoint and the versions that served it well."""
 
-from __future__ import annotations
-
 import hashlib
 from datetime import datetime
 from typing import Any, Literal

@@ -2,8 +2,6 @@
 model: its last known good custom model), on one of the model's rollback alarms or by hand
 (`aiops rollback`), recorded once per incident."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime

@@ -1,7 +1,5 @@
 """An approval in the registry → the deploy workflow, only for what our gate passed."""
 
-from __future__ import annotations
-
 from datetime import datetime, timedelta
 from typing import Literal
 

@@ -5,8 +5,6 @@ SageMaker runs the blue/green deployment and its auto-rollback; the workflow nev
 endpoint event wakes it, and it reads the endpoint itself before it believes anything.
 """
 
-from __future__ import annotations
-
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta

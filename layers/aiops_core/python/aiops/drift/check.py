@@ -6,8 +6,6 @@ The report of a model and hour has one fixed location, so a re-run of the same c
 schedule) rewrites the same report and the drift handler, keyed on it, acts once.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -97,7 +95,7 @@ class _Chain(Iterator[dict[str, str | None]]):
         self._current: RecordReader | None = None
         self.skipped = 0
 
-    def __iter__(self) -> _Chain:
+    def __iter__(self) -> "_Chain":
         return self
 
     def __next__(self) -> dict[str, str | None]:

@@ -6,8 +6,6 @@ duplicate or concurrent delivery acts once; a drift-triggered retrain also claim
 cooldown atomically, so two different signals inside it start one run.
 """
 
-from __future__ import annotations
-
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta

@@ -37,8 +37,6 @@ The checks (thresholds from `DriftMonitorPolicy`, plus the constants below):
 - fewer than `min_rows` current rows: no verdict (`enough_data` False, no violations).
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import bisect
@@ -108,7 +106,7 @@ class RecordReader(Iterator[Record]):
         self.skip_examples: list[str] = []
         self._records = self._parse(iter(lines))
 
-    def __iter__(self) -> RecordReader:
+    def __iter__(self) -> "RecordReader":
         return self
 
     def __next__(self) -> Record:

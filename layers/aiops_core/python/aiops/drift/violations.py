@@ -4,8 +4,6 @@ The format is Model Monitor's own, so a report from SageMaker and one from our d
 the same way: `{"violations": [{"feature_name", "constraint_check_type", "description"}]}`.
 """
 
-from __future__ import annotations
-
 import json
 from typing import Any
 

@@ -1,6 +1,5 @@
 """Bedrock's model customization job state change."""
 
-# No `from __future__ import annotations`: pydantic would evaluate every annotation again.
 from typing import Literal
 
 from pydantic import Field

@@ -1,6 +1,5 @@
 """CloudWatch's `Alarm State Change` event."""
 
-# No `from __future__ import annotations`: pydantic would evaluate every annotation again.
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,6 @@
 """The control plane's own events: a drift check's result, a model's triggers resumed. Not AWS
 events: their `detail` is our contract."""
 
-# No `from __future__ import annotations`: pydantic would evaluate every annotation again.
 from typing import Literal
 
 from pydantic import Field, StrictInt

@@ -1,6 +1,5 @@
 """Cost Anomaly Detection's `Anomaly Detected` event."""
 
-# No `from __future__ import annotations`: pydantic would evaluate every annotation again.
 from typing import Annotated, Literal
 
 from pydantic import Field

@@ -1,6 +1,5 @@
 """S3's `Object Created` event (EventBridge notifications of a bucket)."""
 
-# No `from __future__ import annotations`: pydantic would evaluate every annotation again.
 from typing import Literal
 
 from pydantic import Field

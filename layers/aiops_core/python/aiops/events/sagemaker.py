@@ -1,7 +1,6 @@
 """SageMaker's events: pipeline executions, processing jobs (Model Monitor), model packages,
 endpoints and Ground Truth labeling jobs."""
 
-# No `from __future__ import annotations`: pydantic would evaluate every annotation again.
 import re
 from typing import Literal
 

@@ -6,8 +6,6 @@ validates, quarantines, reports and counts them like any labeler's upload.
 Pure orchestration over ports: no AWS here.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -5,8 +5,6 @@ model's window → a fine-tune run when it holds enough.
 Pure orchestration over ports: no AWS here.
 """
 
-from __future__ import annotations
-
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -1,8 +1,6 @@
 """The fine-tune workflow's values: what it asks Bedrock for, what Bedrock answers, what the
 steps pass each other through the state machine."""
 
-from __future__ import annotations
-
 import math
 from typing import Literal
 

@@ -13,8 +13,6 @@ refuse fails the whole customization job an hour later, so the checks err toward
 No input raises: every byte string gets a verdict.
 """
 
-from __future__ import annotations
-
 import json
 import math
 import re
@@ -270,7 +268,7 @@ class _Rules:
 
     # --- per format ------------------------------------------------------------------------
 
-    def _conversation(self, record: dict[str, Any], out: _Problems, texts: _Texts) -> None:
+    def _conversation(self, record: dict[str, Any], out: _Problems, texts: "_Texts") -> None:
         for key in record:
             if key not in ("schemaVersion", "system", "messages"):
                 out.add(
@@ -330,7 +328,7 @@ class _Rules:
                 for position, block in enumerate(content):
                     self._content_block(block, index, position, out, texts)
 
-    def _system_block(self, block: object, index: int, out: _Problems, texts: _Texts) -> None:
+    def _system_block(self, block: object, index: int, out: _Problems, texts: "_Texts") -> None:
         if type(block) is not dict:
             out.add(
                 ("system", index),
@@ -348,7 +346,7 @@ class _Rules:
         self._text(block, "text", ("system", index, "text"), out, texts)
 
     def _content_block(
-        self, block: object, index: int, position: int, out: _Problems, texts: _Texts
+        self, block: object, index: int, position: int, out: _Problems, texts: "_Texts"
     ) -> None:
         path: _Path = ("messages", index, "content", position)
         if type(block) is not dict:
@@ -444,7 +442,7 @@ class _Rules:
                 f"expected an account id string, found {_type_name(owner)}",
             )
 
-    def _claude_messages(self, record: dict[str, Any], out: _Problems, texts: _Texts) -> None:
+    def _claude_messages(self, record: dict[str, Any], out: _Problems, texts: "_Texts") -> None:
         for key in record:
             if key not in ("system", "messages"):
                 out.add(
@@ -467,7 +465,7 @@ class _Rules:
             if type(message) is dict and "content" in message:
                 self._text(message, "content", ("messages", index, "content"), out, texts)
 
-    def _prompt_completion(self, record: dict[str, Any], out: _Problems, texts: _Texts) -> None:
+    def _prompt_completion(self, record: dict[str, Any], out: _Problems, texts: "_Texts") -> None:
         for key in record:
             if key not in ("prompt", "completion"):
                 out.add(
@@ -568,7 +566,7 @@ class _Rules:
         return messages
 
     def _text(
-        self, holder: dict[str, Any], key: str, path: _Path, out: _Problems, texts: _Texts
+        self, holder: dict[str, Any], key: str, path: _Path, out: _Problems, texts: "_Texts"
     ) -> None:
         value = holder.get(key, _MISSING)
         if value is _MISSING:
@@ -630,7 +628,7 @@ class _Rules:
                 )
         return out.items
 
-    def _reserved(self, texts: _Texts, out: _Problems) -> None:
+    def _reserved(self, texts: "_Texts", out: _Problems) -> None:
         pattern = self.reserved_pattern
         assert pattern is not None
         # One search over all the texts; only a hit looks for the field it is in.

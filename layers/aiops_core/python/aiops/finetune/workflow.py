@@ -6,8 +6,6 @@ end (and its follow-up). The lock and the gate are the kernel's and the gate's.
 Pure orchestration over ports: no AWS here.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import re

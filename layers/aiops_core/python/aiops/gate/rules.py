@@ -4,8 +4,6 @@ Pure decision logic; the workflow applies it (registry status, ledger, alert). A
 names the metric, both values and the rule, so the rejection explains itself.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Literal
 

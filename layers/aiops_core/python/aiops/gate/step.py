@@ -1,7 +1,5 @@
 """The gate as a workflow step: apply the rules, then act on the registry, ledger and alerts."""
 
-from __future__ import annotations
-
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime

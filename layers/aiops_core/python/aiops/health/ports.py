@@ -4,8 +4,6 @@ Its own view of locks and approvals: the capabilities that take locks and open a
 theirs, and this one depends on none of them.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol

@@ -10,8 +10,6 @@ What it looks at comes from the policy (each model's run lock, its endpoint's or
 its approvals): a bounded number of reads per model, however large the table grows.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 

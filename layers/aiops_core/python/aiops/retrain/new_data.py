@@ -3,8 +3,6 @@
 Pure orchestration over ports (window store, run starter, ledger): no AWS here.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal

@@ -4,8 +4,6 @@ the registered candidate, the run's end (and its follow-up). The gate step is th
 Pure orchestration over ports: no AWS here.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol

@@ -4,8 +4,6 @@ A trigger refused by the lock is kept on it (never dropped) and, when the holder
 lock, handed over to exactly one follow-up run, which inherits the lock.
 """
 
-from __future__ import annotations
-
 from datetime import datetime, timedelta
 from typing import Protocol
 

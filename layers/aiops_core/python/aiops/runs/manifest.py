@@ -1,7 +1,5 @@
 """A run's data manifest: the exact object versions it trains on, written before it starts."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Protocol
 

@@ -5,8 +5,6 @@ the outcome under the same key. Whichever arrives second resumes the workflow, s
 the two never matters, and a duplicate completion event resumes nothing.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 

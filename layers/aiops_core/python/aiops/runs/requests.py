@@ -1,7 +1,5 @@
 """Why a run happens: the triggers that start, or are coalesced into, a model's runs."""
 
-from __future__ import annotations
-
 import hashlib
 import re
 from typing import Literal

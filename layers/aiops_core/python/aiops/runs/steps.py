@@ -1,7 +1,5 @@
 """Inputs of the retrain workflow's Lambda steps, as the state machine passes them."""
 
-from __future__ import annotations
-
 import json
 from typing import Literal
 

@@ -5,8 +5,6 @@ it reaches the policy's object count or byte size, or when its oldest object rea
 age. A closed window is an immutable snapshot: the exact keys and versions a run trains on.
 """
 
-from __future__ import annotations
-
 import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -47,7 +45,7 @@ class WindowLimits(BaseModel):
     records: int | None = Field(default=None, ge=1)
 
     @classmethod
-    def from_policy(cls, policy: WindowPolicy) -> WindowLimits:
+    def from_policy(cls, policy: WindowPolicy) -> "WindowLimits":
         return cls(objects=policy.objects, bytes=policy.bytes, max_age=policy.max_age)
 
 

@@ -14,8 +14,6 @@ module of this package (`aiops.settings.retrain`, ...), so a function creates it
 at cold start and not the other capabilities'.
 """
 
-# No `from __future__ import annotations`: pydantic would evaluate each class's annotations again,
-# every subclass repeating its parents', and these classes are all created at cold start.
 import os
 from typing import Any
 

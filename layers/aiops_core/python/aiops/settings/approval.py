@@ -1,6 +1,5 @@
 """The approval capability's functions: the page, opening and closing approvals, Studio."""
 
-# No `from __future__ import annotations`: pydantic would evaluate each class's annotations again.
 from aiops.settings import SNS_ARN, Settings, required_variable
 
 

@@ -1,6 +1,5 @@
 """The cost capability's function: cost signals and their remediation."""
 
-# No `from __future__ import annotations`: pydantic would evaluate each class's annotations again.
 from aiops.settings import PARAMETER_PREFIX, required_variable
 from aiops.settings.deploy import DeployApprovedSettings
 

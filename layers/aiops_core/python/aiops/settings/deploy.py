@@ -1,6 +1,5 @@
 """The deploy capability's functions: the workflow's steps, its events, Bedrock serving."""
 
-# No `from __future__ import annotations`: pydantic would evaluate each class's annotations again.
 from pydantic import Field
 
 from aiops.settings import PARAMETER_PREFIX, SNS_ARN, STATES_ARN, Settings, required_variable

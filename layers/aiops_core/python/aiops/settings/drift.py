@@ -1,6 +1,5 @@
 """The drift capability's functions: Model Monitor's results and the scheduled drift check."""
 
-# No `from __future__ import annotations`: pydantic would evaluate each class's annotations again.
 from aiops.settings import SNS_ARN, STATES_ARN, Settings, required_variable
 
 

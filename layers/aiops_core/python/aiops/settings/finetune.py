@@ -1,6 +1,5 @@
 """The fine-tune capability's functions: labeled data, the workflow's steps, Ground Truth."""
 
-# No `from __future__ import annotations`: pydantic would evaluate each class's annotations again.
 from aiops.settings import SNS_ARN, STATES_ARN, Settings, required_variable
 
 

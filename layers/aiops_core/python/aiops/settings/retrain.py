@@ -1,6 +1,5 @@
 """The retrain capability's functions: new data, the window sweep, the workflow, the gate."""
 
-# No `from __future__ import annotations`: pydantic would evaluate each class's annotations again.
 from aiops.settings import SNS_ARN, STATES_ARN, Settings, required_variable
 
 
