@@ -239,3 +239,32 @@ def test_only_functions_never_invoked_asynchronously_go_without_a_dead_letter_qu
     assert asynchronous == set()
     # And the skip of checkov's dead-letter check is written exactly where there is none
     assert {name for name in FUNCTIONS if "CKV_AWS_116" in _skips(FUNCTIONS[name])} == without
+
+
+def test_the_data_key_lets_only_the_services_that_publish_to_the_topics_encrypt_for_them():
+    # Given the services the topic policies let publish (the topics are encrypted with DataKey)
+    publishers = {
+        service
+        for policy in TOPIC_POLICIES.values()
+        for statement in _statements(policy)
+        if statement["Effect"] == "Allow"
+        and "sns:Publish" in _as_list(statement["Action"])
+        and isinstance(statement["Principal"], dict)
+        for service in _as_list(statement["Principal"].get("Service", []))
+    }
+    # When the key policy's grants to AWS services for data keys are read (Logs has its own,
+    # bound to the stack's log groups)
+    key_statements = template()["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    grantees = {
+        service
+        for statement in key_statements
+        if isinstance(statement["Principal"], dict)
+        and "Service" in statement["Principal"]
+        and "kms:GenerateDataKey*" in _as_list(statement["Action"])
+        for service in _as_list(statement["Principal"]["Service"])
+        if isinstance(service, str)
+    }
+
+    # Then they are exactly the topics' publishers: no rule targets a topic, so no EventBridge
+    assert publishers == {"cloudwatch.amazonaws.com"}
+    assert grantees == publishers

@@ -5,15 +5,19 @@ model: its last known good custom model), on one of the model's rollback alarms 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from aiops.deploy.dependencies import DeployDependencies
 from aiops.deploy.model import MARK_ROLLED_BACK, Deployed, KnownGood, Served, ServedGood
-from aiops.events.cloudwatch import AlarmStateChange
 from aiops.ledger import LedgerAction, record
 from aiops.policy import BedrockModelPolicy, Policy
+
+# The event is parsed by the function that receives it: the workflow's other steps never
+# create its model classes.
+if TYPE_CHECKING:
+    from aiops.events.cloudwatch import AlarmStateChange
 
 ROLLBACKS = ("rollback", "manual_rollback")
 # An endpoint's known goods, or a Bedrock model's.
@@ -135,7 +139,7 @@ def rollback_target(
 
 
 def on_rollback_alarm(
-    change: AlarmStateChange, policy: Policy, deps: DeployDependencies, now: datetime
+    change: "AlarmStateChange", policy: Policy, deps: DeployDependencies, now: datetime
 ) -> list[RollbackDecision]:
     """An alarm to ALARM: each model that rolls back on it goes back to its last known good
     (a deployment in progress is SageMaker's to roll back)."""

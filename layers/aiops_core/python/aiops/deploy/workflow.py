@@ -8,7 +8,7 @@ endpoint event wakes it, and it reads the endpoint itself before it believes any
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,11 +28,15 @@ from aiops.deploy.model import (
     VariantStats,
 )
 from aiops.deploy.ports import DeployLocks
-from aiops.events.sagemaker import EndpointStateChange
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.policy import Policy, SageMakerDeployPolicy, SageMakerModelPolicy, ShadowPolicy
 from aiops.runs.rendezvous import JobOutcome, TaskNoLongerWaiting, resume
 from aiops.units import format_duration
+
+# The event is parsed by the function that receives it: the workflow's other steps never
+# create its model classes.
+if TYPE_CHECKING:
+    from aiops.events.sagemaker import EndpointStateChange
 
 # The lease a handed-over lock starts with when its model left the policy meanwhile.
 HANDOVER_LEASE = timedelta(hours=3)
@@ -475,7 +479,7 @@ class EndpointEventDecision(BaseModel):
 
 
 def on_endpoint_event(
-    change: EndpointStateChange, policy: Policy, deps: DeployDependencies, now: datetime
+    change: "EndpointStateChange", policy: Policy, deps: DeployDependencies, now: datetime
 ) -> EndpointEventDecision:
     """An endpoint event: when our deployment on it has ended (read from the endpoint itself,
     never from the event), resume the workflow waiting for it."""

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from aiops.events.bedrock import CustomizationJobStateChange
 from aiops.finetune.model import (
     CUSTOM_MODEL_KEY,
     EVALUATION_KEY,
@@ -63,6 +62,11 @@ from aiops.runs.requests import RunRequest
 from aiops.runs.window import ObjectRef, WindowStore
 from aiops.storage import ObjectGone
 from aiops.units import format_duration
+
+# The event is parsed by the function that receives it: the workflow's other steps never
+# create its model classes.
+if TYPE_CHECKING:
+    from aiops.events.bedrock import CustomizationJobStateChange
 
 # Of the good records not held out for evaluation, this share validates the job (Bedrock's
 # validation loss), up to the base model's maximum.
@@ -348,7 +352,7 @@ def _outcome(
 
 
 def on_customization_state(
-    event: CustomizationJobStateChange, policy: Policy, flow: FineTuneWorkflow, now: datetime
+    event: "CustomizationJobStateChange", policy: Policy, flow: FineTuneWorkflow, now: datetime
 ) -> CustomizationDecision:
     """A job's state-change event: record its outcome once and resume the waiting run."""
     detail = event.detail

@@ -6,11 +6,10 @@ Pure orchestration over ports: no AWS here.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from aiops.events.sagemaker import PipelineExecutionStatusChange
 from aiops.ledger import Ledger, LedgerAction, record
 from aiops.pauses import PauseStore
 from aiops.policy import Policy
@@ -30,6 +29,11 @@ from aiops.runs.rendezvous import (
 from aiops.runs.requests import RunRequest
 from aiops.runs.window import WindowStore
 from aiops.units import format_duration
+
+# The event is parsed by the function that receives it: the workflow's other steps never
+# create its model classes.
+if TYPE_CHECKING:
+    from aiops.events.sagemaker import PipelineExecutionStatusChange
 
 
 class PipelineStarter(Protocol):
@@ -150,7 +154,7 @@ class PipelineStatusDecision(BaseModel):
 
 
 def on_pipeline_status(
-    event: PipelineExecutionStatusChange, policy: Policy, flow: RetrainWorkflow, now: datetime
+    event: "PipelineExecutionStatusChange", policy: Policy, flow: RetrainWorkflow, now: datetime
 ) -> PipelineStatusDecision:
     detail = event.detail
     arn, status = detail.pipeline_execution_arn, detail.current_status
