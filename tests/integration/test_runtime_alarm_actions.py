@@ -222,6 +222,42 @@ def test_given_an_action_that_is_no_topic_then_it_is_listed_as_not_run_offline(
     assert (60.0, 'ALARM: "page" in US East (N. Virginia)') in notifications(cloud)
 
 
+def test_given_an_alarm_deleted_and_created_again_then_its_next_alarm_is_announced_again(
+    cloud: LocalCloud,
+):
+    # Given an alarm that went to ALARM and was deleted
+    cloudwatch = cloud.client("cloudwatch")
+    alarm = {
+        "AlarmName": "recreated",
+        "Namespace": "Ops",
+        "MetricName": "Failures",
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "AlarmActions": [TOPIC],
+    }
+    cloudwatch.put_metric_alarm(**alarm)
+    cloudwatch.set_alarm_state(AlarmName="recreated", StateValue="ALARM", StateReason="first")
+    cloud.run_until_quiet()
+    cloudwatch.delete_alarms(AlarmNames=["recreated"])
+
+    # When it is created again and goes to ALARM
+    cloudwatch.put_metric_alarm(**alarm)
+    cloudwatch.set_alarm_state(AlarmName="recreated", StateValue="ALARM", StateReason="again")
+    cloud.run_until_quiet()
+
+    # Then both changes were announced and notified (the new alarm started INSUFFICIENT_DATA)
+    changes = [e["event"]["detail"] for name, e in _changes(cloud) if name == "recreated"]
+    assert [(c["previousState"]["value"], c["state"]["reason"]) for c in changes] == [
+        ("INSUFFICIENT_DATA", "first"),
+        ("INSUFFICIENT_DATA", "again"),
+    ]
+    subject = 'ALARM: "recreated" in US East (N. Virginia)'
+    assert [s for _, s in notifications(cloud)].count(subject) == 2
+
+
 # ---------------------------------------------------------------------- composite alarms
 def test_given_a_composite_alarm_then_it_follows_its_rule_and_names_the_triggering_child(
     cloud: LocalCloud,

@@ -69,6 +69,7 @@ class CloudWatchAlarmSimulator(Simulator):
             ("cloudwatch", "PutMetricAlarm"),
             ("cloudwatch", "PutCompositeAlarm"),
             ("cloudwatch", "SetAlarmState"),
+            ("cloudwatch", "DeleteAlarms"),
         }
     )
 
@@ -103,6 +104,14 @@ class CloudWatchAlarmSimulator(Simulator):
 
     def on_call(self, call: ApiCall) -> None:
         if call.error is not None:
+            return
+        if call.operation == "DeleteAlarms":
+            # An alarm created again under the same name starts afresh, as in CloudWatch: its
+            # first change is announced, whatever the deleted one's state was.
+            with self._lock:
+                for name in call.params.get("AlarmNames", []):
+                    self._states.pop(name, None)
+                    self._configured.pop(name, None)
             return
         name = call.params["AlarmName"]
         if call.operation in ("PutMetricAlarm", "PutCompositeAlarm"):

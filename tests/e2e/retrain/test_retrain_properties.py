@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from aiops.drift.decisions import drift_check_metadata
+from aiops.drift.reports import drift_check_metadata
 from aiops_local import LocalCloud
 from aiops_local.simulators.model_monitor import ModelMonitorSimulator
 from aiops_local.simulators.sagemaker_pipeline import SageMakerPipelineSimulator

@@ -13,10 +13,10 @@ from aiops.drift.decisions import (
     DriftDecision,
     DriftDependencies,
     DriftReports,
-    drift_check_metadata,
     on_drift,
     parse_drift_event,
 )
+from aiops.drift.reports import drift_check_metadata
 from aiops.events import InvalidEvent
 from aiops.policy import Policy, parse_policy
 from aiops.runs.window import ObjectRef, WindowLimits

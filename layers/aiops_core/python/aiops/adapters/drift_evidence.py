@@ -64,7 +64,7 @@ class DriftStatistics:
     def distributions(self, model: str, uri: str) -> list[FeatureDistribution]:
         # Imported when a drift run's approval opens: the other approval functions never pay
         # for the drift modules at cold start.
-        from aiops.drift.decisions import (
+        from aiops.drift.reports import (
             DRIFT_CHECK_WRITER,
             REPORT_MODEL_KEY,
             REPORT_WRITER_KEY,

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiops.drift.decisions import (
+from aiops.drift.reports import (
     REPORT_NAME,
     STATISTICS_NAME,
     drift_check_metadata,

@@ -13,6 +13,15 @@ from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiops.drift.reports import (
+    DRIFT_CHECK_WRITER,
+    REPORT_CHECKED_AT_KEY,
+    REPORT_MODEL_KEY,
+    REPORT_NAME,
+    REPORT_WRITER_KEY,
+    STATISTICS_NAME,
+    drift_report_prefix,
+)
 from aiops.drift.violations import InvalidReport, Violation, parse_violations
 from aiops.events import InvalidEvent, parse_event
 from aiops.events.cloudwatch import AlarmStateChange
@@ -28,9 +37,6 @@ from aiops.runs.window import WindowLimits, WindowStore
 from aiops.storage import ObjectReader, ObjectUnreadable
 from aiops.units import format_duration
 
-REPORT_NAME = "constraint_violations.json"
-# Our drift check writes its statistics beside each report: the evidence a drift run carries.
-STATISTICS_NAME = "statistics.json"
 # The AWS pages disagree on Model Monitor's namespace (events/README.md): accept each form.
 MONITOR_METRICS_NAMESPACES = frozenset(
     {
@@ -46,30 +52,6 @@ _METRIC_CHECKS = {
 }
 # Deliveries are retried by EventBridge for up to 24 h: remember each signal for longer.
 SIGNAL_MEMORY = timedelta(days=2)
-
-# Our drift check's reports, s3://<artifacts>/drift/<model>/<time>/constraint_violations.json, are
-# written with this S3 user metadata (S3 gives the keys back in lowercase). Only the drift check's
-# role may write under `drift/` (the bucket policy), so a report there with this metadata is one
-# it wrote; the `Drift Check Completed` event itself is only a pointer anyone allowed to put
-# events on the bus could forge.
-REPORT_WRITER_KEY = "aiops-writer"
-REPORT_MODEL_KEY = "aiops-model"
-REPORT_CHECKED_AT_KEY = "aiops-checked-at"
-DRIFT_CHECK_WRITER = "drift-check"
-
-
-def drift_report_prefix(model: str) -> str:
-    """Where our drift check writes a model's reports in the artifacts bucket."""
-    return f"drift/{model}/"
-
-
-def drift_check_metadata(model: str, checked_at: datetime) -> dict[str, str]:
-    """The S3 user metadata our drift check writes with every object of a model."""
-    return {
-        REPORT_WRITER_KEY: DRIFT_CHECK_WRITER,
-        REPORT_MODEL_KEY: model,
-        REPORT_CHECKED_AT_KEY: checked_at.isoformat(),
-    }
 
 
 class ReportObjects(Protocol):
