@@ -334,6 +334,10 @@ def test_given_a_rule_it_cannot_read_then_the_composite_is_left_as_it_is_and_say
     assert unreadable == {"quorum": "unexpected 'AT_LEAST' in the rule"}
     assert [name for name, _ in _changes(cloud)] == []
 
+    # And once deleted, it is no longer listed
+    cloud.client("cloudwatch").delete_alarms(AlarmNames=["quorum"])
+    assert unreadable == {}
+
 
 @pytest.mark.parametrize(
     "rule", ["ALARM(a", "ALARM() OR OK(b)", "ALARM(a) OR", "ALARM(a) XOR ALARM(b)", "a"]

@@ -253,17 +253,24 @@ def test_the_data_key_lets_only_the_services_that_publish_to_the_topics_encrypt_
         for service in _as_list(statement["Principal"].get("Service", []))
     }
     # When the key policy's grants to AWS services for data keys are read (Logs has its own,
-    # bound to the stack's log groups)
+    # bound by its encryption context to the stack's log groups)
     key_statements = template()["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
-    grantees = {
+    services = [
         service
         for statement in key_statements
-        if isinstance(statement["Principal"], dict)
+        if statement["Effect"] == "Allow"
+        and isinstance(statement["Principal"], dict)
         and "Service" in statement["Principal"]
-        and "kms:GenerateDataKey*" in _as_list(statement["Action"])
+        and any(
+            action == "kms:*" or action.startswith("kms:GenerateDataKey")
+            for action in _as_list(statement["Action"])
+        )
+        and "kms:EncryptionContext:aws:logs:arn"
+        not in statement.get("Condition", {}).get("ArnLike", {})
         for service in _as_list(statement["Principal"]["Service"])
-        if isinstance(service, str)
-    }
+    ]
+    assert all(isinstance(service, str) for service in services)
+    grantees = set(services)
 
     # Then they are exactly the topics' publishers: no rule targets a topic, so no EventBridge
     assert publishers == {"cloudwatch.amazonaws.com"}

@@ -171,6 +171,7 @@ class CompositeAlarmSimulator(Simulator):
                 for name in call.params.get("AlarmNames") or []:
                     self._rules.pop(name, None)
                     self._states.pop(name, None)
+                    self.unreadable.pop(name, None)
             return
         name = str(call.params["AlarmName"])
         if call.operation == "PutMetricAlarm":

@@ -1,5 +1,6 @@
 """Where and how our drift check writes its reports: the layout and the S3 user metadata the
-check writes (aiops.drift.check) and the drift decisions verify (aiops.drift.decisions)."""
+check writes (aiops.drift.check) and the drift decisions (aiops.drift.decisions) and the approval
+page's evidence reader (aiops.adapters.drift_evidence) verify."""
 
 from datetime import datetime
 
