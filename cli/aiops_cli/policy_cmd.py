@@ -79,6 +79,18 @@ def _load(path: Path, *, as_json: bool = False) -> tuple[bytes, Policy] | None:
     return data, policy
 
 
+def _publishable(path: Path, limit: int, too_large: str) -> tuple[bytes, Policy] | None:
+    """The checked policy as the JSON a store holds, or None (after printing why) when it is
+    invalid or larger than the store's `limit` (`too_large` says so after the size)."""
+    loaded = _load(path, as_json=True)
+    if loaded is None:
+        print(f"{path}: not published", file=sys.stderr)
+    elif len(loaded[0]) > limit:
+        print(f"{path}: not published: {len(loaded[0])} {too_large}", file=sys.stderr)
+        return None
+    return loaded
+
+
 def check(paths: list[Path]) -> int:
     status = EXIT_OK
     for path in paths:
@@ -96,18 +108,15 @@ def publish(
     path: Path, parameter: str, region: str | None, *, clients: Clients | None = None
 ) -> int:
     """Check `path`, then put it in the SSM parameter `parameter` (Advanced tier, overwritten)."""
-    loaded = _load(path, as_json=True)
+    loaded = _publishable(
+        path,
+        SSM_ADVANCED_MAX_BYTES,
+        f"bytes; an SSM parameter holds at most {SSM_ADVANCED_MAX_BYTES} as JSON "
+        "(use PolicyStore appconfig: 1 MB)",
+    )
     if loaded is None:
-        print(f"{path}: not published", file=sys.stderr)
         return EXIT_INVALID
     data, _ = loaded
-    if len(data) > SSM_ADVANCED_MAX_BYTES:
-        print(
-            f"{path}: not published: {len(data)} bytes; an SSM parameter holds at most "
-            f"{SSM_ADVANCED_MAX_BYTES} as JSON (use PolicyStore appconfig: 1 MB)",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -146,18 +155,15 @@ def publish_appconfig(
     policy as JSON (YAML 1.2 reads it as the same document, a hundred times faster than YAML for
     a large policy). `clients` (service → client) defaults to boto3's in `region`; `sleep` is
     how time passes between reads of the deployment."""
-    loaded = _load(path, as_json=True)
+    loaded = _publishable(
+        path,
+        APPCONFIG_HOSTED_MAX_BYTES,
+        "bytes as JSON; an AppConfig hosted configuration holds at most "
+        f"{APPCONFIG_HOSTED_MAX_BYTES}",
+    )
     if loaded is None:
-        print(f"{path}: not published", file=sys.stderr)
         return EXIT_INVALID
     content, policy = loaded
-    if len(content) > APPCONFIG_HOSTED_MAX_BYTES:
-        print(
-            f"{path}: not published: {len(content)} bytes as JSON; an AppConfig hosted "
-            f"configuration holds at most {APPCONFIG_HOSTED_MAX_BYTES}",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
     from botocore.exceptions import BotoCoreError, ClientError
 
     appconfig = (clients or _aws_client(region))("appconfig")
