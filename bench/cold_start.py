@@ -452,7 +452,7 @@ class Sample:
     outcome: Any
 
 
-def _environment(binding: Any, endpoint: str, home: Path) -> dict[str, str]:
+def lambda_environment(binding: Any, endpoint: str, home: Path) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         **LAMBDA_ENV,
@@ -470,7 +470,7 @@ def _environment(binding: Any, endpoint: str, home: Path) -> dict[str, str]:
     }
 
 
-def _probe(
+def probe_function(
     code_dir: Path,
     env: dict[str, str],
     event: dict[str, Any] | None,
@@ -509,7 +509,7 @@ def _probe(
     return Sample(result["init"], result["first"], result["outcome"])
 
 
-def _load_event(invocation: FirstInvocation) -> dict[str, Any]:
+def first_event(invocation: FirstInvocation) -> dict[str, Any]:
     if invocation.event == "scheduled":
         # EventBridge Scheduler with no input: the function gets an empty object.
         return {}
@@ -571,7 +571,7 @@ def _run(stack: MotoStack, only: list[str] | None, runs: int) -> dict[str, Any]:
 
 def _measure(stack: MotoStack, name: str, work: Path, runs: int) -> dict[str, Any]:
     binding = stack.functions[name]
-    env = _environment(binding, stack.url, work)
+    env = lambda_environment(binding, stack.url, work)
     invocation = FIRST_INVOCATIONS.get(name)
     baseline_dir = work / "baseline"
     libraries_dir = work / "libraries"
@@ -586,7 +586,7 @@ def _measure(stack: MotoStack, name: str, work: Path, runs: int) -> dict[str, An
         if invocation is None:
             return None
         stack.provision()
-        event = _load_event(invocation)
+        event = first_event(invocation)
         return invocation.prepare(stack.client, event) if invocation.prepare else event
 
     recorded = event()
@@ -596,15 +596,15 @@ def _measure(stack: MotoStack, name: str, work: Path, runs: int) -> dict[str, An
     ) -> Sample:
         sample_calls.write_text(_rebind(recorded_calls.read_text(), recorded, this))
         if libraries:
-            return _probe(libraries_dir, libraries_env, this, work, record=record)
-        return _probe(baseline_dir, base_env, this, work, record=record)
+            return probe_function(libraries_dir, libraries_env, this, work, record=record)
+        return probe_function(baseline_dir, base_env, this, work, record=record)
 
     if invocation is None:
         recorded_calls.write_text("[]")
     else:
         # Untimed: what the function calls on its first invocation, then what the minimal
         # handler calls from that record.
-        first = _probe(binding.code_dir, env, recorded, work, record=recorded_calls)
+        first = probe_function(binding.code_dir, env, recorded, work, record=recorded_calls)
         replayed = work / f"{name}.replayed.json"
         floor_probe(event(), record=replayed)
         replayed_with_libraries = work / f"{name}.replayed-libraries.json"
@@ -634,7 +634,7 @@ def _measure(stack: MotoStack, name: str, work: Path, runs: int) -> dict[str, An
             elif probe == "libraries":
                 with_libraries.append(floor_probe(event(), libraries=True))
             else:
-                ours.append(_probe(binding.code_dir, env, event(), work))
+                ours.append(probe_function(binding.code_dir, env, event(), work))
     row.update(_ratios(ours, floor))
     if with_libraries:
         libraries = _ratios(with_libraries, floor)

@@ -102,7 +102,13 @@ Stack = tuple[str, dict[str, str], Path | None, str]
 def _cold_starts(stacks: list[Stack], work: Path) -> dict[str, dict[str, Any]]:
     """The new-data function's cold start on each stack (name, template parameters, policy,
     the upload's key), measured in turns so that a drift in the machine's load falls on all."""
-    from bench.cold_start import FIRST_INVOCATIONS, MotoStack, _environment, _load_event, _probe
+    from bench.cold_start import (
+        FIRST_INVOCATIONS,
+        MotoStack,
+        first_event,
+        lambda_environment,
+        probe_function,
+    )
 
     # One server, the AppConfig patch installed: the SSM stacks never call AppConfig.
     server = MotoStack({"PolicyStore": "appconfig"})
@@ -114,10 +120,10 @@ def _cold_starts(stacks: list[Stack], work: Path) -> dict[str, dict[str, Any]]:
                 # Each sample meets a fresh stack (AppConfig gives it new ids, which the
                 # function's environment names).
                 binding = server.provision()[FUNCTION]
-                event = _load_event(FIRST_INVOCATIONS[FUNCTION])
+                event = first_event(FIRST_INVOCATIONS[FUNCTION])
                 event["detail"]["object"]["key"] = key
-                env = _environment(binding, server.url, work)
-                samples[name].append(_probe(binding.code_dir, env, event, work))
+                env = lambda_environment(binding, server.url, work)
+                samples[name].append(probe_function(binding.code_dir, env, event, work))
     finally:
         server.stop()
     rows = {}
