@@ -305,9 +305,6 @@ def _common(parser: argparse.ArgumentParser, default_template: Any) -> None:
         action="store_true",
         help="leave AWS API calls out of the human-readable timeline",
     )
-
-
-def _runtime_log_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runtime-log",
         type=Path,
@@ -329,7 +326,6 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
         help="put events on a fresh offline cloud's bus, run until quiet, print the timeline",
     )
     _common(send_cmd, None)
-    _runtime_log_option(send_cmd)
     send_cmd.add_argument("events", nargs="+", type=Path, metavar="EVENT.json")
     send_cmd.set_defaults(run=lambda args: send(_with_template(args)))
 
@@ -337,7 +333,6 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
         "run", help="run a scenario (steps and expectations; see scenarios/README.md)"
     )
     _common(run_cmd, None)
-    _runtime_log_option(run_cmd)
     run_cmd.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     run_cmd.set_defaults(run=run)
 
@@ -346,7 +341,6 @@ def add_local_commands(subparsers: argparse._SubParsersAction) -> None:
         help="run a scenario, then serve the template's HTTP API on localhost until Ctrl-C",
     )
     _common(serve_cmd, None)
-    _runtime_log_option(serve_cmd)
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve_cmd.add_argument(
         "--port", type=int, default=8080, help="port to listen on (0: any free port)"

@@ -54,10 +54,7 @@ def replay(args: argparse.Namespace) -> int:
         if args.model is not None and not any(args.model in c.policy.models for c in (old, new)):
             raise ReplayError(f"--model {args.model}: no such model in either policy")
         plan = plan_replay(recording, template)
-    except (RecordingError, ReplayError, TemplateError) as error:
-        print(f"aiops local replay: {error}", file=sys.stderr)
-        return EXIT_INPUT
-    except FileNotFoundError as error:
+    except (RecordingError, ReplayError, TemplateError, FileNotFoundError) as error:
         print(f"aiops local replay: {error}", file=sys.stderr)
         return EXIT_INPUT
     choices: list[PolicyChoice] = [old, new]

@@ -62,7 +62,7 @@ from aiops.policy import CONTROL_PLANE_PREFIXES, Policy, PolicyError, parse_poli
 from aiops_local.cfn_yaml import load_cfn_yaml
 from aiops_local.cloud import LocalCloud
 from aiops_local.patches.events_pattern import flatten
-from aiops_local.recorded import RecordedEvent, Recording, parse_time
+from aiops_local.recorded import RecordedEvent, Recording, RecordingError, parse_time
 from aiops_local.router import describe_event
 from aiops_local.schedules import Schedule
 from aiops_local.template import ACCOUNT, REGION, CloudTemplate
@@ -298,10 +298,8 @@ def _plan_one(recorded: RecordedEvent, event: dict[str, Any], names: _StackNames
         return skip(SKIP_JOB_PROGRESS)
     if (source, detail_type) in _APPROVALS:
         return skip(SKIP_APPROVAL)
-    detail = event.get("detail") or {}
     if source == "aws.s3":
-        bucket = str((detail.get("bucket") or {}).get("name", ""))
-        obj = detail.get("object") or {}
+        bucket, obj = _s3_object(recorded, event)
         key = str(obj.get("key", ""))
         if recorded.origin == "control_plane" or (
             bucket in names.buckets and key.startswith(CONTROL_PLANE_PREFIXES)
@@ -310,8 +308,7 @@ def _plan_one(recorded: RecordedEvent, event: dict[str, Any], names: _StackNames
     if not names.consumes(event):
         return skip(SKIP_UNCONSUMED)
     if source == "aws.s3" and detail_type == "Object Created":
-        bucket = str((detail.get("bucket") or {}).get("name", ""))
-        obj = detail.get("object") or {}
+        bucket, obj = _s3_object(recorded, event)
         if bucket in names.labeled_buckets:
             return PlannedEvent(recorded, event, WITHOUT_CONTENT, _MISSING_LABELS)
         size = obj.get("size")
@@ -331,6 +328,19 @@ def _plan_one(recorded: RecordedEvent, event: dict[str, Any], names: _StackNames
     ):
         return PlannedEvent(recorded, event, WITHOUT_CONTENT, _MISSING_LABELING_OUTPUT)
     return PlannedEvent(recorded, event, REPLAYED)
+
+
+def _s3_object(recorded: RecordedEvent, event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An S3 event's bucket name and object (`detail.bucket.name`, `detail.object`); a recorded
+    event whose bucket or object is not a JSON object is refused with its place."""
+    detail = event.get("detail") or {}
+    bucket, obj = (detail.get(name) or {} for name in ("bucket", "object"))
+    for name, value in (("bucket", bucket), ("object", obj)):
+        if not isinstance(value, dict):
+            raise RecordingError(
+                recorded.path, recorded.line, f"detail.{name} must be a JSON object, not {value!r}"
+            )
+    return str(bucket.get("name", "")), obj
 
 
 def content_limits(plan: ReplayPlan) -> list[str]:
@@ -401,7 +411,7 @@ def sweep_delays(event: PlannedEvent, policies: Sequence[Policy]) -> set[float]:
     delays: set[float] = set()
     source = event.recorded.source
     if source == "aws.s3":
-        key = str(((event.event.get("detail") or {}).get("object") or {}).get("key", ""))
+        key = str(_s3_object(event.recorded, event.event)[1].get("key", ""))
         for policy in policies:
             data = policy.sagemaker_model_for_key(key)
             if data is not None:

@@ -247,6 +247,20 @@ def test_given_a_bad_line_when_replaying_then_it_names_file_line_and_reason_and_
     assert "Traceback" not in err
 
 
+def test_given_an_s3_event_whose_object_is_not_an_object_then_replay_exits_2_naming_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = upload(1, 0)
+    event["detail"]["object"] = "x"
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(event) + "\n")
+    code = main(["local", "replay", "--policy", str(DEFAULT), str(events)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{events}:1: detail.object must be a JSON object" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
